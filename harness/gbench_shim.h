@@ -1,0 +1,42 @@
+/* gbench_shim.h — a C face on Google Benchmark (the one C++ file of memstrat).
+ *
+ * Contract: ms_gb_init consumes every --benchmark_* flag from argv (the rest are
+ * left for the caller, in order); ms_gb_register adds one benchmark that runs
+ * exactly one iteration per repetition with manual time — the cell sets the
+ * iteration time itself, so setup and the leak check stay outside the timing;
+ * ms_gb_run runs them with Google Benchmark's own reporters (console, json,
+ * --benchmark_out files, repetitions and aggregates all behave as documented).
+ */
+#ifndef MS_GBENCH_SHIM_H
+#define MS_GBENCH_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_gb_state ms_gb_state;
+typedef void (*ms_gb_fn)(ms_gb_state *st, void *arg);
+
+/* Parses and removes Google Benchmark's flags; returns the new argc. */
+int ms_gb_init(int argc, char **argv);
+/* Returns true if any argument left in argv starts with "--benchmark". */
+bool ms_gb_has_unknown_flag(int argc, char **argv, const char **which);
+void ms_gb_register(const char *name, ms_gb_fn fn, void *arg);
+/* The benchmark loop: true while the iteration should run. */
+bool ms_gb_keep_running(ms_gb_state *st);
+void ms_gb_set_iteration_time(ms_gb_state *st, double seconds);
+/* A user counter reported as a plain value (no rate, no averaging). */
+void ms_gb_counter(ms_gb_state *st, const char *name, double value);
+void ms_gb_skip_with_error(ms_gb_state *st, const char *message);
+/* Runs all registered benchmarks; returns how many ran. */
+size_t ms_gb_run(void);
+void ms_gb_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

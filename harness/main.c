@@ -1,0 +1,78 @@
+/* main.c — the `memstrat` command: list | run | bench.
+ *
+ * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
+ * gets one line on stderr naming the problem and exit status 2; a failed cell
+ * exits 1; success 0.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "registry.h"
+#include "run.h"
+#include "workload.h"
+
+static void print_knobs(const mm_knob_desc *knobs) {
+    for (const mm_knob_desc *d = knobs; d && d->name; d++)
+        printf("      %s=%-12s %s\n", d->name, d->default_value, d->help);
+}
+
+/* `memstrat list`: everything a cell can name, with knobs and defaults. */
+static int cmd_list(void) {
+    printf("strategies (reclaim):\n");
+    for (int i = 0; mm_strategies[i]; i++) {
+        printf("  %-10s %s (pre-header %zu B)\n", mm_strategies[i]->name, mm_strategies[i]->summary,
+               mm_strategies[i]->preheader);
+        print_knobs(mm_strategies[i]->knobs);
+    }
+    printf("allocators:\n");
+    for (int i = 0; mm_allocators[i]; i++) {
+        printf("  %-10s %s\n", mm_allocators[i]->name, mm_allocators[i]->summary);
+        print_knobs(mm_allocators[i]->knobs);
+    }
+    printf("layouts:\n");
+    for (int i = 0; mm_layouts[i]; i++) {
+        printf("  %-10s %s\n", mm_layouts[i]->name, mm_layouts[i]->summary);
+        print_knobs(mm_layouts[i]->knobs);
+    }
+    printf("workloads:\n");
+    for (int i = 0; wl_workloads[i]; i++) {
+        printf("  %-10s %s\n", wl_workloads[i]->name, wl_workloads[i]->summary);
+        print_knobs(wl_workloads[i]->knobs);
+    }
+    printf("\ncell: workload/reclaim/allocator/layout[/knob=value...]  e.g. ring/rc/system/slots/n=100000\n");
+    return 0;
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: memstrat list\n"
+                 "       memstrat run CELL... [--ms_timeline=FILE] [--ms_pauses=FILE] [--benchmark_* flags]\n"
+                 "       memstrat bench [--matrix FILE] [--reps N] [--quick] [--out DIR] [--run-id ID] [--no-plots]\n"
+                 "       memstrat bench --plots-only RUN_DIR\n"
+                 "a CELL is workload/reclaim/allocator/layout[/knob=value...], e.g. list/rc/system/slots/n=100000\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "list") == 0) return cmd_list();
+    if (strcmp(cmd, "run") == 0) return ms_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) snprintf(self, sizeof self, "%s", argv[0]);
+        else self[n] = '\0';
+        return ms_bench_main(argc - 1, argv + 1, self);
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, help)\n", cmd);
+    return 2;
+}

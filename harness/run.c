@@ -1,0 +1,253 @@
+/* run.c — `memstrat run CELL... [Google Benchmark flags]`: one benchmark per cell.
+ *
+ * Contract: every cell is parsed and validated before anything runs (bad input:
+ * one line on stderr, exit 2). Each cell registers one Google Benchmark named by
+ * its spec; one iteration = one whole workload on a fresh heap. Timed: the
+ * workload's run (its own collections included). Not timed: heap creation, and
+ * the leak check afterwards — the strategy's full collection (if it has one)
+ * after the workload dropped every root; what is still alive then is leaked.
+ *
+ * Pauses: the heap's observer brackets every collection; the harness times the
+ * bracket (strategies never time themselves) into a log-linear histogram, a
+ * bounded event log and an RSS mark. RSS: a sampler thread (~1 ms) plus VmHWM
+ * after resetting it through /proc/self/clear_refs at cell start.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cell.h"
+#include "gbench_shim.h"
+#include "ms_clock.h"
+#include "pause_hist.h"
+#include "pause_log.h"
+#include "rss_sampler.h"
+
+/* Sampling period of the RSS thread: ~1 ms as the measurement rules ask. */
+#define MS_RSS_PERIOD_US 1000
+/* Pause events kept for the timeline; beyond that only the histogram counts. */
+#define MS_PAUSE_LOG_CAPACITY 200000
+/* Bytes per MB in every *_mb counter (MiB, as RSS tools print). */
+#define MS_MB (1024.0 * 1024.0)
+
+typedef struct ms_cell_run {
+    ms_cell cell;
+    int index;
+    const char *timeline_path; /* NULL: not written */
+    const char *pauses_path;
+    bool failed;
+    char error[MS_CELL_MAX + 700];
+} ms_cell_run;
+
+/* What the observer needs while a collection is in flight. */
+typedef struct ms_pause_ctx {
+    ms_hist *all;
+    ms_hist *per_gen[MM_MAX_GENERATIONS];
+    ms_pause_log *log;
+    ms_rss_sampler *rss;
+    uint64_t start_ns;
+} ms_pause_ctx;
+
+/* The observer: a pause is the wall time between START and STOP of one collection. */
+static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
+    ms_pause_ctx *ctx = arg;
+    if (phase == MM_GC_START) {
+        ctx->start_ns = ms_now_ns();
+        return;
+    }
+    uint64_t end = ms_now_ns(), dur = end - ctx->start_ns;
+    ms_hist_record(ctx->all, dur);
+    if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) ms_hist_record(ctx->per_gen[info->generation], dur);
+    ms_pause_event ev = {ctx->start_ns, dur, info->generation, info->collected};
+    ms_pause_log_add(ctx->log, &ev);
+    ms_rss_mark(ctx->rss);
+}
+
+/* Inserts ".k" before the extension when several cells share one output path. */
+static void indexed_path(char *out, size_t outlen, const char *path, int index, bool several) {
+    if (!several) {
+        snprintf(out, outlen, "%s", path);
+        return;
+    }
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (dot == NULL || (slash && dot < slash)) dot = path + strlen(path);
+    snprintf(out, outlen, "%.*s.%d%s", (int)(dot - path), path, index, dot);
+}
+
+static void report_hist_us(ms_gb_state *st, const char *prefix, const ms_hist *h) {
+    static const struct {
+        const char *suffix;
+        double p;
+    } pcts[] = {{"p50_us", 50}, {"p90_us", 90}, {"p99_us", 99}, {"p999_us", 99.9}};
+    char name[64];
+    for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++) {
+        snprintf(name, sizeof name, "%s_%s", prefix, pcts[i].suffix);
+        ms_gb_counter(st, name, ms_hist_percentile(h, pcts[i].p) / 1e3);
+    }
+    snprintf(name, sizeof name, "%s_max_us", prefix);
+    ms_gb_counter(st, name, (double)ms_hist_max(h) / 1e3);
+}
+
+/* One iteration: fresh heap, timed workload, untimed leak check, counters. */
+static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
+    ms_cell *c = &cr->cell;
+    char err[600] = "";
+    mm_config cfg = {c->reclaim, c->allocator, c->layout, &c->knobs};
+    mm_heap *h = mm_heap_new(&cfg, err, sizeof err);
+    if (h == NULL) {
+        snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, err);
+        return false;
+    }
+    ms_pause_ctx pc = {.all = ms_hist_new(), .log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)};
+    for (int g = 0; g < MM_MAX_GENERATIONS; g++) pc.per_gen[g] = ms_hist_new();
+    mm_set_observer(h, on_gc, &pc);
+
+    bool peak_reset = ms_rss_reset_peak() == 0;
+    uint64_t t0 = ms_now_ns();
+    pc.rss = ms_rss_start(MS_RSS_PERIOD_US, t0);
+    wl_result r;
+    memset(&r, 0, sizeof r);
+    bool ok = c->workload->run(h, &c->knobs, &r, err, sizeof err);
+    uint64_t t1 = ms_now_ns();
+    ms_rss_mark(pc.rss);
+    ms_rss_stop(pc.rss);
+    uint64_t rss_final = ms_rss_current_bytes();
+    uint64_t rss_peak = ms_rss_peak_bytes();
+    if (!peak_reset || ms_rss_max_sampled(pc.rss) > rss_peak) rss_peak = ms_rss_max_sampled(pc.rss);
+
+    mm_stats before;
+    mm_get_stats(h, &before);
+    mm_set_observer(h, NULL, NULL);
+    if (mm_has_collector(h)) mm_collect(h, MM_COLLECT_FULL);
+    mm_stats after;
+    mm_get_stats(h, &after);
+    mm_alloc_stats as;
+    h->allocator->ops->stats(h->allocator, &as);
+
+    double secs = (double)(t1 - t0) / 1e9;
+    ms_gb_set_iteration_time(st, secs > 0 ? secs : 1e-9);
+    if (!ok) snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, err);
+
+    ms_gb_counter(st, "ops_per_s", secs > 0 ? r.ops / secs : 0);
+    ms_gb_counter(st, "pause_count", (double)ms_hist_count(pc.all));
+    ms_gb_counter(st, "pause_total_ms", (double)ms_hist_total_ns(pc.all) / 1e6);
+    report_hist_us(st, "pause", pc.all);
+    ms_gb_counter(st, "rss_peak_mb", (double)rss_peak / MS_MB);
+    ms_gb_counter(st, "rss_final_mb", (double)rss_final / MS_MB);
+    ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(&before));
+    ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(&before));
+    ms_gb_counter(st, "live_objects_peak", (double)before.live_objects_peak);
+    ms_gb_counter(st, "live_bytes_peak", (double)before.live_bytes_peak);
+    ms_gb_counter(st, "leaked_objects", (double)mm_stats_live_objects(&after));
+    ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&after));
+    ms_gb_counter(st, "alloc_live_mb", (double)as.live_bytes / MS_MB);
+    ms_gb_counter(st, "alloc_reserved_mb", (double)as.reserved_bytes / MS_MB);
+    ms_gb_counter(st, "preheader_bytes", (double)before.preheader_bytes);
+    if (mm_has_collector(h)) {
+        char name[64];
+        for (int g = 0; g < 3; g++) {
+            snprintf(name, sizeof name, "gc_collections_gen%d", g);
+            ms_gb_counter(st, name, (double)before.collections[g]);
+            snprintf(name, sizeof name, "pause_gen%d", g);
+            report_hist_us(st, name, pc.per_gen[g]);
+        }
+        ms_gb_counter(st, "gc_collected", (double)before.collected);
+        ms_gb_counter(st, "gc_uncollectable", (double)before.uncollectable);
+    }
+    for (int i = 0; i < r.ncounters; i++) ms_gb_counter(st, r.counters[i].name, r.counters[i].value);
+
+    bool several = cr->index >= 0; /* several cells in one process share the paths */
+    char path[1100];
+    if (cr->timeline_path) {
+        indexed_path(path, sizeof path, cr->timeline_path, cr->index, several);
+        if (ms_rss_write_csv(pc.rss, path) != 0) fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
+    }
+    if (cr->pauses_path) {
+        indexed_path(path, sizeof path, cr->pauses_path, cr->index, several);
+        if (ms_pause_log_write_csv(pc.log, path, t0) != 0) fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
+    }
+
+    ms_rss_free(pc.rss);
+    ms_pause_log_free(pc.log);
+    ms_hist_free(pc.all);
+    for (int g = 0; g < MM_MAX_GENERATIONS; g++) ms_hist_free(pc.per_gen[g]);
+    mm_heap_free(h);
+    return ok;
+}
+
+static void cell_bench(ms_gb_state *st, void *arg) {
+    ms_cell_run *cr = arg;
+    while (ms_gb_keep_running(st)) {
+        if (!run_once(st, cr)) {
+            cr->failed = true;
+            ms_gb_skip_with_error(st, cr->error);
+            break;
+        }
+    }
+}
+
+/* Our own flags are taken before Google Benchmark sees argv. */
+static const char *take_flag(const char *arg, const char *name) {
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
+}
+
+int ms_run_main(int argc, char **argv) {
+    const char *timeline = NULL, *pauses = NULL;
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = take_flag(argv[i], "--ms_timeline")) != NULL)
+            timeline = v;
+        else if ((v = take_flag(argv[i], "--ms_pauses")) != NULL)
+            pauses = v;
+        else
+            argv[kept++] = argv[i];
+    }
+    argc = kept;
+    argc = ms_gb_init(argc, argv);
+    int ncells = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0) {
+            fprintf(stderr, "memstrat run: unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE; "
+                            "Google Benchmark's: see --help)\n", argv[i]);
+            return 2;
+        }
+        ncells++;
+    }
+    if (ncells == 0) {
+        fprintf(stderr, "memstrat run: no cell given (a cell is workload/reclaim/allocator/layout[/knob=value...])\n");
+        return 2;
+    }
+    ms_cell_run *runs = calloc((size_t)ncells, sizeof *runs);
+    if (runs == NULL) {
+        fprintf(stderr, "memstrat run: out of memory\n");
+        return 1;
+    }
+    for (int i = 1, k = 0; i < argc; i++, k++) {
+        char err[700];
+        if (!ms_cell_parse(argv[i], &runs[k].cell, err, sizeof err)) {
+            fprintf(stderr, "memstrat run: %s\n", err);
+            free(runs);
+            return 2;
+        }
+        runs[k].index = ncells > 1 ? k : -1;
+        runs[k].timeline_path = timeline;
+        runs[k].pauses_path = pauses;
+    }
+    for (int k = 0; k < ncells; k++) ms_gb_register(runs[k].cell.spec, cell_bench, &runs[k]);
+    ms_gb_run();
+    ms_gb_shutdown();
+    int status = 0;
+    for (int k = 0; k < ncells; k++) {
+        if (runs[k].failed) {
+            fprintf(stderr, "memstrat run: %s\n", runs[k].error);
+            status = 1;
+        }
+    }
+    free(runs);
+    return status;
+}

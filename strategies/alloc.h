@@ -1,0 +1,44 @@
+/* alloc.h — the allocator interface every strategy allocates through.
+ *
+ * Contract: alloc(size) returns 16-byte-aligned memory of at least size bytes or
+ * NULL; free(p, size) gets the size that was asked for (sized free, as Lua's
+ * allocator passes the old size); stats reports bytes live (asked for and not yet
+ * freed) and bytes reserved from the OS. Every allocator is called through this
+ * table, so every strategy pays the same one indirection.
+ *
+ * Invariant: live_bytes == sum of sizes allocated and not freed.
+ */
+#ifndef MM_ALLOC_H
+#define MM_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "knobs.h"
+
+typedef struct mm_alloc_stats {
+    uint64_t live_bytes;     /* requested and not yet freed */
+    uint64_t reserved_bytes; /* taken from the OS (or the underlying malloc) */
+    uint64_t arenas;         /* where the allocator has them, else 0 */
+    uint64_t pools_in_use;
+} mm_alloc_stats;
+
+struct mm_allocator_ops;
+
+/* Each allocator embeds this as its first member. */
+typedef struct mm_allocator {
+    const struct mm_allocator_ops *ops;
+} mm_allocator;
+
+typedef struct mm_allocator_ops {
+    const char *name;
+    const char *summary;
+    const mm_knob_desc *knobs;
+    mm_allocator *(*create)(const mm_knobset *ks, char *err, size_t errlen);
+    void (*destroy)(mm_allocator *a);
+    void *(*alloc)(mm_allocator *a, size_t size);
+    void (*free)(mm_allocator *a, void *p, size_t size);
+    void (*stats)(mm_allocator *a, mm_alloc_stats *out);
+} mm_allocator_ops;
+
+#endif

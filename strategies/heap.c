@@ -1,0 +1,310 @@
+/* heap.c — the heap: objects in and out of the allocator, the shared refcount
+ * release, roots, attribute interning, and dispatch to strategy and layout.
+ *
+ * Invariant: stats.objects_allocated - stats.objects_freed is the number of
+ * objects alive (not yet returned to the allocator), whatever the strategy.
+ *
+ * Where to start reading: mm_new (allocation), then mm_release (how a chain of
+ * objects is freed iteratively when the first one's refcount reaches zero).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+
+/* First capacity of the growable work lists; they double from there. */
+#define MM_INITIAL_STACK 256
+
+/* Grows an array by doubling; aborts on OOM because a half-done release cannot be undone. */
+static void *grow_array(void *arr, size_t *cap, size_t elem) {
+    size_t ncap = *cap ? *cap * 2 : MM_INITIAL_STACK;
+    void *n = realloc(arr, ncap * elem);
+    if (n == NULL) {
+        fprintf(stderr, "memstrat: out of memory growing a work list\n");
+        abort();
+    }
+    *cap = ncap;
+    return n;
+}
+
+static void class_free(mm_heap *h, mm_class *c);
+
+/* `none` and every on_zero need a function to call; this one keeps the object. */
+static void keep_object(mm_heap *h, mm_object *o) {
+    (void)h;
+    (void)o;
+}
+
+mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
+    mm_heap *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        snprintf(err, errlen, "out of memory creating heap");
+        return NULL;
+    }
+    h->reclaim = cfg->reclaim;
+    h->layout = cfg->layout;
+    h->preheader = cfg->reclaim->preheader;
+    h->stats.preheader_bytes = h->preheader;
+    h->on_zero = cfg->reclaim->on_zero ? cfg->reclaim->on_zero : keep_object;
+    h->on_decref_nonzero = cfg->reclaim->on_decref_nonzero;
+    h->allocator = cfg->allocator->create(cfg->knobs, err, errlen);
+    if (h->allocator == NULL) {
+        free(h);
+        return NULL;
+    }
+    h->getattr_fn = cfg->layout->get;
+    h->setattr_fn = cfg->layout->set;
+    h->alloc_fn = cfg->allocator->alloc;
+    h->free_fn = cfg->allocator->free;
+    if (cfg->reclaim->init && !cfg->reclaim->init(h, cfg->knobs, err, errlen)) {
+        cfg->allocator->destroy(h->allocator);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Tests and tools name a cell's parts as text; validate exactly as the CLI does. */
+mm_heap *mm_heap_new_named(const char *reclaim, const char *allocator, const char *layout,
+                           const char *knobs, char *err, size_t errlen) {
+    mm_config cfg = {mm_find_strategy(reclaim), mm_find_allocator(allocator), mm_find_layout(layout), NULL};
+    if (!cfg.reclaim || !cfg.allocator || !cfg.layout) {
+        snprintf(err, errlen, "unknown %s '%s'", !cfg.reclaim ? "strategy" : !cfg.allocator ? "allocator" : "layout",
+                 !cfg.reclaim ? reclaim : !cfg.allocator ? allocator : layout);
+        return NULL;
+    }
+    static mm_knobset ks; /* the heap keeps no pointer to it after init */
+    memset(&ks, 0, sizeof ks);
+    const mm_knob_desc *const tables[] = {cfg.reclaim->knobs, cfg.allocator->knobs, cfg.layout->knobs};
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", knobs ? knobs : "");
+    for (char *save = NULL, *kv = strtok_r(buf, "/", &save); kv; kv = strtok_r(NULL, "/", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "knob '%s' has no '='", kv);
+            return NULL;
+        }
+        *eq = '\0';
+        if (!mm_knobset_apply(&ks, kv, eq + 1, tables, 3, err, errlen)) return NULL;
+    }
+    for (int i = 0; i < 3; i++) mm_knobset_fill_defaults(&ks, tables[i]);
+    cfg.knobs = &ks;
+    return mm_heap_new(&cfg, err, errlen);
+}
+
+void mm_heap_free(mm_heap *h) {
+    if (h == NULL) return;
+    if (h->reclaim->fini) h->reclaim->fini(h);
+    for (mm_class *c = h->classes, *next; c; c = next) {
+        next = c->next_in_heap;
+        class_free(h, c);
+    }
+    const mm_allocator_ops *ops = h->allocator->ops;
+    ops->destroy(h->allocator);
+    for (uint32_t i = 0; i < h->attr_count; i++) free(h->attr_names[i]);
+    free(h->attr_names);
+    free(h->release_stack);
+    free(h->roots);
+    free(h);
+}
+
+/* Allocation: the one place objects enter the heap. Zeroing the body makes every
+ * slot None, so traverse is safe from the first moment. */
+mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
+    size_t body = t->itemsize ? t->size + t->itemsize * nitems : t->size;
+    size_t total = h->preheader + body;
+    char *base = h->alloc_fn(h->allocator, total);
+    if (MM_UNLIKELY(base == NULL)) return NULL;
+    memset(base, 0, total);
+    mm_object *o = (mm_object *)(base + h->preheader);
+    o->refcount = 1;
+    o->type = t;
+    if (t->itemsize) ((mm_varobject *)o)->nitems = nitems;
+    h->stats.objects_allocated++;
+    h->stats.bytes_allocated += total;
+    /* Peaks are updated on allocation only: live counts cannot rise anywhere else. */
+    if (MM_UNLIKELY(h->stats.objects_allocated - h->stats.objects_freed > h->stats.live_objects_peak))
+        h->stats.live_objects_peak = h->stats.objects_allocated - h->stats.objects_freed;
+    if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
+        h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    if (h->reclaim->on_new) h->reclaim->on_new(h, o);
+    return o;
+}
+
+void mm_free_object(mm_heap *h, mm_object *o) {
+    if (h->reclaim->before_free) h->reclaim->before_free(h, o);
+    size_t total = h->preheader + mm_sizeof(o);
+    h->stats.objects_freed++;
+    h->stats.bytes_freed += total;
+#if MM_DEBUG
+    /* Poison so a use after free shows as a wild type pointer, not silent reuse. */
+    memset(o, 0xdb, mm_sizeof(o));
+#endif
+    h->free_fn(h->allocator, mm_object_base(h, o), total);
+}
+
+/* Pushes o on the release work list. */
+static void release_push(mm_heap *h, mm_object *o) {
+    if (MM_UNLIKELY(h->release_len == h->release_cap))
+        h->release_stack = grow_array(h->release_stack, &h->release_cap, sizeof *h->release_stack);
+    h->release_stack[h->release_len++] = o;
+}
+
+/* Visitor used while releasing: each child loses the reference its parent held. */
+static void release_child(mm_object *child, void *arg) {
+    mm_heap *h = arg;
+    if (--child->refcount == 0)
+        release_push(h, child);
+    else if (MM_UNLIKELY(h->on_decref_nonzero != NULL))
+        h->on_decref_nonzero(h, child);
+}
+
+/* Why a work list: dropping the head of a long list frees the whole chain, and a
+ * recursive release would use one C stack frame per node (CPython guards this
+ * with its "trashcan"). Only the outermost call drains; nested zeroes (from
+ * release_child) are queued, so depth stays constant. */
+void mm_release(mm_heap *h, mm_object *o) {
+    release_push(h, o);
+    if (h->releasing) return;
+    h->releasing = true;
+    while (h->release_len > 0) {
+        mm_object *dead = h->release_stack[--h->release_len];
+        if (dead->type->traverse) dead->type->traverse(dead, release_child, h);
+        mm_free_object(h, dead);
+    }
+    h->releasing = false;
+}
+
+/* ---- roots ------------------------------------------------------------------ */
+
+void mm_root_push(mm_heap *h, mm_object **slot) {
+    if (h->roots_len == h->roots_cap) h->roots = grow_array(h->roots, &h->roots_cap, sizeof *h->roots);
+    h->roots[h->roots_len++] = slot;
+}
+
+void mm_root_pop(mm_heap *h, size_t n) {
+    h->roots_len = n > h->roots_len ? 0 : h->roots_len - n;
+}
+
+/* ---- collection and observation ------------------------------------------- */
+
+uint64_t mm_collect(mm_heap *h, int generation) {
+    return h->reclaim->collect ? h->reclaim->collect(h, generation) : 0;
+}
+
+bool mm_has_collector(const mm_heap *h) { return h->reclaim->has_collector; }
+
+void mm_gc_enable(mm_heap *h) {
+    if (h->reclaim->set_enabled) h->reclaim->set_enabled(h, true);
+}
+
+void mm_gc_disable(mm_heap *h) {
+    if (h->reclaim->set_enabled) h->reclaim->set_enabled(h, false);
+}
+
+void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx) {
+    h->observer = fn;
+    h->observer_ctx = ctx;
+}
+
+void mm_gc_begin(mm_heap *h, int generation) {
+    if (h->observer) {
+        mm_gc_info info = {.generation = generation};
+        h->observer(MM_GC_START, &info, h->observer_ctx);
+    }
+}
+
+void mm_gc_end(mm_heap *h, const mm_gc_info *info) {
+    if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) h->stats.collections[info->generation]++;
+    h->stats.collected += info->collected;
+    h->stats.uncollectable += info->uncollectable;
+    if (h->observer) h->observer(MM_GC_STOP, info, h->observer_ctx);
+}
+
+void mm_get_stats(mm_heap *h, mm_stats *out) {
+    *out = h->stats;
+    if (h->reclaim->stats) h->reclaim->stats(h, out);
+}
+
+/* ---- shapes -------------------------------------------------------------------- */
+
+void mm_traverse_slots(mm_object *o, mm_visit_fn visit, void *arg) {
+    mm_value *s = mm_slots(o);
+    for (uint32_t i = 0, n = o->type->nslots; i < n; i++)
+        if (mm_is_ref(s[i])) visit((mm_object *)s[i], arg);
+}
+
+void mm_clear_slots(mm_heap *h, mm_object *o) {
+    mm_value *s = mm_slots(o);
+    for (uint32_t i = 0, n = o->type->nslots; i < n; i++) mm_store(h, o, &s[i], MM_NONE);
+}
+
+void mm_traverse_var_items(mm_object *o, mm_visit_fn visit, void *arg) {
+    mm_value *s = mm_var_items(o);
+    for (size_t i = 0, n = ((mm_varobject *)o)->nitems; i < n; i++)
+        if (mm_is_ref(s[i])) visit((mm_object *)s[i], arg);
+}
+
+void mm_clear_var_items(mm_heap *h, mm_object *o) {
+    mm_value *s = mm_var_items(o);
+    for (size_t i = 0, n = ((mm_varobject *)o)->nitems; i < n; i++) mm_store(h, o, &s[i], MM_NONE);
+}
+
+/* ---- attributes and classes ------------------------------------------------ */
+
+/* Interning gives attribute access an integer key, as CPython's interned strings do. */
+mm_attr mm_intern(mm_heap *h, const char *name) {
+    for (uint32_t i = 0; i < h->attr_count; i++)
+        if (strcmp(h->attr_names[i], name) == 0) return i;
+    if (h->attr_count == h->attr_cap) {
+        size_t cap = h->attr_cap;
+        h->attr_names = grow_array(h->attr_names, &cap, sizeof *h->attr_names);
+        h->attr_cap = (uint32_t)cap;
+    }
+    h->attr_names[h->attr_count] = strdup(name);
+    if (h->attr_names[h->attr_count] == NULL) return MM_NO_ATTR;
+    return h->attr_count++;
+}
+
+mm_class *mm_class_new(mm_heap *h, const char *name, const char *const *attrs, uint32_t nattrs) {
+    mm_class *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->name = name;
+    c->nattrs = nattrs;
+    c->attrs = calloc(nattrs ? nattrs : 1, sizeof *c->attrs);
+    for (uint32_t i = 0; i < nattrs && c->attrs; i++) c->attrs[i] = mm_intern(h, attrs[i]);
+    c->slot_of_len = h->attr_count;
+    c->slot_of = malloc((c->slot_of_len ? c->slot_of_len : 1) * sizeof *c->slot_of);
+    if (c->attrs == NULL || c->slot_of == NULL) goto fail;
+    for (uint32_t i = 0; i < c->slot_of_len; i++) c->slot_of[i] = -1;
+    for (uint32_t i = 0; i < nattrs; i++) c->slot_of[c->attrs[i]] = (int32_t)i;
+    c->type.name = name;
+    c->type.cls = c;
+    char err[160];
+    if (!h->layout->class_init(h, c, err, sizeof err)) goto fail;
+    c->next_in_heap = h->classes;
+    h->classes = c;
+    return c;
+fail:
+    free(c->attrs);
+    free(c->slot_of);
+    free(c);
+    return NULL;
+}
+
+/* Classes die with the heap, after the strategy, because leaked objects point at them. */
+static void class_free(mm_heap *h, mm_class *c) {
+    if (h->layout->class_fini) h->layout->class_fini(h, c);
+    free(c->attrs);
+    free(c->slot_of);
+    free(c);
+}
+
+mm_object *mm_instance_new(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+
+/* ---- raw memory ---------------------------------------------------------------- */
+
+void *mm_raw_alloc(mm_heap *h, size_t size) { return h->alloc_fn(h->allocator, size); }
+
+void mm_raw_free(mm_heap *h, void *p, size_t size) { h->free_fn(h->allocator, p, size); }

@@ -1,0 +1,281 @@
+/* mm.h — the object model and heap API that every workload talks to.
+ *
+ * Start reading here. An object is a header {refcount, type} followed by its
+ * fields, like CPython's PyObject; a strategy may keep words *before* the header
+ * (its pre-header, like PyGC_Head), and their size is part of what is measured.
+ * A heap is one reclamation strategy + one allocator + one layout.
+ *
+ * Invariant (refcounting strategies): an object's refcount equals the number of
+ * references to it in slots of live objects plus the holds the program owns
+ * (C locals that got their reference from mm_new, mm_incref or a getter + incref).
+ * Every reference written into an object goes through mm_store, so the refcount
+ * adjustment and any barrier a strategy needs happen in one place.
+ *
+ * Ownership: mm_new returns a new reference (refcount 1) that the caller must
+ * release with mm_decref. Getters return borrowed references. Setters do not
+ * steal: they take their own reference to the value.
+ *
+ * Values in fields are mm_value: 0 (None), a reference, or a small int tagged
+ * with the low bit (ints are immediates here; CPython would box ints > 256).
+ */
+#ifndef MM_H
+#define MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "knobs.h"
+
+#if defined(__GNUC__)
+#define MM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define MM_LIKELY(x) (x)
+#define MM_UNLIKELY(x) (x)
+#endif
+
+/* Generations a collector may report (CPython has 3; room for the permanent one). */
+#define MM_MAX_GENERATIONS 4
+/* Passed to mm_collect for "the oldest generation / a full collection". */
+#define MM_COLLECT_FULL (-1)
+
+typedef struct mm_heap mm_heap;
+typedef struct mm_type mm_type;
+typedef struct mm_class mm_class;
+
+typedef struct mm_object {
+    intptr_t refcount;
+    const mm_type *type;
+} mm_object;
+
+/* Header of variable-size objects: the item count is needed for the sized free. */
+typedef struct mm_varobject {
+    mm_object ob;
+    size_t nitems;
+} mm_varobject;
+
+typedef uintptr_t mm_value;
+#define MM_NONE ((mm_value)0)
+
+static inline mm_value mm_ref(const mm_object *o) { return (mm_value)o; }
+static inline mm_value mm_int(intptr_t i) { return ((uintptr_t)i << 1) | 1u; }
+static inline bool mm_is_ref(mm_value v) { return v != 0 && (v & 1u) == 0; }
+static inline mm_object *mm_as_ref(mm_value v) { return mm_is_ref(v) ? (mm_object *)v : NULL; }
+static inline intptr_t mm_as_int(mm_value v) { return (intptr_t)v >> 1; }
+
+/* Visitor of one reference held by an object (CPython's visitproc). */
+typedef void (*mm_visit_fn)(mm_object *child, void *arg);
+
+struct mm_type {
+    const char *name;
+    size_t size;         /* bytes from the header on, fixed part */
+    size_t itemsize;     /* bytes per item of a variable-size object, else 0 */
+    uint32_t nslots;     /* mm_value slots right after the header (fixed objects) */
+    bool is_container;   /* may hold references: the cycle collector tracks it */
+    /* Visits every reference the object holds (NULL: holds none). */
+    void (*traverse)(mm_object *o, mm_visit_fn visit, void *arg);
+    /* Drops every reference the object holds (tp_clear); used to break cycles. */
+    void (*clear)(mm_heap *h, mm_object *o);
+    const mm_class *cls; /* the class of an instance type, else NULL */
+};
+
+/* ---- Observer: the harness turns these into pause records ---------------- */
+
+typedef enum { MM_GC_START, MM_GC_STOP } mm_gc_phase;
+
+typedef struct mm_gc_info {
+    int generation;        /* collected generation, 0-based; -1 when not generational */
+    uint64_t examined;     /* objects looked at */
+    uint64_t collected;    /* objects freed as garbage */
+    uint64_t uncollectable;
+} mm_gc_info;
+
+typedef void (*mm_observer_fn)(mm_gc_phase phase, const mm_gc_info *info, void *ctx);
+
+/* ---- Statistics ----------------------------------------------------------- */
+
+typedef struct mm_stats {
+    uint64_t objects_allocated, objects_freed;
+    uint64_t bytes_allocated, bytes_freed; /* object sizes incl. pre-header */
+    uint64_t live_objects_peak, live_bytes_peak;
+    uint64_t collections[MM_MAX_GENERATIONS];
+    uint64_t collected, uncollectable;
+    size_t preheader_bytes;                /* per object, kept by the strategy */
+} mm_stats;
+
+static inline uint64_t mm_stats_live_objects(const mm_stats *s) { return s->objects_allocated - s->objects_freed; }
+static inline uint64_t mm_stats_live_bytes(const mm_stats *s) { return s->bytes_allocated - s->bytes_freed; }
+
+/* ---- Heap ----------------------------------------------------------------- */
+
+struct mm_strategy;
+struct mm_allocator;
+struct mm_allocator_ops;
+struct mm_layout;
+
+typedef struct mm_config {
+    const struct mm_strategy *reclaim;
+    const struct mm_allocator_ops *allocator;
+    const struct mm_layout *layout;
+    const mm_knobset *knobs; /* validated, defaults filled */
+} mm_config;
+
+/* The heap's fields are visible only so that incref/decref/mm_store inline;
+ * workloads use the functions below, never the fields. */
+struct mm_heap {
+    /* hot: touched on every decref to zero, allocation and free */
+    void (*on_zero)(mm_heap *h, mm_object *o);
+    void (*on_decref_nonzero)(mm_heap *h, mm_object *o); /* NULL unless asked for */
+    void *(*alloc_fn)(struct mm_allocator *a, size_t size);
+    void (*free_fn)(struct mm_allocator *a, void *p, size_t size);
+    struct mm_allocator *allocator;
+    mm_value (*getattr_fn)(mm_heap *h, mm_object *o, uint32_t attr); /* the layout's */
+    int (*setattr_fn)(mm_heap *h, mm_object *o, uint32_t attr, mm_value v);
+    size_t preheader;
+    mm_stats stats;
+    /* cold */
+    const struct mm_strategy *reclaim;
+    const struct mm_layout *layout;
+    void *strategy_data;
+    void *layout_data;
+    mm_observer_fn observer;
+    void *observer_ctx;
+    /* objects whose refcount reached zero and await release (work list, so a
+     * 10-million-node chain frees without recursion) */
+    mm_object **release_stack;
+    size_t release_len, release_cap;
+    bool releasing;
+    /* roots for strategies that trace: addresses of the program's holds */
+    mm_object ***roots;
+    size_t roots_len, roots_cap;
+    mm_class *classes; /* owned, freed with the heap */
+    /* interned attribute names */
+    char **attr_names;
+    uint32_t attr_count, attr_cap;
+};
+
+/* Makes a heap; on failure returns NULL with one line in err. */
+mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen);
+
+/* Convenience for tests and tools: names plus "k=v/k=v" knobs (may be NULL). */
+mm_heap *mm_heap_new_named(const char *reclaim, const char *allocator, const char *layout,
+                           const char *knobs, char *err, size_t errlen);
+
+/* Releases the strategy, layout and allocator. Objects the strategy cannot reach
+ * (cycles under pure refcounting, everything under `none`) stay allocated: that
+ * is the leak being measured. */
+void mm_heap_free(mm_heap *h);
+
+/* Allocates an object of type t (nitems items if t is variable-size, else 0),
+ * zeroed, refcount 1. Returns NULL only when the allocator fails. */
+mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems);
+
+/* Bytes an object occupies from its header on (what mm_new asked for minus the pre-header). */
+static inline size_t mm_sizeof(const mm_object *o) {
+    const mm_type *t = o->type;
+    return t->itemsize ? t->size + t->itemsize * ((const mm_varobject *)o)->nitems : t->size;
+}
+
+/* Hot path: the same inline code for every strategy. */
+static inline void mm_incref(mm_object *o) { o->refcount++; }
+
+static inline void mm_decref(mm_heap *h, mm_object *o) {
+    if (--o->refcount == 0)
+        h->on_zero(h, o);
+    else if (MM_UNLIKELY(h->on_decref_nonzero != NULL))
+        h->on_decref_nonzero(h, o);
+}
+
+static inline void mm_xdecref(mm_heap *h, mm_object *o) {
+    if (o != NULL) mm_decref(h, o);
+}
+
+static inline void mm_value_incref(mm_value v) {
+    if (mm_is_ref(v)) mm_incref((mm_object *)v);
+}
+
+static inline void mm_value_decref(mm_heap *h, mm_value v) {
+    if (mm_is_ref(v)) mm_decref(h, (mm_object *)v);
+}
+
+/* Every reference write: the new value gains a reference, the old one loses one
+ * (after the write, so a finalizer sees a consistent object). */
+static inline void mm_store(mm_heap *h, mm_object *holder, mm_value *slot, mm_value v) {
+    (void)holder; /* the barrier hook for incremental/tracing strategies goes here */
+    mm_value old = *slot;
+    mm_value_incref(v);
+    *slot = v;
+    mm_value_decref(h, old);
+}
+
+/* The slots of a fixed-size object, right after its header. */
+static inline mm_value *mm_slots(mm_object *o) { return (mm_value *)(o + 1); }
+/* The items of a variable-size object of mm_value items. */
+static inline mm_value *mm_var_items(mm_object *o) { return (mm_value *)((mm_varobject *)o + 1); }
+
+/* Ready-made traverse/clear for the two common shapes. */
+void mm_traverse_slots(mm_object *o, mm_visit_fn visit, void *arg);
+void mm_clear_slots(mm_heap *h, mm_object *o);
+void mm_traverse_var_items(mm_object *o, mm_visit_fn visit, void *arg);
+void mm_clear_var_items(mm_heap *h, mm_object *o);
+
+/* Roots: the program's holds, for strategies that trace. Push the address of a
+ * local that holds a reference; pop the last n. */
+void mm_root_push(mm_heap *h, mm_object **slot);
+void mm_root_pop(mm_heap *h, size_t n);
+
+/* Runs a collection of generation g (MM_COLLECT_FULL = all); returns objects
+ * collected; 0 for strategies without a collector. */
+uint64_t mm_collect(mm_heap *h, int generation);
+bool mm_has_collector(const mm_heap *h);
+void mm_gc_enable(mm_heap *h);
+void mm_gc_disable(mm_heap *h);
+
+void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
+void mm_get_stats(mm_heap *h, mm_stats *out);
+
+/* ---- Classes and attributes (the layout axis) ------------------------------ */
+
+typedef uint32_t mm_attr;
+#define MM_NO_ATTR UINT32_MAX
+
+/* Interns an attribute name for this heap; the same name gives the same id. */
+mm_attr mm_intern(mm_heap *h, const char *name);
+
+struct mm_class {
+    const char *name;
+    uint32_t nattrs;
+    mm_attr *attrs;       /* declared attributes, in order */
+    int32_t *slot_of;     /* attribute id → index in attrs, -1 if not declared */
+    uint32_t slot_of_len; /* ids >= this were interned later: not declared */
+    mm_type type;         /* the instance type, built by the layout */
+    void *layout_data;
+    mm_class *next_in_heap;
+};
+
+/* Declares a class with the given attribute names (a Python class body). The heap
+ * owns it and frees it last, so objects that outlive the workload (leaks) keep a
+ * valid type for the final collection. */
+mm_class *mm_class_new(mm_heap *h, const char *name, const char *const *attrs, uint32_t nattrs);
+
+/* A new instance with every attribute None; new reference. */
+mm_object *mm_instance_new(mm_heap *h, mm_class *c);
+
+/* Error codes of attribute access. */
+#define MM_OK 0
+#define MM_EATTR (-1) /* the layout has no room for this attribute (slots: undeclared) */
+#define MM_ENOMEM (-2)
+
+/* Borrowed value of attribute a; MM_NONE when unset. One indirect call into the
+ * layout, the same for every layout. */
+static inline mm_value mm_getattr(mm_heap *h, mm_object *o, mm_attr a) { return h->getattr_fn(h, o, a); }
+/* Sets attribute a (takes its own reference to v); MM_OK or an error code. */
+static inline int mm_setattr(mm_heap *h, mm_object *o, mm_attr a, mm_value v) { return h->setattr_fn(h, o, a, v); }
+
+/* ---- Raw memory for strategies and layouts (counted by the allocator) ------ */
+
+void *mm_raw_alloc(mm_heap *h, size_t size);
+void mm_raw_free(mm_heap *h, void *p, size_t size);
+
+#endif

@@ -1,0 +1,44 @@
+/* registry.c — one line per strategy, allocator and layout. */
+#include "registry.h"
+
+#include <string.h>
+
+extern const mm_strategy mm_strategy_none;
+extern const mm_strategy mm_strategy_rc;
+extern const mm_allocator_ops mm_allocator_system;
+extern const mm_layout mm_layout_slots;
+
+const mm_strategy *const mm_strategies[] = {
+    &mm_strategy_none,
+    &mm_strategy_rc,
+    NULL,
+};
+
+const mm_allocator_ops *const mm_allocators[] = {
+    &mm_allocator_system,
+    NULL,
+};
+
+const mm_layout *const mm_layouts[] = {
+    &mm_layout_slots,
+    NULL,
+};
+
+/* Linear search: the tables are tiny and searched once per cell. */
+const mm_strategy *mm_find_strategy(const char *name) {
+    for (int i = 0; mm_strategies[i]; i++)
+        if (strcmp(mm_strategies[i]->name, name) == 0) return mm_strategies[i];
+    return NULL;
+}
+
+const mm_allocator_ops *mm_find_allocator(const char *name) {
+    for (int i = 0; mm_allocators[i]; i++)
+        if (strcmp(mm_allocators[i]->name, name) == 0) return mm_allocators[i];
+    return NULL;
+}
+
+const mm_layout *mm_find_layout(const char *name) {
+    for (int i = 0; mm_layouts[i]; i++)
+        if (strcmp(mm_layouts[i]->name, name) == 0) return mm_layouts[i];
+    return NULL;
+}

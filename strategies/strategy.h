@@ -1,0 +1,50 @@
+/* strategy.h — what a reclamation strategy plugs into the heap.
+ *
+ * Contract: a strategy is one file that defines one `const mm_strategy` and is
+ * listed once in registry.c. The heap calls it on allocation (on_new), when a
+ * refcount reaches zero (on_zero), on decref-to-nonzero only if it sets
+ * on_decref_nonzero, and on mm_collect. Strategies never time themselves: they
+ * report each collection through mm_gc_begin/mm_gc_end and the harness times it.
+ *
+ * Invariant: an object is freed exactly once, through mm_free_object, and only
+ * when no live object or program hold refers to it.
+ */
+#ifndef MM_STRATEGY_H
+#define MM_STRATEGY_H
+
+#include "mm.h"
+
+typedef struct mm_strategy {
+    const char *name;
+    const char *summary;
+    const mm_knob_desc *knobs;   /* {0}-terminated, may be NULL */
+    size_t preheader;            /* bytes kept before each object header */
+    bool has_collector;          /* mm_collect does something */
+    /* Sets h->strategy_data; returns false with one line in err. May be NULL. */
+    bool (*init)(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen);
+    void (*fini)(mm_heap *h);
+    void (*on_new)(mm_heap *h, mm_object *o);            /* after the header is set; may be NULL */
+    void (*on_zero)(mm_heap *h, mm_object *o);           /* refcount reached zero */
+    void (*on_decref_nonzero)(mm_heap *h, mm_object *o); /* NULL unless needed (trial deletion) */
+    void (*before_free)(mm_heap *h, mm_object *o);       /* untrack before release; may be NULL */
+    uint64_t (*collect)(mm_heap *h, int generation);     /* may be NULL */
+    void (*set_enabled)(mm_heap *h, bool enabled);       /* may be NULL */
+    void (*stats)(mm_heap *h, mm_stats *out);            /* add strategy figures; may be NULL */
+} mm_strategy;
+
+/* The shared refcount release: o's count is zero; release what it holds, in turn,
+ * with a work list rather than recursion, and free it. Strategies that free at
+ * zero use this as their on_zero. */
+void mm_release(mm_heap *h, mm_object *o);
+
+/* Returns an object's memory to the allocator (calls before_free first). */
+void mm_free_object(mm_heap *h, mm_object *o);
+
+/* Collection bracketing: the observer sees START/STOP with these figures. */
+void mm_gc_begin(mm_heap *h, int generation);
+void mm_gc_end(mm_heap *h, const mm_gc_info *info);
+
+/* Start of the allocation, pre-header included. */
+static inline void *mm_object_base(const mm_heap *h, mm_object *o) { return (char *)o - h->preheader; }
+
+#endif

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test_cli.sh — the CLI's answers to good and bad input.
+# Bad input (unknown command, strategy, workload, allocator, layout, knob; bad or
+# out-of-range number; malformed cell; unknown flag) gets exactly one line on
+# stderr naming the problem and exit status 2. Good cells report the counters.
+# usage: test_cli.sh path/to/memstrat source_dir
+set -u
+MS=$1
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAILED: $*" >&2; }
+
+# expect_bad "what must appear in the message" args...
+expect_bad() {
+    local want=$1; shift
+    local err rc
+    err=$("$MS" "$@" 2>&1 >/dev/null); rc=$?
+    local lines; lines=$(printf '%s' "$err" | grep -c '')
+    if [ "$rc" -ne 2 ]; then bad "'$*' exit $rc, expected 2 ($err)"; return; fi
+    if [ "$lines" -ne 1 ]; then bad "'$*' printed $lines lines: $err"; return; fi
+    case "$err" in *"$want"*) ok ;; *) bad "'$*' message lacks '$want': $err" ;; esac
+}
+
+expect_bad "unknown command 'frobnicate'" frobnicate
+expect_bad "unknown workload 'lisst'" run lisst/rc/system/slots
+expect_bad "unknown strategy 'refcount'" run list/refcount/system/slots
+expect_bad "unknown allocator 'tcmalloc'" run list/rc/tcmalloc/slots
+expect_bad "unknown layout 'dictt'" run list/rc/system/dictt
+expect_bad "unknown knob 'depth'" run list/rc/system/slots/depth=3
+expect_bad "'abc' is not a number" run list/rc/system/slots/n=abc
+expect_bad "-5 is out of range" run list/rc/system/slots/n=-5
+expect_bad "out of range" run list/rc/system/slots/n=99999999999999
+expect_bad "is not knob=value" run list/rc/system/slots/n
+expect_bad "must be workload/reclaim/allocator/layout" run list/rc
+expect_bad "given twice" run list/rc/system/slots/n=5/n=6
+expect_bad "unknown flag '--frob'" run list/rc/system/slots --frob
+expect_bad "no cell given" run
+expect_bad "knob 'n'" run list/rc/system/slots/n=1q
+
+# `list` names every axis
+out=$("$MS" list)
+for word in none rc system slots list ring "n=" "rounds="; do
+    case "$out" in *"$word"*) ok ;; *) bad "list lacks $word" ;; esac
+done
+
+# counters of a good cell, and the done-criteria leak figures
+counter() { # cell counter
+    "$MS" run "$1" --benchmark_format=json 2>/dev/null |
+        python3 -c "import json,sys; print(int(json.load(sys.stdin)['benchmarks'][0]['$2']))"
+}
+[ "$(counter ring/rc/system/slots/n=100000 leaked_objects)" = 100000 ] && ok || bad "ring/rc leaked != 100000"
+[ "$(counter list/rc/system/slots/n=100000 leaked_objects)" = 0 ] && ok || bad "list/rc leaked != 0"
+[ "$(counter list/none/system/slots/n=1000 leaked_objects)" = 1000 ] && ok || bad "list/none leaked != 1000"
+
+json=$("$MS" run list/rc/system/slots/n=20000 --benchmark_format=json 2>/dev/null)
+for c in ops_per_s pause_count pause_total_ms pause_p50_us pause_p90_us pause_p99_us pause_p999_us pause_max_us \
+    rss_peak_mb rss_final_mb live_objects live_bytes leaked_objects leaked_bytes; do
+    case "$json" in *"\"$c\""*) ok ;; *) bad "counter $c missing" ;; esac
+done
+
+# Google Benchmark flags pass through
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$MS" run list/rc/system/slots/n=1000 --benchmark_repetitions=3 --benchmark_out="$tmp/o.json" \
+    --benchmark_out_format=json --ms_timeline="$tmp/t.csv" --ms_pauses="$tmp/p.csv" >/dev/null 2>&1
+n=$(python3 -c "import json; print(sum(1 for b in json.load(open('$tmp/o.json'))['benchmarks'] if b['run_type']=='iteration'))")
+[ "$n" = 3 ] && ok || bad "repetitions did not pass through ($n)"
+head -1 "$tmp/t.csv" | grep -q '^t_ms,rss_mb' && ok || bad "timeline CSV missing"
+head -1 "$tmp/p.csv" | grep -q '^t_ms,duration_us' && ok || bad "pause CSV missing"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

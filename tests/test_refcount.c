@@ -1,0 +1,186 @@
+/* test_refcount.c — reference counting semantics of `none` and `rc`.
+ *
+ * Freed at zero; children released in turn; a 10-million-node chain freed by
+ * dropping its head without overflowing the C stack; a ring under `rc` leaks
+ * exactly n objects and under `none` everything stays; mm_store releases the old
+ * value; `slots` refuses undeclared attributes; knobs parse as documented.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "mm.h"
+#include "registry.h"
+#include "workload.h"
+
+static uint64_t live(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return mm_stats_live_objects(&s);
+}
+
+static mm_heap *heap(const char *reclaim, const char *knobs) {
+    char err[256];
+    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", knobs, err, sizeof err);
+    if (h == NULL) {
+        fprintf(stderr, "heap: %s\n", err);
+        exit(1);
+    }
+    return h;
+}
+
+static void test_freed_at_zero(void) {
+    mm_heap *h = heap("rc", NULL);
+    static const char *const attrs[] = {"a", "b"};
+    mm_class *c = mm_class_new(h, "Pair", attrs, 2);
+    mm_attr a = mm_intern(h, "a"), b = mm_intern(h, "b");
+    mm_object *parent = mm_instance_new(h, c), *child = mm_instance_new(h, c), *other = mm_instance_new(h, c);
+    CHECK(live(h) == 3, "live %llu", (unsigned long long)live(h));
+    CHECK(mm_setattr(h, parent, a, mm_ref(child)) == MM_OK, "set a");
+    CHECK(child->refcount == 2, "child rc %ld", (long)child->refcount);
+    mm_decref(h, child); /* only the parent holds it now */
+    CHECK(live(h) == 3, "child must survive while held");
+    /* overwrite: the old value loses its reference and dies */
+    mm_setattr(h, parent, a, mm_ref(other));
+    CHECK(live(h) == 2, "overwritten child freed, live %llu", (unsigned long long)live(h));
+    mm_decref(h, other);
+    CHECK(other->refcount == 1, "other held by parent");
+    mm_setattr(h, parent, b, mm_int(42));
+    CHECK(mm_as_int(mm_getattr(h, parent, b)) == 42, "int attribute");
+    mm_decref(h, parent); /* parent and, in turn, other */
+    CHECK(live(h) == 0, "all freed, live %llu", (unsigned long long)live(h));
+    mm_heap_free(h);
+}
+
+static void test_slots_refuse_undeclared(void) {
+    mm_heap *h = heap("rc", NULL);
+    static const char *const attrs[] = {"x"};
+    mm_class *c = mm_class_new(h, "P", attrs, 1);
+    mm_attr y = mm_intern(h, "y");
+    mm_object *o = mm_instance_new(h, c);
+    CHECK(mm_setattr(h, o, y, mm_int(1)) == MM_EATTR, "undeclared attribute must fail");
+    CHECK(mm_getattr(h, o, y) == MM_NONE, "undeclared reads as None");
+    CHECK(c->type.size == sizeof(mm_object) + 8, "slots instance size %zu", c->type.size);
+    mm_decref(h, o);
+    CHECK(live(h) == 0, "freed");
+    mm_heap_free(h);
+}
+
+/* Builds a chain by prepending; the head's release must walk all of it iteratively. */
+static void test_domino_free(long n) {
+    mm_heap *h = heap("rc", NULL);
+    static const char *const attrs[] = {"next"};
+    mm_class *c = mm_class_new(h, "Node", attrs, 1);
+    mm_attr next = mm_intern(h, "next");
+    mm_object *head = NULL;
+    for (long i = 0; i < n; i++) {
+        mm_object *node = mm_instance_new(h, c);
+        if (head) {
+            mm_setattr(h, node, next, mm_ref(head));
+            mm_decref(h, head);
+        }
+        head = node;
+    }
+    CHECK(live(h) == (uint64_t)n, "built %llu", (unsigned long long)live(h));
+    mm_decref(h, head);
+    CHECK(live(h) == 0, "domino free left %llu", (unsigned long long)live(h));
+    CHECK(h->release_cap <= 256, "work list stayed small (%zu)", h->release_cap);
+    mm_heap_free(h);
+}
+
+/* A binary tree frees breadth-wise through the work list too. */
+static void test_tree_free(void) {
+    mm_heap *h = heap("rc", NULL);
+    static const char *const attrs[] = {"left", "right"};
+    mm_class *c = mm_class_new(h, "T", attrs, 2);
+    mm_attr l = mm_intern(h, "left"), r = mm_intern(h, "right");
+    /* bottom-up: level by level */
+    enum { LEAVES = 1 << 14 };
+    mm_object **level = malloc(LEAVES * sizeof *level);
+    for (int i = 0; i < LEAVES; i++) level[i] = mm_instance_new(h, c);
+    for (int width = LEAVES; width > 1; width /= 2) {
+        for (int i = 0; i < width / 2; i++) {
+            mm_object *p = mm_instance_new(h, c);
+            mm_setattr(h, p, l, mm_ref(level[2 * i]));
+            mm_setattr(h, p, r, mm_ref(level[2 * i + 1]));
+            mm_decref(h, level[2 * i]);
+            mm_decref(h, level[2 * i + 1]);
+            level[i] = p;
+        }
+    }
+    CHECK(live(h) == 2 * LEAVES - 1, "tree built %llu", (unsigned long long)live(h));
+    mm_decref(h, level[0]);
+    CHECK(live(h) == 0, "tree freed, %llu left", (unsigned long long)live(h));
+    free(level);
+    mm_heap_free(h);
+}
+
+static uint64_t run_workload(const char *wl, const char *reclaim, const char *knobs) {
+    const mm_workload *w = wl_find(wl);
+    char err[256];
+    mm_heap *h = heap(reclaim, NULL);
+    mm_knobset ks = {0};
+    const mm_knob_desc *const tables[] = {w->knobs};
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", knobs);
+    for (char *save = NULL, *kv = strtok_r(buf, "/", &save); kv; kv = strtok_r(NULL, "/", &save)) {
+        char *eq = strchr(kv, '=');
+        *eq = '\0';
+        if (!mm_knobset_apply(&ks, kv, eq + 1, tables, 1, err, sizeof err)) fprintf(stderr, "%s\n", err);
+    }
+    mm_knobset_fill_defaults(&ks, w->knobs);
+    wl_result r = {0};
+    bool ok = w->run(h, &ks, &r, err, sizeof err);
+    CHECK(ok, "%s/%s: %s", wl, reclaim, err);
+    uint64_t left = live(h);
+    mm_heap_free(h);
+    return left;
+}
+
+static void test_workload_leaks(void) {
+    CHECK(run_workload("list", "rc", "n=10000") == 0, "list under rc leaks nothing");
+    CHECK(run_workload("ring", "rc", "n=10000") == 10000, "ring under rc leaks exactly n");
+    CHECK(run_workload("ring", "rc", "n=1000/rounds=3") == 3000, "ring under rc leaks n per round");
+    CHECK(run_workload("list", "none", "n=10000") == 10000, "list under none keeps everything");
+    CHECK(run_workload("ring", "none", "n=10000") == 10000, "ring under none keeps everything");
+}
+
+static void test_knobs(void) {
+    int64_t v;
+    CHECK(mm_knob_parse_int("10k", MM_KNOB_COUNT, &v) && v == 10000, "10k");
+    CHECK(mm_knob_parse_int("1m", MM_KNOB_COUNT, &v) && v == 1000000, "1m");
+    CHECK(mm_knob_parse_int("1m", MM_KNOB_BYTES, &v) && v == 1048576, "1m bytes");
+    CHECK(!mm_knob_parse_int("12x", MM_KNOB_COUNT, &v), "junk suffix");
+    CHECK(!mm_knob_parse_int("", MM_KNOB_COUNT, &v), "empty");
+    CHECK(!mm_knob_parse_int("1mm", MM_KNOB_COUNT, &v), "double suffix");
+    CHECK(!mm_knob_parse_int("99999999999999999999", MM_KNOB_COUNT, &v), "overflow");
+    CHECK(!mm_knob_parse_int("9000000000000g", MM_KNOB_COUNT, &v), "overflow by suffix");
+    char err[128];
+    mm_heap *h = mm_heap_new_named("rc", "system", "slots", "bogus=1", err, sizeof err);
+    CHECK(h == NULL && strstr(err, "bogus") != NULL, "unknown knob named: %s", err);
+    h = mm_heap_new_named("nope", "system", "slots", NULL, err, sizeof err);
+    CHECK(h == NULL && strstr(err, "nope") != NULL, "unknown strategy named: %s", err);
+}
+
+/* `system` must be glibc's malloc, not a preloaded or linked-in replacement. */
+static void test_system_is_glibc(void) {
+    Dl_info info;
+    void *sym = dlsym(RTLD_DEFAULT, "malloc");
+    CHECK(sym != NULL && dladdr(sym, &info) && strstr(info.dli_fname, "libc.so") != NULL,
+          "malloc comes from %s", sym && dladdr(sym, &info) ? info.dli_fname : "?");
+}
+
+int main(void) {
+    const char *big = getenv("MS_TEST_DOMINO_N");
+    test_freed_at_zero();
+    test_slots_refuse_undeclared();
+    test_domino_free(big ? atol(big) : 10000000L);
+    test_tree_free();
+    test_workload_leaks();
+    test_knobs();
+#if !defined(__SANITIZE_ADDRESS__)
+    test_system_is_glibc(); /* ASan interposes malloc itself */
+#endif
+    return check_summary();
+}

@@ -1,0 +1,27 @@
+/* registry.c — one line per workload. */
+#include <stdio.h>
+#include <string.h>
+
+#include "workload.h"
+
+extern const mm_workload wl_list;
+extern const mm_workload wl_ring;
+
+const mm_workload *const wl_workloads[] = {
+    &wl_list,
+    &wl_ring,
+    NULL,
+};
+
+const mm_workload *wl_find(const char *name) {
+    for (int i = 0; wl_workloads[i]; i++)
+        if (strcmp(wl_workloads[i]->name, name) == 0) return wl_workloads[i];
+    return NULL;
+}
+
+void wl_counter(wl_result *r, const char *name, double value) {
+    if (r->ncounters >= WL_MAX_COUNTERS) return;
+    snprintf(r->counters[r->ncounters].name, sizeof r->counters[0].name, "%s", name);
+    r->counters[r->ncounters].value = value;
+    r->ncounters++;
+}

@@ -1,0 +1,41 @@
+/* workload.h — what a workload is: a program that drives the heap through mm_*.
+ *
+ * Contract: run() does the workload's whole work against a fresh heap, reports
+ * the units of work done (r->ops, for ops_per_s) and any workload-specific
+ * counters, and returns with every program hold released and every root popped,
+ * so that whatever is still alive afterwards (after a full collection) is leaked.
+ * It returns false with one line in err when the work went wrong (a checksum
+ * mismatch, allocation failure, bad input file).
+ * A workload is one file defining one `const mm_workload`, listed in registry.c.
+ */
+#ifndef WL_WORKLOAD_H
+#define WL_WORKLOAD_H
+
+#include "mm.h"
+
+/* Workload-specific counters per cell (hit rate, ns per pair, ...). */
+#define WL_MAX_COUNTERS 24
+
+typedef struct wl_result {
+    double ops;
+    int ncounters;
+    struct {
+        char name[48];
+        double value;
+    } counters[WL_MAX_COUNTERS];
+} wl_result;
+
+typedef struct mm_workload {
+    const char *name;
+    const char *summary;
+    const mm_knob_desc *knobs;
+    bool (*run)(mm_heap *h, const mm_knobset *ks, wl_result *r, char *err, size_t errlen);
+} mm_workload;
+
+/* Adds a named counter to the result (ignored past WL_MAX_COUNTERS). */
+void wl_counter(wl_result *r, const char *name, double value);
+
+extern const mm_workload *const wl_workloads[]; /* NULL-terminated */
+const mm_workload *wl_find(const char *name);
+
+#endif
