@@ -113,11 +113,11 @@ void mm_heap_free(mm_heap *h) {
  * slot None, so traverse is safe from the first moment. */
 mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
     size_t body = t->itemsize ? t->size + t->itemsize * nitems : t->size;
-    size_t total = h->preheader + body;
+    size_t pre = mm_preheader_of(h, t), total = pre + body;
     char *base = h->alloc_fn(h->allocator, total);
     if (MM_UNLIKELY(base == NULL)) return NULL;
     memset(base, 0, total);
-    mm_object *o = (mm_object *)(base + h->preheader);
+    mm_object *o = (mm_object *)(base + pre);
     o->refcount = 1;
     o->type = t;
     if (t->itemsize) ((mm_varobject *)o)->nitems = nitems;
@@ -134,14 +134,15 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
 
 void mm_free_object(mm_heap *h, mm_object *o) {
     if (h->reclaim->before_free) h->reclaim->before_free(h, o);
-    size_t total = h->preheader + mm_sizeof(o);
+    size_t total = mm_preheader_of(h, o->type) + mm_sizeof(o);
+    void *base = mm_object_base(h, o);
     h->stats.objects_freed++;
     h->stats.bytes_freed += total;
 #if MM_DEBUG
     /* Poison so a use after free shows as a wild type pointer, not silent reuse. */
-    memset(o, 0xdb, mm_sizeof(o));
+    memset(base, MM_POISON_BYTE, total);
 #endif
-    h->free_fn(h->allocator, mm_object_base(h, o), total);
+    h->free_fn(h->allocator, base, total);
 }
 
 /* Pushes o on the release work list. */
@@ -203,6 +204,14 @@ void mm_gc_disable(mm_heap *h) {
     if (h->reclaim->set_enabled) h->reclaim->set_enabled(h, false);
 }
 
+void mm_freeze(mm_heap *h) {
+    if (h->reclaim->freeze) h->reclaim->freeze(h);
+}
+
+void mm_unfreeze(mm_heap *h) {
+    if (h->reclaim->unfreeze) h->reclaim->unfreeze(h);
+}
+
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx) {
     h->observer = fn;
     h->observer_ctx = ctx;
@@ -216,7 +225,11 @@ void mm_gc_begin(mm_heap *h, int generation) {
 }
 
 void mm_gc_end(mm_heap *h, const mm_gc_info *info) {
-    if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) h->stats.collections[info->generation]++;
+    if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) {
+        h->stats.collections[info->generation]++;
+        h->stats.collected_by_gen[info->generation] += info->collected;
+        h->stats.uncollectable_by_gen[info->generation] += info->uncollectable;
+    }
     h->stats.collected += info->collected;
     h->stats.uncollectable += info->uncollectable;
     if (h->observer) h->observer(MM_GC_STOP, info, h->observer_ctx);

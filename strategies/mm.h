@@ -100,8 +100,9 @@ typedef struct mm_stats {
     uint64_t bytes_allocated, bytes_freed; /* object sizes incl. pre-header */
     uint64_t live_objects_peak, live_bytes_peak;
     uint64_t collections[MM_MAX_GENERATIONS];
+    uint64_t collected_by_gen[MM_MAX_GENERATIONS], uncollectable_by_gen[MM_MAX_GENERATIONS];
     uint64_t collected, uncollectable;
-    size_t preheader_bytes;                /* per object, kept by the strategy */
+    size_t preheader_bytes;                /* per container object, kept by the strategy */
 } mm_stats;
 
 static inline uint64_t mm_stats_live_objects(const mm_stats *s) { return s->objects_allocated - s->objects_freed; }
@@ -132,7 +133,8 @@ struct mm_heap {
     struct mm_allocator *allocator;
     mm_value (*getattr_fn)(mm_heap *h, mm_object *o, uint32_t attr); /* the layout's */
     int (*setattr_fn)(mm_heap *h, mm_object *o, uint32_t attr, mm_value v);
-    size_t preheader;
+    size_t preheader; /* before containers only: objects that hold no references
+                         are never tracked, as CPython gives them no PyGC_Head */
     mm_stats stats;
     /* cold */
     const struct mm_strategy *reclaim;
@@ -170,6 +172,9 @@ void mm_heap_free(mm_heap *h);
 /* Allocates an object of type t (nitems items if t is variable-size, else 0),
  * zeroed, refcount 1. Returns NULL only when the allocator fails. */
 mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems);
+
+/* Bytes the strategy keeps before this object's header. */
+static inline size_t mm_preheader_of(const mm_heap *h, const mm_type *t) { return t->is_container ? h->preheader : 0; }
 
 /* Bytes an object occupies from its header on (what mm_new asked for minus the pre-header). */
 static inline size_t mm_sizeof(const mm_object *o) {
@@ -231,6 +236,10 @@ uint64_t mm_collect(mm_heap *h, int generation);
 bool mm_has_collector(const mm_heap *h);
 void mm_gc_enable(mm_heap *h);
 void mm_gc_disable(mm_heap *h);
+/* gc.freeze(): every tracked object moves to a permanent generation that is never
+ * collected; gc.unfreeze() moves them back into the oldest generation. */
+void mm_freeze(mm_heap *h);
+void mm_unfreeze(mm_heap *h);
 
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);

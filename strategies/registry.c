@@ -5,12 +5,14 @@
 
 extern const mm_strategy mm_strategy_none;
 extern const mm_strategy mm_strategy_rc;
+extern const mm_strategy mm_strategy_gen;
 extern const mm_allocator_ops mm_allocator_system;
 extern const mm_layout mm_layout_slots;
 
 const mm_strategy *const mm_strategies[] = {
     &mm_strategy_none,
     &mm_strategy_rc,
+    &mm_strategy_gen,
     NULL,
 };
 

@@ -18,7 +18,7 @@ typedef struct mm_strategy {
     const char *name;
     const char *summary;
     const mm_knob_desc *knobs;   /* {0}-terminated, may be NULL */
-    size_t preheader;            /* bytes kept before each object header */
+    size_t preheader;            /* bytes kept before the header of each container */
     bool has_collector;          /* mm_collect does something */
     /* Sets h->strategy_data; returns false with one line in err. May be NULL. */
     bool (*init)(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen);
@@ -29,8 +29,14 @@ typedef struct mm_strategy {
     void (*before_free)(mm_heap *h, mm_object *o);       /* untrack before release; may be NULL */
     uint64_t (*collect)(mm_heap *h, int generation);     /* may be NULL */
     void (*set_enabled)(mm_heap *h, bool enabled);       /* may be NULL */
+    void (*freeze)(mm_heap *h);                          /* may be NULL */
+    void (*unfreeze)(mm_heap *h);                        /* may be NULL */
     void (*stats)(mm_heap *h, mm_stats *out);            /* add strategy figures; may be NULL */
 } mm_strategy;
+
+/* Freed memory is filled with this in debug builds (MM_DEBUG): a freed object's
+ * type pointer reads 0xdbdb..., which the verifiers recognise. */
+#define MM_POISON_BYTE 0xdb
 
 /* The shared refcount release: o's count is zero; release what it holds, in turn,
  * with a work list rather than recursion, and free it. Strategies that free at
@@ -45,6 +51,6 @@ void mm_gc_begin(mm_heap *h, int generation);
 void mm_gc_end(mm_heap *h, const mm_gc_info *info);
 
 /* Start of the allocation, pre-header included. */
-static inline void *mm_object_base(const mm_heap *h, mm_object *o) { return (char *)o - h->preheader; }
+static inline void *mm_object_base(const mm_heap *h, mm_object *o) { return (char *)o - mm_preheader_of(h, o->type); }
 
 #endif

@@ -1,0 +1,36 @@
+/* reclaim_gen.h — what tests and tools may ask of `rc+gen` beyond the heap API:
+ * the collector's counts and thresholds (gc.get_count/get_threshold), and the
+ * debug hooks the heap verifier uses.
+ *
+ * Contract: valid only on a heap whose strategy is `rc+gen`.
+ */
+#ifndef MM_RECLAIM_GEN_H
+#define MM_RECLAIM_GEN_H
+
+#include "mm.h"
+
+typedef struct mm_gen_info {
+    long count[3], threshold[3];
+    size_t size[3];          /* objects in each generation list */
+    size_t permanent_size;
+    size_t long_lived_total, long_lived_pending;
+    bool enabled;
+} mm_gen_info;
+
+void mm_gen_get_info(mm_heap *h, mm_gen_info *out);
+
+/* Called after every collection in debug builds (MM_DEBUG); compiled away otherwise. */
+typedef void (*mm_gen_verify_fn)(mm_heap *h, void *ctx);
+void mm_gen_set_verifier(mm_heap *h, mm_gen_verify_fn fn, void *ctx);
+
+/* True when o is a container in one of the collector's lists (and not poisoned). */
+bool mm_gen_is_tracked(mm_object *o);
+/* Calls fn on every tracked object. */
+void mm_gen_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *ctx);
+/* Counts, for every tracked object, the references to it from tracked objects
+ * (read back with mm_gen_incoming); returns the number of tracked objects. Uses
+ * the gc_refs field as scratch, so only outside a collection. */
+intptr_t mm_gen_incoming_prepare(mm_heap *h);
+intptr_t mm_gen_incoming(mm_object *o);
+
+#endif

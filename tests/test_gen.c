@@ -1,0 +1,352 @@
+/* test_gen.c — `rc+gen`: CPython 3.11's counting rules, cycles collected,
+ * freeze/unfreeze, gc=off, and a property test over random graph operations.
+ *
+ * Property test: per seed ≥ 1M random operations (new object with k slots, store
+ * a held object or None into a slot, drop a hold, take a hold on a slot's
+ * referent, collect a random generation). After every collection the heap
+ * verifier checks that every tracked object's refcount equals its incoming
+ * references from tracked objects plus the program's holds, that every
+ * referent of a tracked object is itself tracked (nothing reachable was freed:
+ * freed memory is poisoned in debug builds and ASan watches it), and that the
+ * number of live objects equals the number of tracked ones. After each explicit
+ * full collection the live set must equal the set reachable from the holds
+ * (no cyclic garbage survives a full collection); at the end, with every hold
+ * dropped and a full collection run, nothing at all is alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "mm.h"
+#include "reclaim_gen.h"
+
+/* Slots of the objects the property test makes: small, as Python objects are. */
+#define MAX_SLOTS 4
+/* Program holds (handles): bounds the live set while garbage keeps coming. */
+#define HANDLES 1024
+
+static const mm_type node_type = {
+    .name = "PNode",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+};
+
+static mm_heap *gen_heap(const char *knobs) {
+    char err[256];
+    mm_heap *h = mm_heap_new_named("rc+gen", "system", "slots", knobs, err, sizeof err);
+    if (h == NULL) {
+        fprintf(stderr, "heap: %s\n", err);
+        exit(1);
+    }
+    return h;
+}
+
+static uint64_t live(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return mm_stats_live_objects(&s);
+}
+
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
+
+static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
+    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
+}
+
+/* The threshold is strict and the check precedes tracking, as in _PyObject_GC_Link. */
+static void test_counting_rules(void) {
+    mm_heap *h = gen_heap(NULL);
+    mm_object *keep[701];
+    mm_stats s;
+    for (int i = 0; i < 700; i++) keep[i] = node(h, 0);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 0, "700 allocations must not collect");
+    mm_gen_info gi;
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.count[0] == 700, "count0 %ld", gi.count[0]);
+    keep[700] = node(h, 0);
+    mm_get_stats(h, &s);
+    mm_gen_get_info(h, &gi);
+    CHECK(s.collections[0] == 1, "the 701st allocation collects gen0 (%llu)", (unsigned long long)s.collections[0]);
+    /* count0 was raised to 701 before the collection reset it; the new object is not counted again */
+    CHECK(gi.count[0] == 0 && gi.count[1] == 1, "after: count0 %ld count1 %ld", gi.count[0], gi.count[1]);
+    CHECK(gi.size[1] == 700 && gi.size[0] == 1, "700 survivors promoted, new one in gen0 (%zu, %zu)", gi.size[1],
+          gi.size[0]);
+    /* frees decrement count0 while positive */
+    mm_decref(h, keep[700]);
+    mm_decref(h, keep[699]);
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.count[0] == 0, "count0 floors at 0 (%ld)", gi.count[0]);
+    for (int i = 0; i < 699; i++) mm_decref(h, keep[i]);
+    CHECK(live(h) == 0, "all freed");
+    mm_heap_free(h);
+}
+
+static void test_cycles(void) {
+    mm_heap *h = gen_heap(NULL);
+    /* a 3-cycle plus an acyclic tail hanging off it */
+    mm_object *a = node(h, 2), *b = node(h, 1), *c = node(h, 1), *tail = node(h, 0);
+    link_slot(h, a, 0, b);
+    link_slot(h, b, 0, c);
+    link_slot(h, c, 0, a);
+    link_slot(h, a, 1, tail);
+    mm_decref(h, b);
+    mm_decref(h, c);
+    mm_decref(h, tail);
+    CHECK(mm_collect(h, 0) == 0, "held cycle survives");
+    CHECK(live(h) == 4, "4 live");
+    mm_decref(h, a);
+    CHECK(live(h) == 4, "rc alone cannot free the cycle");
+    uint64_t n = mm_collect(h, MM_COLLECT_FULL);
+    /* CPython counts every unreachable object, the tail hanging off the cycle too */
+    CHECK(n == 4, "collected counts the cycle and what only it reaches (%llu)", (unsigned long long)n);
+    CHECK(live(h) == 0, "cycle and tail freed (%llu left)", (unsigned long long)live(h));
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(s.collected_by_gen[2] == 4 && s.collections[2] == 1 && s.collections[0] == 1, "per-generation stats");
+    mm_heap_free(h);
+}
+
+static void test_freeze_and_off(void) {
+    mm_heap *h = gen_heap(NULL);
+    mm_object *a = node(h, 1), *b = node(h, 1);
+    link_slot(h, a, 0, b);
+    link_slot(h, b, 0, a);
+    mm_decref(h, b);
+    mm_decref(h, a); /* garbage cycle, then frozen */
+    mm_freeze(h);
+    mm_gen_info gi;
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.permanent_size == 2 && gi.count[0] == 0, "frozen: %zu permanent", gi.permanent_size);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2, "the permanent generation is never collected");
+    mm_unfreeze(h);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 2 && live(h) == 0, "after unfreeze the cycle goes");
+    mm_heap_free(h);
+
+    h = gen_heap("gc=off");
+    for (int i = 0; i < 5000; i++) {
+        mm_object *x = node(h, 1);
+        link_slot(h, x, 0, x);
+        mm_decref(h, x);
+    }
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] + s.collections[1] + s.collections[2] == 0 && live(h) == 5000, "gc=off: no automatic collection");
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 5000 && live(h) == 0, "manual collection still works when off");
+    mm_heap_free(h);
+
+    h = gen_heap("gc=2000,10,10");
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.threshold[0] == 2000 && gi.threshold[1] == 10 && gi.threshold[2] == 10, "explicit thresholds");
+    mm_heap_free(h);
+    h = gen_heap("gc=cpython313");
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.threshold[0] == 2000, "cpython313 preset");
+    mm_heap_free(h);
+    char err[200];
+    CHECK(mm_heap_new_named("rc+gen", "system", "slots", "gc=7,8", err, sizeof err) == NULL && strstr(err, "gc"),
+          "bad thresholds refused: %s", err);
+}
+
+/* ---- property test --------------------------------------------------------------- */
+
+/* A tiny open-addressing pointer → count map for the oracle (program holds, reachability). */
+typedef struct {
+    mm_object **keys;
+    long *vals;
+    size_t cap, len;
+} ptrmap;
+
+static void pm_init(ptrmap *m, size_t cap) {
+    m->cap = cap;
+    m->len = 0;
+    m->keys = calloc(cap, sizeof *m->keys);
+    m->vals = calloc(cap, sizeof *m->vals);
+}
+static void pm_free(ptrmap *m) {
+    free(m->keys);
+    free(m->vals);
+}
+static size_t pm_slot(const ptrmap *m, mm_object *k) {
+    size_t i = ((uintptr_t)k >> 4) * 0x9E3779B97F4A7C15ull % m->cap;
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) % m->cap;
+    return i;
+}
+static long *pm_get(ptrmap *m, mm_object *k, bool insert) {
+    if (insert && (m->len + 1) * 2 > m->cap) {
+        ptrmap n;
+        pm_init(&n, m->cap * 2);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = pm_slot(&n, m->keys[i]);
+                n.keys[j] = m->keys[i];
+                n.vals[j] = m->vals[i];
+                n.len++;
+            }
+        pm_free(m);
+        *m = n;
+    }
+    size_t i = pm_slot(m, k);
+    if (m->keys[i] == NULL) {
+        if (!insert) return NULL;
+        m->keys[i] = k;
+        m->len++;
+    }
+    return &m->vals[i];
+}
+
+typedef struct {
+    mm_object *held[HANDLES];
+    long verify_runs, verify_failures;
+} world;
+
+typedef struct {
+    world *w;
+    ptrmap holds;
+    long tracked;
+    long bad;
+} verify_ctx;
+
+static void check_children(mm_object *child, void *arg) {
+    verify_ctx *v = arg;
+    if (!mm_gen_is_tracked(child)) v->bad++;
+}
+
+static void check_one(mm_object *o, void *arg) {
+    verify_ctx *v = arg;
+    v->tracked++;
+    long *ext = pm_get(&v->holds, o, false);
+    if (o->refcount != mm_gen_incoming(o) + (ext ? *ext : 0)) v->bad++;
+    if (o->type->traverse) o->type->traverse(o, check_children, v);
+}
+
+/* The heap verifier: refcounts equal incoming references plus holds; every
+ * referent tracked; live objects == tracked objects. */
+static void verify(mm_heap *h, void *arg) {
+    world *w = arg;
+    verify_ctx v = {.w = w};
+    pm_init(&v.holds, 4 * HANDLES);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
+    mm_gen_incoming_prepare(h);
+    mm_gen_for_each(h, check_one, &v);
+    if ((uint64_t)v.tracked != live(h)) v.bad++;
+    w->verify_runs++;
+    if (v.bad) {
+        if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
+        w->verify_failures++;
+    }
+    pm_free(&v.holds);
+}
+
+static void reach(mm_object *o, void *arg);
+typedef struct {
+    ptrmap seen;
+    mm_object **stack;
+    size_t len, cap;
+} reach_ctx;
+static void reach(mm_object *o, void *arg) {
+    reach_ctx *r = arg;
+    if (pm_get(&r->seen, o, false)) return;
+    *pm_get(&r->seen, o, true) = 1;
+    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
+    r->stack[r->len++] = o;
+}
+
+/* Objects reachable from the holds: after a full collection, exactly the live set. */
+static size_t reachable_count(world *w) {
+    reach_ctx r = {0};
+    pm_init(&r.seen, 4096);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) reach(w->held[i], &r);
+    while (r.len) {
+        mm_object *o = r.stack[--r.len];
+        o->type->traverse(o, reach, &r);
+    }
+    size_t n = r.seen.len;
+    pm_free(&r.seen);
+    free(r.stack);
+    return n;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64*: deterministic per seed, no libc rand state */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+static void property_seed(uint64_t seed, long ops, const char *knobs) {
+    mm_heap *h = gen_heap(knobs);
+    world *w = calloc(1, sizeof *w);
+    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+#if MM_DEBUG
+    mm_gen_set_verifier(h, verify, w);
+#endif
+    long full_checks = 0, full_failures = 0;
+    for (long op = 0; op < ops; op++) {
+        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
+        unsigned kind = (unsigned)(rnd() % 100);
+        if (kind < 35) { /* new */
+            if (w->held[i]) mm_decref(h, w->held[i]);
+            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
+        } else if (kind < 75) { /* store */
+            mm_object *o = w->held[i];
+            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
+        } else if (kind < 90) { /* drop */
+            if (w->held[i]) mm_decref(h, w->held[i]);
+            w->held[i] = NULL;
+        } else if (kind < 99) { /* hold a referent */
+            mm_object *o = w->held[j];
+            if (o && ((mm_varobject *)o)->nitems) {
+                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
+                if (t) mm_incref(t);
+                if (w->held[i]) mm_decref(h, w->held[i]);
+                w->held[i] = t;
+            }
+        } else { /* collect */
+            int g = (int)(rnd() % 3);
+            mm_collect(h, g);
+            if (g == 2) {
+                full_checks++;
+                if (reachable_count(w) != live(h)) full_failures++;
+            }
+            verify(h, w); /* explicit, so release builds verify too */
+        }
+    }
+    verify(h, w);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) mm_decref(h, w->held[i]);
+    memset(w->held, 0, sizeof w->held);
+    mm_collect(h, MM_COLLECT_FULL);
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
+          w->verify_failures, w->verify_runs);
+    CHECK(full_failures == 0, "seed %llu: %ld of %ld full collections left garbage", (unsigned long long)seed,
+          full_failures, full_checks);
+    CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
+          (unsigned long long)live(h));
+    CHECK(s.collections[0] > 100 && s.collected > 0, "seed %llu: the collector ran (%llu gen0, %llu collected)",
+          (unsigned long long)seed, (unsigned long long)s.collections[0], (unsigned long long)s.collected);
+    printf("seed %llu: %ld ops, %llu/%llu/%llu collections, %llu collected, %ld verifications, %ld full checks\n",
+           (unsigned long long)seed, ops, (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
+           (unsigned long long)s.collections[2], (unsigned long long)s.collected, w->verify_runs, full_checks);
+    free(w);
+    mm_heap_free(h);
+}
+
+int main(void) {
+    test_counting_rules();
+    test_cycles();
+    test_freeze_and_off();
+    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
+    int seeds = e_seeds ? atoi(e_seeds) : 4;
+    long ops = e_ops ? atol(e_ops) : 1000000;
+    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, s % 2 ? NULL : "gc=50,3,3");
+    return check_summary();
+}
