@@ -15,8 +15,11 @@
 #include "workload.h"
 
 static void print_knobs(const mm_knob_desc *knobs) {
-    for (const mm_knob_desc *d = knobs; d && d->name; d++)
-        printf("      %s=%-12s %s\n", d->name, d->default_value, d->help);
+    char buf[96];
+    for (const mm_knob_desc *d = knobs; d && d->name; d++) {
+        snprintf(buf, sizeof buf, "%s=%s", d->name, d->default_value);
+        printf("      %-22s %s\n", buf, d->help);
+    }
 }
 
 /* `memstrat list`: everything a cell can name, with knobs and defaults. */

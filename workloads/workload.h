@@ -29,6 +29,9 @@ typedef struct mm_workload {
     const char *name;
     const char *summary;
     const mm_knob_desc *knobs;
+    /* Optional: rules across knobs, or input files to validate, checked by the CLI
+     * before anything runs so bad input exits 2; false with one line in err. */
+    bool (*check)(const mm_knobset *ks, char *err, size_t errlen);
     bool (*run)(mm_heap *h, const mm_knobset *ks, wl_result *r, char *err, size_t errlen);
 } mm_workload;
 
