@@ -70,6 +70,10 @@ typedef struct gc_state {
     bool collecting;
     size_t long_lived_total;   /* survivors of the last full collection */
     size_t long_lived_pending; /* survivors of gen1 collections since then */
+    struct gc_stack {
+        mm_object **items;
+        size_t len, cap;
+    } mark_stack;              /* kept between collections: no allocation per collection */
     mm_gen_verify_fn verify;   /* debug: called after every collection */
     void *verify_ctx;
 } gc_state;
@@ -174,7 +178,11 @@ static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen)
 
 /* Objects still tracked here are leaks the harness has counted; they stay, like
  * every leak, and only the collector's own state goes. */
-static void gen_fini(mm_heap *h) { free(h->strategy_data); }
+static void gen_fini(mm_heap *h) {
+    gc_state *st = state_of(h);
+    free(st->mark_stack.items);
+    free(st);
+}
 
 /* ---- the collection ------------------------------------------------------------ */
 
@@ -186,57 +194,101 @@ static void visit_decref(mm_object *child, void *arg) {
     if (g->flags & GC_COLLECTING) g->gc_refs--;
 }
 
-/* Step 3's visitor: whatever a reachable object refers to is reachable. An object
- * already moved to `unreachable` goes back to the end of the young list, where
- * the scan will reach it and visit its referents in turn. */
+/* Step 3's work list: survivors found but not yet scanned. */
+typedef struct gc_stack gc_stack;
+
+/* Grows the mark stack; abort on OOM, as a half-marked generation cannot be undone. */
+static void stack_push_slow(gc_stack *s, mm_object *o) {
+    size_t cap = s->cap ? s->cap * 2 : GC_WORK_INITIAL;
+    mm_object **n = realloc(s->items, cap * sizeof *n);
+    if (n == NULL) {
+        fprintf(stderr, "memstrat: out of memory in the cycle collector's mark stack\n");
+        abort();
+    }
+    s->items = n;
+    s->cap = cap;
+    s->items[s->len++] = o;
+}
+
+static inline void stack_push(gc_stack *s, mm_object *o) {
+    if (MM_LIKELY(s->len < s->cap))
+        s->items[s->len++] = o;
+    else
+        stack_push_slow(s, o);
+}
+
+/* Step 3's visitor: whatever a reachable object refers to is reachable. The
+ * COLLECTING flag is cleared when an object is first found reachable, so each
+ * is pushed and scanned once. */
 static void visit_reachable(mm_object *child, void *arg) {
-    gc_head *young = arg;
     if (!child->type->is_container) return;
     gc_head *g = as_gc(child);
-    if (!(g->flags & GC_COLLECTING)) return;
-    if (g->flags & GC_UNREACHABLE) {
-        g->flags &= ~(uintptr_t)GC_UNREACHABLE;
-        g->gc_refs = 1;
-        list_move(g, young);
-    } else if (g->gc_refs == 0) {
-        g->gc_refs = 1;
+    if (g->flags & GC_COLLECTING) {
+        g->flags &= ~(uintptr_t)GC_COLLECTING;
+        stack_push(arg, child);
     }
 }
 
-/* Splits young into reachable (stays) and unreachable (moved); returns objects examined.
- * Order-preserving single scan as in CPython's move_unreachable: linear in the
- * generation, no recursion, no extra memory. */
-static size_t deduce_unreachable(gc_head *young, gc_head *unreachable) {
-    size_t examined = 0;
+/* Calls visit on each reference of o. Fast path: the `slots` shape (fixed slots
+ * after the header), inlined, since a full collection is mostly this loop; any
+ * other shape goes through its type's traverse. */
+#define GC_TRAVERSE(o, VISIT, arg)                                                        \
+    do {                                                                                  \
+        const mm_type *t_ = (o)->type;                                                    \
+        if (MM_LIKELY(t_->traverse == mm_traverse_slots)) {                               \
+            mm_value *s_ = mm_slots(o);                                                   \
+            for (uint32_t i_ = 0; i_ < t_->nslots; i_++)                                  \
+                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], arg);                   \
+        } else if (t_->traverse) {                                                        \
+            t_->traverse((o), VISIT, (arg));                                              \
+        }                                                                                 \
+    } while (0)
+
+/* Splits young into reachable (stays, flags cleared) and unreachable (moved);
+ * returns the number of survivors and sets *examined. The same partition as
+ * CPython's update_refs / subtract_refs / move_unreachable, but step 3 marks
+ * from the roots with an explicit stack instead of moving tentatively
+ * unreachable objects back and forth: a list whose nodes precede their
+ * referrer (every list built by prepending) would otherwise be moved twice,
+ * node by node. Linear in the generation, no recursion. */
+static size_t deduce_unreachable(gc_state *st, gc_head *young, gc_head *unreachable, size_t *examined) {
+    size_t n = 0, survivors = 0;
     /* 1. gc_refs = refcount */
     for (gc_head *g = young->next; g != young; g = g->next) {
         g->gc_refs = from_gc(g)->refcount;
         g->flags |= GC_COLLECTING;
-        examined++;
+        n++;
     }
     /* 2. subtract the references held by objects of the generation itself */
     for (gc_head *g = young->next; g != young; g = g->next) {
         mm_object *o = from_gc(g);
-        if (o->type->traverse) o->type->traverse(o, visit_decref, NULL);
+        GC_TRAVERSE(o, visit_decref, NULL);
     }
-    /* 3. gc_refs > 0 now means referred to from outside: a root. Everything it
-     *    reaches survives; what nothing reaches is unreachable. */
-    gc_head *g = young->next;
-    while (g != young) {
-        gc_head *next;
-        if (g->gc_refs > 0) {
-            mm_object *o = from_gc(g);
-            if (o->type->traverse) o->type->traverse(o, visit_reachable, young);
-            next = g->next;
-        } else {
-            next = g->next;
+    /* 3. gc_refs > 0 now means referred to from outside: a root. Mark everything
+     *    reachable from the roots (clearing COLLECTING)... */
+    gc_stack *stack = &st->mark_stack;
+    for (gc_head *g = young->next; g != young; g = g->next) {
+        if (g->gc_refs > 0 && (g->flags & GC_COLLECTING)) {
+            g->flags &= ~(uintptr_t)GC_COLLECTING;
+            stack_push(stack, from_gc(g));
+            while (stack->len > 0) {
+                mm_object *o = stack->items[--stack->len];
+                GC_TRAVERSE(o, visit_reachable, stack);
+            }
+        }
+    }
+    /* 4. ...and what is still COLLECTING is unreachable. */
+    for (gc_head *g = young->next, *next; g != young; g = next) {
+        next = g->next;
+        if (g->flags & GC_COLLECTING) {
             list_move(g, unreachable);
             g->flags |= GC_UNREACHABLE;
+        } else {
+            survivors++;
         }
-        g = next;
     }
-    for (gc_head *s = young->next; s != young; s = s->next) s->flags &= ~(uintptr_t)GC_COLLECTING;
-    return examined;
+    *examined = n;
+    return survivors;
 }
 
 /* Breaks the cycles: tp_clear on each unreachable object, holding a reference
@@ -275,17 +327,18 @@ static uint64_t collect_generation(mm_heap *h, int generation) {
     gc_head *old = generation < NUM_GENERATIONS - 1 ? &st->gen[generation + 1].head : young;
     gc_head unreachable;
     list_init(&unreachable);
-    size_t examined = deduce_unreachable(young, &unreachable);
+    size_t examined;
+    size_t survivors = deduce_unreachable(st, young, &unreachable, &examined);
 
     if (young != old) {
-        if (generation == NUM_GENERATIONS - 2) st->long_lived_pending += list_size(young);
+        if (generation == NUM_GENERATIONS - 2) st->long_lived_pending += survivors;
         list_merge(young, old);
     } else {
         st->long_lived_pending = 0;
-        st->long_lived_total = list_size(young);
+        st->long_lived_total = survivors;
     }
 
-    size_t collected = list_size(&unreachable);
+    size_t collected = examined - survivors;
     delete_garbage(h, &unreachable, old);
 
     mm_gc_info info = {.generation = generation, .examined = examined, .collected = collected, .uncollectable = 0};
