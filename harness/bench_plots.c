@@ -1,0 +1,328 @@
+/* bench_plots.c — draws a run's plots with the gnuplot scripts in plots/.
+ *
+ * Contract: gnuplot runs with the run directory as its working directory and gets only
+ * relative paths (plots/summary.tsv, timeline/<slug>.rep<r>.csv), so no user-chosen path is
+ * ever quoted into a gnuplot command. Each script writes PNG and SVG into the output directory.
+ * No gnuplot on PATH: one line on stderr, plots skipped (-1), not a failure. A script that
+ * fails is reported with gnuplot's last stderr line (1). `--plots-only RUN_DIR` rebuilds the
+ * summary from RUN_DIR/json/ and meta.json, draws into RUN_DIR/plots/.tmp-<pid>/ and moves the
+ * finished files into RUN_DIR/plots/, so an interrupted redraw leaves the old images.
+ */
+#include "bench.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A plot script that runs longer than this is stuck (timelines of long cells take seconds). */
+#define MS_GNUPLOT_TIMEOUT_S 300.0
+/* Largest repetition count meta.json may claim; matches --reps. */
+#define MS_PLOTS_MAX_REPS 100
+
+static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", NULL};
+
+/* The committed scripts: MS_SOURCE_DIR/plots, else plots/ under the current directory. */
+static char *ms_plots_script_dir(void)
+{
+    char *d = ms_bench_xprintf("%s/plots", MS_SOURCE_DIR);
+    char *probe = ms_bench_xprintf("%s/throughput.gp", d);
+    int ok = access(probe, R_OK) == 0;
+    free(probe);
+    if (ok)
+        return d;
+    free(d);
+    if (access("plots/throughput.gp", R_OK) == 0)
+        return realpath("plots", NULL);
+    return NULL;
+}
+
+/* Text that goes between single quotes in a gnuplot -e string: quotes and line breaks out. */
+static char *ms_gp_text(const char *s)
+{
+    char *t = ms_bench_xstrdup(s);
+    for (char *p = t; *p; p++)
+        if (*p == '\'' || *p == '\n' || *p == '\r')
+            *p = ' ';
+    return t;
+}
+
+/* Append `word` to a separated list unless it is already there (workloads, reclaims). */
+static void ms_add_distinct(ms_sbuf *b, const char *word, const char *sep)
+{
+    const char *s = ms_sbuf_str(b);
+    size_t n = strlen(word), seplen = strlen(sep);
+    while (*s) {
+        const char *e = strstr(s, sep);
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == n && !strncmp(s, word, n))
+            return;
+        if (!e)
+            break;
+        s = e + seplen;
+    }
+    if (b->len)
+        ms_sbuf_puts(b, sep);
+    ms_sbuf_puts(b, word);
+}
+
+/* Run one script; 0 ok, 1 failed (and said why). */
+static int ms_plots_run_script(const char *gnuplot, const char *script, const char *expr,
+                               const char *run_dir, const char *name)
+{
+    char *argv[] = {(char *)gnuplot, "-e", (char *)expr, (char *)script, NULL};
+    int cap = ms_bench_capture_open();
+    ms_bench_child res;
+    int rc = ms_bench_spawn_wait(argv, 0, run_dir, -1, cap, MS_GNUPLOT_TIMEOUT_S, &res);
+    if (rc == 0 && res.exited && res.exit_status == 0) {
+        if (cap >= 0)
+            close(cap);
+        return 0;
+    }
+    if (!res.interrupted) {
+        char *why = ms_bench_child_describe(&res, MS_GNUPLOT_TIMEOUT_S);
+        char *last = cap >= 0 ? ms_bench_capture_last_line(cap) : NULL;
+        fprintf(stderr, "memstrat bench: plot %s.gp failed (%s)%s%s\n", name, why,
+                last ? ": " : "", last ? last : "");
+        free(last);
+        free(why);
+    }
+    if (cap >= 0)
+        close(cap);
+    return 1;
+}
+
+/* Draw every plot of `run` (whose files live in run_dir) into run_dir/outdir_rel. */
+static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const char *outdir_rel,
+                            const char *cpu_model)
+{
+    char *gnuplot = ms_bench_find_in_path("gnuplot");
+    if (!gnuplot) {
+        fprintf(stderr, "memstrat bench: gnuplot not found on PATH; skipping plots\n");
+        return -1;
+    }
+    char *sdir = ms_plots_script_dir();
+    if (!sdir) {
+        fprintf(stderr, "memstrat bench: plot scripts not found in %s/plots or ./plots\n",
+                MS_SOURCE_DIR);
+        free(gnuplot);
+        return 1;
+    }
+    ms_sbuf workloads = {0}, reclaims = {0}, files = {0}, titles = {0};
+    for (size_t i = 0; i < run->matrix.n; i++) {
+        const ms_bench_cell *c = &run->matrix.cells[i];
+        if (run->sum[i].reps == 0)
+            continue;
+        ms_add_distinct(&workloads, c->workload, ", ");
+        ms_add_distinct(&reclaims, c->reclaim, " ");
+        for (int r = 1; r <= run->reps; r++) {
+            if (!ms_bench_rep_at(run, i, r)->ok)
+                continue;
+            char *rel = ms_bench_xprintf("timeline/%s.rep%d.csv", c->slug, r);
+            char *abs = ms_bench_xprintf("%s/%s", run_dir, rel);
+            struct stat st;
+            int usable = stat(abs, &st) == 0 && st.st_size > 0;
+            if (usable) {
+                ms_sbuf_printf(&files, "%s%s", files.len ? " " : "", rel);
+                ms_sbuf_printf(&titles, "%s%s", titles.len ? " " : "", c->name);
+            }
+            free(abs);
+            free(rel);
+            if (usable)
+                break;
+        }
+    }
+    int rc = 0;
+    if (workloads.len == 0) {
+        fprintf(stderr, "memstrat bench: no cell has results; skipping plots\n");
+        rc = -1;
+    }
+    char *tsv = ms_bench_xprintf("%s/%s/summary.tsv", run_dir, outdir_rel);
+    if (rc == 0 && ms_bench_write_summary_tsv(run, tsv) != 0)
+        rc = 1;
+    free(tsv);
+    char *machine = ms_gp_text(cpu_model), *wl = ms_gp_text(ms_sbuf_str(&workloads));
+    char *id = ms_gp_text(run->run_id);
+    for (int s = 0; rc == 0 && ms_plot_scripts[s]; s++) {
+        const char *name = ms_plot_scripts[s];
+        int timeline = !strcmp(name, "rss_timeline");
+        if (timeline && files.len == 0)
+            continue;
+        char *script = ms_bench_xprintf("%s/%s.gp", sdir, name);
+        char *expr = ms_bench_xprintf("datafile='%s/summary.tsv'; outdir='%s'; "
+                                      "title_machine='%s'; title_workloads='%s'; "
+                                      "title_run='%s'; reclaims='%s'; files='%s'; titles='%s'",
+                                      outdir_rel, outdir_rel, machine, wl, id,
+                                      ms_sbuf_str(&reclaims), ms_sbuf_str(&files),
+                                      ms_sbuf_str(&titles));
+        if (ms_plots_run_script(gnuplot, script, expr, run_dir, name) != 0) {
+            rc = 1; /* a half-written image is worse than none */
+            for (int f = 0; f < 2; f++) {
+                char *img = ms_bench_xprintf("%s/%s/%s.%s", run_dir, outdir_rel, name,
+                                             f ? "svg" : "png");
+                unlink(img);
+                free(img);
+            }
+        }
+        free(expr);
+        free(script);
+        if (ms_bench_interrupted())
+            break;
+    }
+    free(machine);
+    free(wl);
+    free(id);
+    ms_sbuf_free(&workloads);
+    ms_sbuf_free(&reclaims);
+    ms_sbuf_free(&files);
+    ms_sbuf_free(&titles);
+    free(sdir);
+    free(gnuplot);
+    return rc;
+}
+
+/* Plots of a run being written: straight into its .tmp directory, renamed with it. */
+int ms_bench_draw_plots(const ms_bench_run *run, const char *cpu_model)
+{
+    return ms_plots_draw_in(run, run->dir, "plots", cpu_model);
+}
+
+/* Move every file of `from` into `to` (same file system: rename). */
+static int ms_plots_move_all(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    if (!d)
+        return -1;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *a = ms_bench_xprintf("%s/%s", from, e->d_name);
+        char *b = ms_bench_xprintf("%s/%s", to, e->d_name);
+        if (rename(a, b) != 0) {
+            fprintf(stderr, "memstrat bench: cannot move %s to %s: %s\n", a, b,
+                    strerror(errno));
+            rc = -1;
+        }
+        free(a);
+        free(b);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Rebuild what the plots need from a finished run directory: cells, repetitions and machine
+ * from meta.json, the numbers from json/. Returns 0, or 2 with a message on stderr. */
+static int ms_plots_load_run(const char *run_dir, ms_bench_run *run, char **cpu_model)
+{
+    char *path = ms_bench_xprintf("%s/meta.json", run_dir), *text;
+    size_t len;
+    int rd = ms_bench_read_file(path, &text, &len);
+    free(path);
+    if (rd != 0) {
+        fprintf(stderr, "memstrat bench: %s is not a run directory (no readable meta.json)\n",
+                run_dir);
+        return MS_BENCH_EXIT_USAGE;
+    }
+    cJSON *meta = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(meta, "run_id");
+    const cJSON *reps = cJSON_GetObjectItemCaseSensitive(meta, "reps");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(meta, "matrix"), "cells");
+    const char *cpu = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(meta, "machine"), "cpu_model"));
+    if (!cJSON_IsString(id) || !cJSON_IsNumber(reps) || reps->valuedouble < 1 ||
+        reps->valuedouble > MS_PLOTS_MAX_REPS || !cJSON_IsArray(cells) ||
+        cJSON_GetArraySize(cells) == 0) {
+        fprintf(stderr, "memstrat bench: %s/meta.json lacks run_id, reps or matrix.cells\n",
+                run_dir);
+        cJSON_Delete(meta);
+        return MS_BENCH_EXIT_USAGE;
+    }
+    run->run_id = ms_bench_xstrdup(id->valuestring);
+    run->reps = (int)reps->valuedouble;
+    run->matrix.n = (size_t)cJSON_GetArraySize(cells);
+    run->matrix.cells = ms_bench_xmalloc(run->matrix.n * sizeof *run->matrix.cells);
+    memset(run->matrix.cells, 0, run->matrix.n * sizeof *run->matrix.cells);
+    *cpu_model = ms_bench_xstrdup(cpu ? cpu : "unknown CPU");
+    size_t i = 0;
+    const cJSON *c;
+    int rc = 0;
+    cJSON_ArrayForEach(c, cells)
+    {
+        char err[512];
+        if (!cJSON_IsString(c) ||
+            ms_bench_cell_parse(c->valuestring, &run->matrix.cells[i], err, sizeof err) != 0) {
+            fprintf(stderr, "memstrat bench: %s/meta.json: bad cell in matrix.cells\n", run_dir);
+            rc = MS_BENCH_EXIT_USAGE;
+            break;
+        }
+        i++;
+    }
+    cJSON_Delete(meta);
+    if (rc)
+        return rc;
+    size_t nrep = run->matrix.n * (size_t)run->reps;
+    run->rep = ms_bench_xmalloc(nrep * sizeof *run->rep);
+    memset(run->rep, 0, nrep * sizeof *run->rep);
+    for (i = 0; i < run->matrix.n; i++) {
+        for (int r = 1; r <= run->reps; r++) {
+            char *json = ms_bench_xprintf("%s/json/%s.rep%d.json", run_dir,
+                                          run->matrix.cells[i].slug, r);
+            ms_bench_read_rep(json, run->matrix.cells[i].name, ms_bench_rep_at(run, i, r), NULL);
+            free(json);
+        }
+    }
+    ms_bench_summarize(run);
+    return 0;
+}
+
+/* `memstrat bench --plots-only RUN_DIR` (what `make plots` runs). */
+int ms_bench_plots_only(const char *run_dir)
+{
+    ms_bench_run run;
+    memset(&run, 0, sizeof run);
+    run.dir = run_dir;
+    char *cpu = NULL;
+    int rc = ms_plots_load_run(run_dir, &run, &cpu);
+    char *plots = ms_bench_xprintf("%s/plots", run_dir);
+    char *tmp_rel = ms_bench_xprintf("plots/.tmp-%ld", (long)getpid());
+    char *tmp = ms_bench_xprintf("%s/%s", run_dir, tmp_rel);
+    if (rc == 0 && ms_bench_mkdir_p(tmp) != 0) {
+        fprintf(stderr, "memstrat bench: cannot create %s: %s\n", tmp, strerror(errno));
+        rc = MS_BENCH_EXIT_FAILED;
+    } else if (rc == 0) {
+        ms_bench_signals_begin();
+        int drawn = ms_plots_draw_in(&run, run_dir, tmp_rel, cpu);
+        int sig = ms_bench_interrupted();
+        if (sig) {
+            rc = 128 + sig;
+        } else {
+            if (ms_plots_move_all(tmp, plots) != 0)
+                drawn = 1;
+            rc = drawn == 0 ? MS_BENCH_EXIT_OK : MS_BENCH_EXIT_FAILED;
+            if (drawn == 0)
+                printf("plots: %s\n", plots);
+        }
+        ms_bench_rm_rf(tmp);
+        ms_bench_signals_end();
+    }
+    free(tmp);
+    free(tmp_rel);
+    free(plots);
+    free(cpu);
+    if (run.rep)
+        for (size_t i = 0; i < run.matrix.n * (size_t)run.reps; i++)
+            ms_bench_rep_clear(&run.rep[i]);
+    free(run.rep);
+    free(run.sum);
+    free(run.cv_warned);
+    free((char *)run.run_id);
+    ms_bench_matrix_free(&run.matrix);
+    return rc;
+}
