@@ -121,6 +121,10 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
     o->refcount = 1;
     o->type = t;
     if (t->itemsize) ((mm_varobject *)o)->nitems = nitems;
+    /* The strategy first (it may collect before tracking o, as CPython does), then the
+     * count: o is live once mm_new returns, so a collection inside on_new sees live ==
+     * tracked. */
+    if (h->reclaim->on_new) h->reclaim->on_new(h, o);
     h->stats.objects_allocated++;
     h->stats.bytes_allocated += total;
     /* Peaks are updated on allocation only: live counts cannot rise anywhere else. */
@@ -128,7 +132,6 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
         h->stats.live_objects_peak = h->stats.objects_allocated - h->stats.objects_freed;
     if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
         h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
-    if (h->reclaim->on_new) h->reclaim->on_new(h, o);
     return o;
 }
 

@@ -291,8 +291,10 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
     for (long op = 0; op < ops; op++) {
         int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
         unsigned kind = (unsigned)(rnd() % 100);
-        if (kind < 35) { /* new */
-            if (w->held[i]) mm_decref(h, w->held[i]);
+        if (kind < 35) { /* new (the hold is dropped first: a collection may run inside node()) */
+            mm_object *old = w->held[i];
+            w->held[i] = NULL;
+            if (old) mm_decref(h, old);
             w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
         } else if (kind < 75) { /* store */
             mm_object *o = w->held[i];

@@ -164,7 +164,7 @@ static void test_knobs(void) {
 }
 
 /* `system` must be glibc's malloc, not a preloaded or linked-in replacement. */
-static void test_system_is_glibc(void) {
+static __attribute__((unused)) void test_system_is_glibc(void) {
     Dl_info info;
     void *sym = dlsym(RTLD_DEFAULT, "malloc");
     CHECK(sym != NULL && dladdr(sym, &info) && strstr(info.dli_fname, "libc.so") != NULL,
