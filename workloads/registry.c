@@ -6,10 +6,12 @@
 
 extern const mm_workload wl_list;
 extern const mm_workload wl_ring;
+extern const mm_workload wl_tree;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
     &wl_ring,
+    &wl_tree,
     NULL,
 };
 
