@@ -7,11 +7,13 @@
 extern const mm_workload wl_list;
 extern const mm_workload wl_ring;
 extern const mm_workload wl_tree;
+extern const mm_workload wl_trace;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
     &wl_ring,
     &wl_tree,
+    &wl_trace,
     NULL,
 };
 

@@ -1,0 +1,618 @@
+#!/usr/bin/env python3.11
+"""cpython_replay.py — replays a memstrat trace in real CPython 3.11 and reports
+what its cycle collector did: collections per generation, objects collected.
+
+Contract: the trace is parsed and validated exactly as workloads/trace.c does
+(same rules, same one-line errors "trace FILE:LINE: expected ...", exit 2),
+into flat arrays, before anything is timed. Objects are instances of classes
+Trace0..Trace16 (TraceK has __slots__ s0..s{K-1}), the same shapes as the C
+workload under the `slots` layout. Handles still held at the end are dropped
+in ascending order, as run() does in C.
+
+Invariant of the timed loop: the only GC containers it allocates are the
+trace's objects — one per `new`, nothing else (no tuples, lists, dicts, bound
+methods or frames) — so CPython's generation-0 count sees exactly the trace.
+`--audit` checks this op by op (see below). Before the loop: gc.collect(),
+gc.freeze() (the interpreter's own objects go to the permanent generation, so
+they count neither in collections nor in long_lived_total), gc.collect() again:
+counts (0, 0, 0), long_lived_pending = long_lived_total = 0, as in a fresh heap.
+
+Sources of the figures (--source):
+  stats      gc.get_stats() before and after, no callback installed: nothing
+             extra runs during collections. The exact figures.
+  callbacks  a gc.callbacks function sums the "stop" events. CPython builds an
+             info dict per event; after a full collection (which empties the
+             dict free list) that dict is a fresh GC allocation whose free goes
+             to the free list, leaving gen0's count 1 higher — so this source
+             can drift from `stats`. Reported so the drift is measured, not guessed.
+  both       (default) each in its own child process; the JSON carries both and
+             their difference; the top-level figures are from `stats`.
+Engines (--engine):
+  cpython    (default) the real thing; needs CPython 3.11.
+  model      a pure-Python model of gcmodule.c 3.11's rules (counts, thresholds,
+             long_lived_pending/total, generation merging, unreachable = garbage)
+             over the trace's object graph — a second witness, for the C `rc+gen`.
+  rc         the same graph under pure refcounting (`collect` ops do nothing):
+             "alive_end" is what the C `rc` strategy leaks.
+  (model and rc run on any Python 3; they also report "alive_end", the objects
+  still allocated after every hold is dropped.)
+--audit runs the real loop with the collector disabled and compares
+gc.get_count()[0] after every op with the model's count: any allocation or
+free of a foreign container in the loop would show at the op that made it.
+
+Output: JSON on stdout {"python", "engine", "source", "trace", "ops",
+"collections": [g0, g1, g2], "collected", "collected_gen": [..],
+"uncollectable", "seconds"}; --table prints a human table instead.
+Usage: python3.11 tools/cpython_replay.py mix.trace [--table]
+"""
+import argparse
+import array
+import gc
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+MAGIC = b"# memstrat-trace v1"
+MAX_SLOTS = 16
+MAX_HANDLES = 1 << 24
+MAX_GENERATION = 2
+NONE = 0xFFFFFFFF  # `set ... -`: store None
+LINE_MAX = 512  # the C reader's buffer: op lines of LINE_MAX - 1 characters or more are refused
+QUOTE = 40  # characters of a bad token quoted back
+NEW, SET, DROP, HOLD, COLLECT = range(5)
+OPNAMES = {b"new": NEW, b"set": SET, b"drop": DROP, b"hold": HOLD, b"collect": COLLECT}
+USAGE = ("new ID K", "set ID SLOT ID2|-", "drop ID", "hold ID ID2 SLOT", "collect G")
+ARITY = (3, 4, 2, 4, 2)
+# CPython 3.11's default thresholds (Modules/gcmodule.c).
+DEFAULT_THRESHOLDS = (700, 10, 10)
+TRACES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traces")
+
+
+def die(msg):
+    """One line on stderr, exit 2: bad input never gets a traceback."""
+    sys.stderr.flush()  # raw bytes: a quoted bad token comes out as the C loader prints it
+    sys.stderr.buffer.write(f"cpython_replay.py: {msg}\n".encode("utf-8", "surrogateescape"))
+    sys.exit(2)
+
+
+class TraceError(Exception):
+    pass
+
+
+class Trace:
+    """The compact form: one entry per op in four flat arrays (no per-op objects)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.code = bytearray()
+        self.a = array.array("I")
+        self.b = array.array("I")
+        self.arg = bytearray()
+        self.handles = 0
+        self.held_peak = 0
+        self.count = [0] * 5
+
+    def __len__(self):
+        return len(self.code)
+
+
+def resolve(name):
+    """As trace.c: a bare name missing here is looked up in tools/traces/."""
+    if "/" not in name and not os.path.exists(name):
+        shipped = os.path.join(TRACES_DIR, name)
+        if os.path.exists(shipped):
+            return shipped
+    return name
+
+
+def q(tok):
+    return tok[:QUOTE].decode("utf-8", "surrogateescape")
+
+
+def load(path):
+    """Parses and validates like wl_trace_load, simulating object identities:
+    per handle the object it holds, per object what each slot refers to."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceError(f"trace {path}: expected a readable trace file ({e.strerror})")
+    t = Trace(path)
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if not lines:
+        raise TraceError(f"trace {path}:1: expected '{MAGIC.decode()}' as the first line, got an empty file")
+    first = lines[0][:LINE_MAX - 1].rstrip(b"\r\n \t")
+    if first != MAGIC:
+        raise TraceError(f"trace {path}:1: expected '{MAGIC.decode()}' as the first line, got '{q(first)}'")
+    handle_obj = []  # object per handle, -1 when free
+    obj_base = [0]  # first slot of each object in slot_obj (len = objects + 1)
+    slot_obj = []  # object per slot, -1 for None
+    held = 0
+    code, A, B, ARG = t.code, t.a, t.b, t.arg
+    lineno = 1
+
+    def fail(msg):
+        raise TraceError(f"trace {path}:{lineno}: {msg}")
+
+    def num(tok, hi):
+        s = tok.lstrip(b"0") or b"0"
+        if not tok.isdigit() or len(s) > 10 or int(s) > hi:
+            return None
+        return int(s)
+
+    def handle(tok, what):
+        v = num(tok, MAX_HANDLES - 1)
+        if v is None:
+            fail(f"expected {what} as a handle in 0..{MAX_HANDLES - 1}, got '{q(tok)}'")
+        return v
+
+    def slot(tok):
+        v = num(tok, MAX_SLOTS - 1)
+        if v is None:
+            fail(f"expected SLOT as a slot index in 0..{MAX_SLOTS - 1}, got '{q(tok)}'")
+        return v
+
+    def is_held(h):
+        return h < len(handle_obj) and handle_obj[h] >= 0
+
+    def need_held(h):
+        if not is_held(h):
+            fail(f"expected handle {h} to be held, but it is not")
+
+    def need_free(h, op):
+        if is_held(h):
+            fail(f"expected handle {h} to be free for '{op}', but it is held")
+        if h >= len(handle_obj):
+            handle_obj.extend([-1] * (h + 1 - len(handle_obj)))
+            t.handles = h + 1
+
+    def need_slot(h, s):
+        o = handle_obj[h]
+        k = obj_base[o + 1] - obj_base[o]
+        if s >= k:
+            fail(f"expected SLOT below {k} (handle {h} holds an object with {k} slots), got {s}")
+
+    for raw in lines[1:]:
+        lineno += 1
+        body = raw.lstrip(b" \t")
+        if body.startswith(b"#"):
+            continue
+        if len(raw) >= LINE_MAX - 1:
+            fail(f"expected a line shorter than {LINE_MAX - 1} characters")
+        f = raw.split()
+        if not f:
+            continue
+        c = OPNAMES.get(f[0])
+        if c is None:
+            fail(f"expected an op (new, set, drop, hold, collect), got '{q(f[0])}'")
+        if len(f) != ARITY[c]:
+            n = min(len(f), 6)
+            fail(f"expected '{USAGE[c]}', got {n} field{'' if n == 1 else 's'}")
+        a = b = arg = 0
+        if c == NEW:
+            a = handle(f[1], "ID")
+            arg = num(f[2], MAX_SLOTS)
+            if arg is None:
+                fail(f"expected K as a slot count in 0..{MAX_SLOTS}, got '{q(f[2])}'")
+            need_free(a, "new")
+            slot_obj.extend([-1] * arg)
+            handle_obj[a] = len(obj_base) - 1
+            obj_base.append(len(slot_obj))
+            held += 1
+        elif c == SET:
+            a = handle(f[1], "ID")
+            arg = slot(f[2])
+            b = NONE if f[3] == b"-" else handle(f[3], "ID2 (or '-' for None)")
+            need_held(a)
+            need_slot(a, arg)
+            if b != NONE:
+                need_held(b)
+            slot_obj[obj_base[handle_obj[a]] + arg] = -1 if b == NONE else handle_obj[b]
+        elif c == DROP:
+            a = handle(f[1], "ID")
+            need_held(a)
+            handle_obj[a] = -1
+            held -= 1
+        elif c == HOLD:
+            a = handle(f[1], "ID")
+            b = handle(f[2], "ID2")
+            arg = slot(f[3])
+            need_held(b)
+            need_slot(b, arg)
+            o = slot_obj[obj_base[handle_obj[b]] + arg]
+            if o < 0:
+                fail(f"expected slot {arg} of the object held by handle {b} to refer to an object, but it is None")
+            need_free(a, "hold")
+            handle_obj[a] = o
+            held += 1
+        else:
+            arg = num(f[1], MAX_GENERATION)
+            if arg is None:
+                fail(f"expected G as a generation in 0..{MAX_GENERATION}, got '{q(f[1])}'")
+        if held > t.held_peak:
+            t.held_peak = held
+        code.append(c)
+        A.append(a)
+        B.append(b)
+        ARG.append(arg)
+        t.count[c] += 1
+    return t
+
+
+# ---- the real CPython replay ---------------------------------------------------------
+
+def make_classes():
+    """TraceK with __slots__ s0..s{K-1}: a GC container of 16 + 8K bytes (+ GC head)."""
+    names = tuple(sys.intern(f"s{i}") for i in range(MAX_SLOTS))
+    return tuple(type(f"Trace{k}", (), {"__slots__": names[:k]}) for k in range(MAX_SLOTS + 1)), names
+
+
+def replay(n, code, A, B, ARG, held, classes, names, collect, probe, marks):
+    """The timed loop. Only `classes[k]()` allocates a GC container; indexing the
+    arrays makes ints, setattr/getattr are fast calls (no argument tuple), and
+    nothing here materialises a frame object. probe/marks: --audit only."""
+    for i in range(n):
+        c = code[i]
+        if c == 1:
+            b = B[i]
+            setattr(held[A[i]], names[ARG[i]], None if b == 0xFFFFFFFF else held[b])
+        elif c == 0:
+            held[A[i]] = classes[ARG[i]]()
+        elif c == 2:
+            held[A[i]] = None
+        elif c == 3:
+            held[A[i]] = getattr(held[B[i]], names[ARG[i]])
+        else:
+            collect(ARG[i])
+        if probe is not None:
+            marks[i] = probe()[0]
+    for i in range(len(held)):
+        held[i] = None
+
+
+def run_cpython(t, source, thresholds, audit=False):
+    """One replay in this process; source 'stats' or 'callbacks'."""
+    classes, names = make_classes()
+    held = [None] * max(1, t.handles)
+    n = len(t)
+    marks = array.array("q", bytes(8 * n)) if audit else None
+    ev_count = [0, 0, 0]
+    ev_collected = [0, 0, 0]
+    ev_uncollectable = [0, 0, 0]
+
+    def on_gc(phase, info):
+        if phase == "stop":
+            g = info["generation"]
+            ev_count[g] += 1
+            ev_collected[g] += info["collected"]
+            ev_uncollectable[g] += info["uncollectable"]
+
+    gc.set_threshold(*thresholds)
+    if audit:
+        gc.disable()
+    else:
+        gc.enable()
+    # No callback may run in the setup: the info dict of the last collection would
+    # be allocated after the free lists were emptied, leaving gen0's count at 1.
+    gc.collect()
+    before = gc.get_stats()  # made before the freeze, so frozen with the rest
+    gc.freeze()  # counts[0] = 0; everything so far is out of the collector's sight
+    setup = gc.collect()  # long_lived_total = 0 now; collects what was made since (nothing)
+    if source == "callbacks":
+        gc.callbacks.append(on_gc)
+    probe = None
+    if audit:
+        gc.get_count()  # the first tuple after a full collection is a GC allocation: take it now
+        base = gc.get_count()[0]
+        probe = gc.get_count
+    # Nothing between the last collect and the loop allocates a container.
+    t0 = time.perf_counter()
+    replay(n, t.code, t.a, t.b, t.arg, held, classes, names, gc.collect, probe, marks)
+    seconds = time.perf_counter() - t0
+    if source == "callbacks":
+        gc.callbacks.remove(on_gc)
+    after = gc.get_stats()
+    gc.enable()
+    if audit:
+        return {"base": base, "marks": marks}
+    if source == "callbacks":
+        coll, got, unc = ev_count, ev_collected, ev_uncollectable
+    else:
+        coll = [after[g]["collections"] - before[g]["collections"] for g in range(3)]
+        coll[2] -= 1  # the setup collection after the freeze
+        got = [after[g]["collected"] - before[g]["collected"] for g in range(3)]
+        got[2] -= setup  # what it found (collected + uncollectable; 0 in practice)
+        unc = [after[g]["uncollectable"] - before[g]["uncollectable"] for g in range(3)]
+    return result(t, "cpython", source, coll, got, unc, seconds)
+
+
+def result(t, engine, source, coll, got, unc, seconds):
+    return {
+        "python": platform.python_version(),
+        "engine": engine,
+        "source": source,
+        "trace": t.path,
+        "ops": len(t),
+        "collections": list(coll),
+        "collected": sum(got),
+        "collected_gen": list(got),
+        "uncollectable": sum(unc),
+        "seconds": round(seconds, 6),
+    }
+
+
+# ---- the model of gcmodule.c 3.11 -------------------------------------------------------
+
+class Model:
+    """CPython 3.11's collector over the trace's object graph, from the rules in
+    Modules/gcmodule.c: gen0 count +1 per container allocation (a collection may
+    run then, before the new object is tracked), -1 per container free while > 0;
+    collect_generations picks the oldest generation over its threshold, skipping
+    2 while long_lived_pending < long_lived_total / 4; collecting g bumps count
+    g+1, zeroes counts 0..g, merges 0..g, finds what is unreachable from outside
+    references (refcount minus references from inside the set), moves the rest
+    to g+1 and frees the unreachable. Objects have no finalizers or weakrefs, so
+    every unreachable object is collected."""
+
+    def __init__(self, thresholds, enabled=True):
+        self.threshold = list(thresholds)
+        self.enabled = enabled and thresholds[0] > 0
+        self.count = [0, 0, 0]
+        self.gens = [set(), set(), set()]
+        self.pending = 0  # long_lived_pending
+        self.total = 0  # long_lived_total
+        self.rc = []
+        self.slots = []
+        self.gen_of = []  # generation of each object, -1 once freed
+        self.collections = [0, 0, 0]
+        self.collected = [0, 0, 0]
+
+    def new(self, k):
+        self.count[0] += 1
+        if self.enabled and self.count[0] > self.threshold[0]:
+            self.collect_generations()
+        o = len(self.rc)
+        self.rc.append(1)
+        self.slots.append([-1] * k)
+        self.gen_of.append(0)
+        self.gens[0].add(o)
+        return o
+
+    def incref(self, o):
+        self.rc[o] += 1
+
+    def decref(self, o):
+        """Refcount release, iteratively, as CPython's deallocs cascade."""
+        self.rc[o] -= 1
+        if self.rc[o]:
+            return
+        work = [o]
+        while work:
+            d = work.pop()
+            self.gens[self.gen_of[d]].discard(d)
+            self.gen_of[d] = -1
+            if self.count[0] > 0:
+                self.count[0] -= 1
+            for c in self.slots[d]:
+                if c >= 0:
+                    self.rc[c] -= 1
+                    if self.rc[c] == 0:
+                        work.append(c)
+            self.slots[d] = None
+
+    def collect_generations(self):
+        for i in (2, 1, 0):
+            if self.count[i] > self.threshold[i]:
+                if i == 2 and self.pending < self.total // 4:
+                    continue
+                self.collect(i)
+                break
+
+    def collect(self, g):
+        if g + 1 < 3:
+            self.count[g + 1] += 1
+        for i in range(g + 1):
+            self.count[i] = 0
+        young = set()
+        for i in range(g + 1):
+            young |= self.gens[i]
+            self.gens[i] = set()
+        gc_refs = {o: self.rc[o] for o in young}
+        for o in young:
+            for c in self.slots[o]:
+                if c in gc_refs:
+                    gc_refs[c] -= 1
+        reachable = set()
+        work = [o for o in young if gc_refs[o] > 0]
+        reachable.update(work)
+        while work:
+            o = work.pop()
+            for c in self.slots[o]:
+                if c in gc_refs and c not in reachable:
+                    reachable.add(c)
+                    work.append(c)
+        unreachable = young - reachable
+        older = min(g + 1, 2)
+        if g == 1:
+            self.pending += len(reachable)
+        if g == 2:
+            self.pending = 0
+            self.total = len(reachable)
+        for o in reachable:
+            self.gen_of[o] = older
+        self.gens[older] |= reachable
+        self.collections[g] += 1
+        self.collected[g] += len(unreachable)
+        # Delete the garbage: break every reference it holds; each object is freed
+        # once its count reaches zero (count0 is 0 now, so frees leave it there).
+        for o in unreachable:
+            self.gen_of[o] = g  # in a list of its own; decref's discard is then harmless
+        for o in unreachable:
+            if self.slots[o] is None:
+                continue
+            self.rc[o] += 1  # like delete_garbage's Py_INCREF around tp_clear
+            kids, self.slots[o] = self.slots[o], [-1] * len(self.slots[o])
+            for c in kids:
+                if c >= 0:
+                    self.decref(c)
+            self.decref(o)
+
+
+def run_model(t, thresholds, enabled=True, marks=None, rc_only=False):
+    """rc_only: pure refcounting, the C `rc` strategy — `collect` ops do nothing."""
+    m = Model(thresholds, enabled and not rc_only)
+    held = [-1] * max(1, t.handles)
+    code, A, B, ARG = t.code, t.a, t.b, t.arg
+    t0 = time.perf_counter()
+    for i in range(len(t)):
+        c = code[i]
+        if c == NEW:
+            held[A[i]] = m.new(ARG[i])
+        elif c == SET:
+            o, b = held[A[i]], B[i]
+            v = -1 if b == NONE else held[b]
+            old = m.slots[o][ARG[i]]
+            if v >= 0:
+                m.incref(v)
+            m.slots[o][ARG[i]] = v
+            if old >= 0:
+                m.decref(old)
+        elif c == DROP:
+            m.decref(held[A[i]])
+            held[A[i]] = -1
+        elif c == HOLD:
+            v = m.slots[held[B[i]]][ARG[i]]
+            m.incref(v)
+            held[A[i]] = v
+        elif not rc_only:
+            m.collect(ARG[i])
+        if marks is not None:
+            marks[i] = m.count[0]
+    for h in range(len(held)):
+        if held[h] >= 0:
+            m.decref(held[h])
+            held[h] = -1
+    seconds = time.perf_counter() - t0
+    engine = "rc" if rc_only else "model"
+    r = result(t, engine, engine, m.collections, m.collected, [0, 0, 0], seconds)
+    # Objects still allocated after every hold is dropped: under --engine rc this
+    # is what pure refcounting leaks (the C `rc` strategy's leaked_objects).
+    r["alive_end"] = sum(1 for gen in m.gen_of if gen >= 0)
+    return r
+
+
+# ---- driver ---------------------------------------------------------------------------
+
+def audit(t):
+    """Real loop with the collector off vs the model's count0 after every op."""
+    marks = array.array("q", bytes(8 * len(t)))
+    run_model(t, DEFAULT_THRESHOLDS, enabled=False, marks=marks)
+    real = run_cpython(t, "stats", DEFAULT_THRESHOLDS, audit=True)
+    got = real["marks"]
+    # The probe's own tuple: after a full collection (which empties the tuple free
+    # list) the first one is a GC allocation that goes back to the free list
+    # without a decrement, so readings after it are 1 high until counts reset.
+    off = real["base"]
+    for i in range(len(t)):
+        if t.code[i] == COLLECT:
+            off = 0
+        if got[i] - off != marks[i]:
+            return {"audit": "FAILED", "op": i + 1, "gen0_count_cpython": got[i] - off,
+                    "gen0_count_model": marks[i], "ops": len(t)}
+        if t.code[i] == COLLECT and t.arg[i] == 2:
+            off = 1
+    return {"audit": "ok", "ops": len(t), "gen0_count_end": marks[len(t) - 1] if len(t) else 0,
+            "python": platform.python_version()}
+
+
+def child(args, source):
+    """`both`: each source in a fresh interpreter, so neither run sees the other's heap."""
+    cmd = [sys.executable, os.path.abspath(__file__), args.trace, "--source", source,
+           "--thresholds", ",".join(map(str, args.thresholds))]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        sys.exit(p.returncode)
+    return json.loads(p.stdout)
+
+
+def table(r):
+    lines = [f"trace          {r['trace']} ({r['ops']} ops)",
+             f"python         {r['python']}  engine {r['engine']}  source {r['source']}",
+             f"{'generation':<14}{0:>10}{1:>10}{2:>10}{'total':>10}",
+             f"{'collections':<14}" + "".join(f"{x:>10}" for x in r["collections"]) + f"{sum(r['collections']):>10}",
+             f"{'collected':<14}" + "".join(f"{x:>10}" for x in r["collected_gen"]) + f"{r['collected']:>10}",
+             f"{'uncollectable':<14}{'':>30}{r['uncollectable']:>10}",
+             f"seconds        {r['seconds']:.3f}"]
+    if "callbacks" in r:
+        cb = r["callbacks"]
+        lines.append(f"{'callbacks':<14}" + "".join(f"{x:>10}" for x in cb["collections"]) +
+                     f"{sum(cb['collections']):>10}   (collections seen through gc.callbacks; "
+                     f"collected {cb['collected']})")
+    return "\n".join(lines)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        die(message)
+
+
+def thresholds_arg(text):
+    try:
+        v = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        v = ()
+    if len(v) != 3 or min(v) < 0:
+        raise argparse.ArgumentTypeError(f"--thresholds wants three counts like 700,10,10, got '{text}'")
+    return v
+
+
+def main():
+    ap = OneLineParser(description="Replay a memstrat trace in CPython 3.11 and report its cycle collector's work.")
+    ap.add_argument("trace", help="trace file (a bare name is also looked up in tools/traces/)")
+    ap.add_argument("--source", choices=("both", "stats", "callbacks"), default="both",
+                    help="where the figures come from (default both, in two child processes)")
+    ap.add_argument("--engine", choices=("cpython", "model", "rc"), default="cpython",
+                    help="the real collector, the pure-Python model of its rules, or pure refcounting")
+    ap.add_argument("--thresholds", type=thresholds_arg, default=DEFAULT_THRESHOLDS,
+                    help="gc thresholds (default 700,10,10)")
+    ap.add_argument("--audit", action="store_true",
+                    help="check op by op that the loop allocates no container but the trace's")
+    ap.add_argument("--table", action="store_true", help="a human table instead of JSON")
+    args = ap.parse_args()
+    real = args.engine == "cpython" or args.audit
+    if real and (sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11)):
+        die(f"needs CPython 3.11 (this is {sys.implementation.name} {platform.python_version()}); "
+            f"run it with python3.11")
+    try:
+        t = load(resolve(args.trace))
+    except TraceError as e:
+        die(str(e))
+    if args.audit:
+        r = audit(t)
+        print(json.dumps(r))
+        sys.exit(0 if r["audit"] == "ok" else 1)
+    if args.engine in ("model", "rc"):
+        r = run_model(t, args.thresholds, rc_only=args.engine == "rc")
+    elif args.source == "both":
+        r = child(args, "stats")
+        cb = child(args, "callbacks")
+        r["source"] = "stats"
+        r["callbacks"] = {k: cb[k] for k in ("collections", "collected", "collected_gen", "uncollectable", "seconds")}
+        r["callbacks_minus_stats"] = [c - s for c, s in zip(cb["collections"], r["collections"])]
+    else:
+        r = run_cpython(t, args.source, args.thresholds)
+    try:
+        print(table(r) if args.table else json.dumps(r))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        sys.stdout = None
+
+
+if __name__ == "__main__":
+    main()
