@@ -71,19 +71,25 @@ bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
     }
     const mm_knob_desc *const tables[] = {cell->workload->knobs, cell->reclaim->knobs, cell->allocator->knobs,
                                           cell->layout->knobs};
-    for (int i = 4; i < nparts; i++) {
-        char *eq = strchr(parts[i], '=');
-        if (eq == NULL || eq == parts[i]) {
-            snprintf(err, errlen, "cell '%s': '%s' is not knob=value", spec, parts[i]);
+    /* A part without '=' continues the previous knob's value: knob values may be
+     * paths (trace=/tmp/x.trace), and the cell is split on '/'. */
+    for (int i = 4; i < nparts;) {
+        char *name = parts[i], *eq = strchr(name, '=');
+        if (eq == NULL || eq == name) {
+            snprintf(err, errlen, "cell '%s': '%s' is not knob=value", spec, name);
             return false;
         }
         *eq = '\0';
-        if (mm_knobset_get(&cell->knobs, parts[i]) != NULL) {
-            snprintf(err, errlen, "cell '%s': knob '%s' given twice", spec, parts[i]);
+        char value[MM_KNOB_VALUE_MAX];
+        size_t used = (size_t)snprintf(value, sizeof value, "%s", eq + 1);
+        for (i++; i < nparts && strchr(parts[i], '=') == NULL && used < sizeof value; i++)
+            used += (size_t)snprintf(value + used, sizeof value - used, "/%s", parts[i]);
+        if (mm_knobset_get(&cell->knobs, name) != NULL) {
+            snprintf(err, errlen, "cell '%s': knob '%s' given twice", spec, name);
             return false;
         }
         char kerr[600];
-        if (!mm_knobset_apply(&cell->knobs, parts[i], eq + 1, tables, 4, kerr, sizeof kerr)) {
+        if (!mm_knobset_apply(&cell->knobs, name, value, tables, 4, kerr, sizeof kerr)) {
             snprintf(err, errlen, "cell '%s': %s", spec, kerr);
             return false;
         }

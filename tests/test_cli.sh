@@ -58,6 +58,10 @@ for c in ops_per_s pause_count pause_total_ms pause_p50_us pause_p90_us pause_p9
     case "$json" in *"\"$c\""*) ok ;; *) bad "counter $c missing" ;; esac
 done
 
+# knob values may be paths with '/' (the cell is split on '/')
+SRC=$2
+"$MS" run "trace/rc/system/slots/trace=$SRC/tools/traces/mix-20k.trace" >/dev/null 2>&1 && ok || bad "absolute trace path refused"
+
 # Google Benchmark flags pass through
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$MS" run list/rc/system/slots/n=1000 --benchmark_repetitions=3 --benchmark_out="$tmp/o.json" \
