@@ -11,8 +11,8 @@
 # deterministic and bounded; cpython_replay runs and its audit passes.
 # usage: test_trace.sh path/to/memstrat source_dir
 set -u
-MS=$1
-SRC=$2
+MS=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # absolute: the test works in a temporary directory
+SRC=$(cd "$2" && pwd)
 GEN="$SRC/tools/tracegen.py"
 REPLAY="$SRC/tools/cpython_replay.py"
 pass=0 fail=0 skip=0
@@ -23,7 +23,7 @@ PY311=$(command -v python3.11 || { [ -x /usr/bin/python3.11 ] && echo /usr/bin/p
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# Cell specs split on '/', so trace files are named relative to the working directory.
+# Most traces are named relative to the working directory (a knob value may also be a path).
 cd "$tmp" || exit 1
 
 # counters CELL NAME... — prints the named counters of one run, space-separated (integers).
@@ -80,6 +80,12 @@ expect_eq "doc example rc leaked/ops/peak" "$(counters trace/rc/system/slots/tra
 # holds left at the end are dropped by the workload: nothing leaks under rc
 printf '# memstrat-trace v1\nnew 7 2\nnew 3 0\nset 7 1 3\nnew 9 16\nset 9 15 7\n' >held.trace
 expect_eq "held at end, rc leaked" "$(counters trace/rc/system/slots/trace=held.trace leaked_objects)" 0
+# an absolute path; and one followed by another knob
+expect_eq "absolute path" "$(counters "trace/rc/system/slots/trace=$tmp/ring.trace" leaked_objects)" 5000
+if "$MS" list 2>/dev/null | grep -qE '^  rc\+gen '; then
+    expect_eq "absolute path, then a knob" "$(counters "trace/rc+gen/system/slots/trace=$tmp/ring.trace/gc=700,10,10" \
+        trace_ops leaked_objects)" "$(ops ring.trace) 0"
+fi
 # the shipped default trace runs without a knob, from any directory
 expect_eq "default trace ops" "$(counters trace/rc/system/slots trace_ops)" 20000
 

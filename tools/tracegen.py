@@ -24,13 +24,10 @@ Usage: tracegen.py --seed 1 --ops 200000 --shape mix -o mix.trace
 """
 import argparse
 import heapq
+import random
 import sys
 
-import random
-
 MAGIC = "# memstrat-trace v1"
-# Slots per object the format allows; the generator uses at most this many.
-MAX_SLOTS = 16
 # Handle bound of the format (handles are table indices below 2^24).
 MAX_HANDLES = 1 << 24
 # Fewest handles a trace may be limited to: the biggest fixed need of a small task.
@@ -263,7 +260,7 @@ def graph_task(H, R, n, k, steps, pause_every, pause):
 # ---- task factories per shape: (need, generator) ------------------------------------
 
 def make_list(H, R, budget, ring, scale):
-    length = R.between(1 if ring else 1, max(1, scale))
+    length = R.between(1, max(1, scale))
     return LIST_NEED, list_task(H, R, length, ring, R.below(2 * scale))
 
 
@@ -327,7 +324,7 @@ def generate(seed, ops, shape, max_held, collect_every, concurrency):
     R = Rng(seed)
     H = Handles(max_held)
     out = [MAGIC, f"# tracegen.py --seed {seed} --ops {ops} --shape {shape} --max-held {max_held}"
-                  f" --collect-every {collect_every}"]
+                  f" --collect-every {collect_every} --concurrency {concurrency}"]
     make = factory(shape, H, R, max_held)
     running = []  # [need, task] able to emit now
     sleeping = []  # heap of (wake_at, order, need, task)

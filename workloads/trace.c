@@ -339,7 +339,7 @@ typedef struct wl_trace_cached {
 static wl_trace_cached *wl_trace_cache;
 
 /* A bare name not in the working directory means a trace shipped in the source
- * tree: cell specs split on '/', so a knob value cannot hold a path with one. */
+ * tree (tools/traces/), so matrices and the default can name one briefly. */
 static void resolve_path(const char *knob, char *out, size_t outlen) {
 #ifdef MS_SOURCE_DIR
     if (strchr(knob, '/') == NULL && access(knob, F_OK) != 0) {
