@@ -8,6 +8,8 @@
  */
 #include "bench.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -135,39 +137,35 @@ void ms_sbuf_free(ms_sbuf *b)
     b->len = b->cap = 0;
 }
 
-/* Write to "<path>.tmp" and rename, so readers (and a crash) only ever see whole files. */
+typedef struct {
+    const char *data;
+    size_t len;
+} ms_bench_blob;
+
+static int ms_bench_emit_blob(FILE *f, void *arg)
+{
+    ms_bench_blob *b = arg;
+    return fwrite(b->data, 1, b->len, f) == b->len ? 0 : -1;
+}
+
+/* Readers (and a crash) only ever see whole files: ms_write_file_atomic. */
 int ms_bench_write_atomic(const char *path, const char *data, size_t len)
 {
-    char *tmp = ms_bench_xprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        free(tmp);
-        return -1;
+    ms_bench_blob b = {data, len};
+    return ms_write_file_atomic(path, ms_bench_emit_blob, &b);
+}
+
+/* Reads a stream to its end into a NUL-terminated buffer (files and popen pipes alike). */
+static void ms_bench_slurp(FILE *f, ms_sbuf *b)
+{
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        ms_sbuf_reserve(b, n);
+        memcpy(b->p + b->len, chunk, n);
+        b->len += n;
+        b->p[b->len] = '\0';
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            errno = e;
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        errno = e;
-        return -1;
-    }
-    free(tmp);
-    return 0;
 }
 
 /* Whole-file read with a terminating NUL, for JSON and small text files. */
@@ -177,14 +175,7 @@ int ms_bench_read_file(const char *path, char **data, size_t *len)
     if (!f)
         return -1;
     ms_sbuf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        ms_sbuf_reserve(&b, n);
-        memcpy(b.p + b.len, chunk, n);
-        b.len += n;
-        b.p[b.len] = '\0';
-    }
+    ms_bench_slurp(f, &b);
     int err = ferror(f);
     fclose(f);
     if (err) {
@@ -293,14 +284,7 @@ char *ms_bench_popen_read(const char *cmd, int *status)
     if (!f)
         return NULL;
     ms_sbuf b = {0};
-    char chunk[1024];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        ms_sbuf_reserve(&b, n);
-        memcpy(b.p + b.len, chunk, n);
-        b.len += n;
-        b.p[b.len] = '\0';
-    }
+    ms_bench_slurp(f, &b);
     int st = pclose(f);
     if (st != -1 && WIFEXITED(st))
         *status = WEXITSTATUS(st);

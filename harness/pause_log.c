@@ -6,6 +6,8 @@
  */
 #include "pause_log.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +16,6 @@
 #include <unistd.h>
 
 /* Staging file next to the target, so rename() stays within one filesystem. */
-#define MS_TMP_SUFFIX ".tmp"
 
 struct ms_pause_log {
     size_t capacity;
@@ -103,46 +104,20 @@ static int ms_pause_log_emit(const ms_pause_log *log, FILE *f, uint64_t t0_ns)
     return 0;
 }
 
-/* tmp + fsync + rename: a crash or a concurrent reader (plot scripts run
- * while the driver works) sees either the old file or the whole new one. */
+typedef struct {
+    const ms_pause_log *log;
+    uint64_t t0_ns;
+} ms_pause_emit_ctx;
+
+static int ms_pause_emit_cb(FILE *f, void *arg)
+{
+    ms_pause_emit_ctx *c = arg;
+    return ms_pause_log_emit(c->log, f, c->t0_ns);
+}
+
+/* Atomic (ms_write_file_atomic): plot scripts may read while the driver works. */
 int ms_pause_log_write_csv(const ms_pause_log *log, const char *path, uint64_t t0_ns)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + sizeof MS_TMP_SUFFIX);
-    if (!tmp) {
-        errno = ENOMEM;
-        return -1;
-    }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, MS_TMP_SUFFIX, sizeof MS_TMP_SUFFIX);
-
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int e = errno;
-        free(tmp);
-        errno = e;
-        return -1;
-    }
-    int rc = ms_pause_log_emit(log, f, t0_ns);
-    if (rc == 0 && fflush(f) != 0)
-        rc = -1;
-    if (rc == 0 && fsync(fileno(f)) != 0)
-        rc = -1;
-    int e = errno;
-    if (fclose(f) != 0 && rc == 0) {
-        rc = -1;
-        e = errno;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        rc = -1;
-        e = errno;
-    }
-    if (rc != 0) {
-        if (e == 0)
-            e = EIO;
-        unlink(tmp);
-    }
-    free(tmp);
-    errno = e;
-    return rc;
+    ms_pause_emit_ctx c = {log, t0_ns};
+    return ms_write_file_atomic(path, ms_pause_emit_cb, &c);
 }

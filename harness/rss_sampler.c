@@ -12,6 +12,8 @@
  */
 #include "rss_sampler.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -27,7 +29,6 @@
 /* statm is seven decimal numbers; 128 bytes is ample. */
 #define MS_RSS_STATM_BUF 128
 /* Staging file next to the target, so rename() stays within one filesystem. */
-#define MS_TMP_SUFFIX ".tmp"
 /* /proc/self/status reports VmHWM in kB. */
 #define MS_RSS_KB 1024ull
 /* MiB for the CSV column rss_mb. */
@@ -368,8 +369,20 @@ static int ms_rss_emit(FILE *f, const ms_rss_sample *v, size_t n, uint64_t t0)
     return 0;
 }
 
+typedef struct {
+    const ms_rss_sample *v;
+    size_t n;
+    uint64_t t0;
+} ms_rss_emit_ctx;
+
+static int ms_rss_emit_cb(FILE *f, void *arg)
+{
+    ms_rss_emit_ctx *c = arg;
+    return ms_rss_emit(f, c->v, c->n, c->t0);
+}
+
 /* Copy under the lock, write without it: file I/O must not stall a mark
- * issued from inside a collection. tmp + fsync + rename for atomicity. */
+ * issued from inside a collection. Written atomically (ms_write_file_atomic). */
 int ms_rss_write_csv(const ms_rss_sampler *s, const char *path)
 {
     if (!s) {
@@ -377,15 +390,6 @@ int ms_rss_write_csv(const ms_rss_sampler *s, const char *path)
         return -1;
     }
     ms_rss_sampler *m = (ms_rss_sampler *)s;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof MS_TMP_SUFFIX);
-    if (!tmp) {
-        errno = ENOMEM;
-        return -1;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, MS_TMP_SUFFIX, sizeof MS_TMP_SUFFIX);
-
     pthread_mutex_lock(&m->mu);
     size_t n = m->len;
     ms_rss_sample *copy = malloc((n ? n : 1) * sizeof *copy);
@@ -394,38 +398,13 @@ int ms_rss_write_csv(const ms_rss_sampler *s, const char *path)
     uint64_t t0 = m->t0_ns;
     pthread_mutex_unlock(&m->mu);
     if (!copy) {
-        free(tmp);
         errno = ENOMEM;
         return -1;
     }
-
-    int rc = -1, e = 0;
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        e = errno;
-        goto out;
-    }
-    rc = ms_rss_emit(f, copy, n, t0);
-    if (rc == 0 && fflush(f) != 0)
-        rc = -1;
-    if (rc == 0 && fsync(fileno(f)) != 0)
-        rc = -1;
-    e = errno;
-    if (fclose(f) != 0 && rc == 0) {
-        rc = -1;
-        e = errno;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        rc = -1;
-        e = errno;
-    }
-    if (rc != 0)
-        unlink(tmp);
-out:
-    if (rc != 0 && e == 0)
-        e = EIO;
+    ms_rss_emit_ctx c = {copy, n, t0};
+    int rc = ms_write_file_atomic(path, ms_rss_emit_cb, &c);
+    int e = errno;
     free(copy);
-    free(tmp);
     errno = e;
     return rc;
 }
