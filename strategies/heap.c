@@ -48,6 +48,8 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
     h->stats.preheader_bytes = h->preheader;
     h->on_zero = cfg->reclaim->on_zero ? cfg->reclaim->on_zero : keep_object;
     h->on_decref_nonzero = cfg->reclaim->on_decref_nonzero;
+    h->on_new = cfg->reclaim->on_new;
+    h->before_free = cfg->reclaim->before_free;
     h->allocator = cfg->allocator->create(cfg->knobs, err, errlen);
     if (h->allocator == NULL) {
         free(h);
@@ -124,7 +126,7 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
     /* The strategy first (it may collect before tracking o, as CPython does), then the
      * count: o is live once mm_new returns, so a collection inside on_new sees live ==
      * tracked. */
-    if (h->reclaim->on_new) h->reclaim->on_new(h, o);
+    if (h->on_new) h->on_new(h, o);
     h->stats.objects_allocated++;
     h->stats.bytes_allocated += total;
     /* Peaks are updated on allocation only: live counts cannot rise anywhere else. */
@@ -136,7 +138,7 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
 }
 
 void mm_free_object(mm_heap *h, mm_object *o) {
-    if (h->reclaim->before_free) h->reclaim->before_free(h, o);
+    if (h->before_free) h->before_free(h, o);
     size_t total = mm_preheader_of(h, o->type) + mm_sizeof(o);
     void *base = mm_object_base(h, o);
     h->stats.objects_freed++;

@@ -128,6 +128,8 @@ struct mm_heap {
     /* hot: touched on every decref to zero, allocation and free */
     void (*on_zero)(mm_heap *h, mm_object *o);
     void (*on_decref_nonzero)(mm_heap *h, mm_object *o); /* NULL unless asked for */
+    void (*on_new)(mm_heap *h, mm_object *o);            /* the strategy's, copied: one load */
+    void (*before_free)(mm_heap *h, mm_object *o);
     void *(*alloc_fn)(struct mm_allocator *a, size_t size);
     void (*free_fn)(struct mm_allocator *a, void *p, size_t size);
     struct mm_allocator *allocator;
