@@ -153,6 +153,11 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
     ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&after));
     ms_gb_counter(st, "alloc_live_mb", (double)as.live_bytes / MS_MB);
     ms_gb_counter(st, "alloc_reserved_mb", (double)as.reserved_bytes / MS_MB);
+    if (as.arenas) ms_gb_counter(st, "alloc_arenas", (double)as.arenas);
+    if (as.pools_in_use) ms_gb_counter(st, "alloc_pools_in_use", (double)as.pools_in_use);
+    if (as.live_bytes) ms_gb_counter(st, "alloc_fragmentation", (double)as.reserved_bytes / (double)as.live_bytes);
+    if (as.lib_allocated_bytes) ms_gb_counter(st, "alloc_lib_allocated_mb", (double)as.lib_allocated_bytes / MS_MB);
+    if (as.lib_resident_bytes) ms_gb_counter(st, "alloc_lib_resident_mb", (double)as.lib_resident_bytes / MS_MB);
     ms_gb_counter(st, "preheader_bytes", (double)before.preheader_bytes);
     if (mm_has_collector(h)) {
         char name[64];

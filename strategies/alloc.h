@@ -21,6 +21,11 @@ typedef struct mm_alloc_stats {
     uint64_t reserved_bytes; /* taken from the OS (or the underlying malloc) */
     uint64_t arenas;         /* where the allocator has them, else 0 */
     uint64_t pools_in_use;
+    /* The allocator library's own view, where it keeps one (jemalloc's
+     * stats.allocated / stats.resident, mimalloc's committed / current RSS);
+     * 0 when it has none. Reported beside RSS, never instead of it. */
+    uint64_t lib_allocated_bytes;
+    uint64_t lib_resident_bytes;
 } mm_alloc_stats;
 
 struct mm_allocator_ops;
@@ -39,6 +44,10 @@ typedef struct mm_allocator_ops {
     void *(*alloc)(mm_allocator *a, size_t size);
     void (*free)(mm_allocator *a, void *p, size_t size);
     void (*stats)(mm_allocator *a, mm_alloc_stats *out);
+    /* Optional: the shared library that must be the process-wide malloc for this
+     * allocator (e.g. "libjemalloc.so.2"); the CLI re-executes itself with it
+     * preloaded. NULL for allocators that live beside glibc's malloc. */
+    const char *preload_library;
 } mm_allocator_ops;
 
 #endif
