@@ -1,4 +1,4 @@
-/* main.c — the `memstrat` command: list | run | bench.
+/* main.c — the `memstrat` command: list | run | bench | gcscan.
  *
  * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
  * gets one line on stderr naming the problem and exit status 2; a failed cell
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "gc_scan.h"
 #include "registry.h"
 #include "run.h"
 #include "workload.h"
@@ -54,6 +55,7 @@ static void usage(FILE *out) {
                  "       memstrat run CELL... [--ms_timeline=FILE] [--ms_pauses=FILE] [--benchmark_* flags]\n"
                  "       memstrat bench [--matrix FILE] [--reps N] [--quick] [--out DIR] [--run-id ID] [--no-plots]\n"
                  "       memstrat bench --plots-only RUN_DIR\n"
+                 "       memstrat gcscan [--n N] [--reps R] [--shapes list,tree] [--alloc NAME] [--cpython PY|none] [--out F]\n"
                  "a CELL is workload/reclaim/allocator/layout[/knob=value...], e.g. list/rc/system/slots/n=100000\n");
 }
 
@@ -65,6 +67,7 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "list") == 0) return cmd_list();
     if (strcmp(cmd, "run") == 0) return ms_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "gcscan") == 0) return ms_gcscan_main(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -76,6 +79,6 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, help)\n", cmd);
+    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, gcscan, help)\n", cmd);
     return 2;
 }

@@ -29,6 +29,7 @@ static void *grow_array(void *arr, size_t *cap, size_t elem) {
 }
 
 static void class_free(mm_heap *h, mm_class *c);
+static void finalized_remove(mm_heap *h, mm_object *o);
 
 /* `none` and every on_zero need a function to call; this one keeps the object. */
 static void keep_object(mm_heap *h, mm_object *o) {
@@ -108,6 +109,7 @@ void mm_heap_free(mm_heap *h) {
     free(h->attr_names);
     free(h->release_stack);
     free(h->roots);
+    free(h->finalized);
     free(h);
 }
 
@@ -138,6 +140,9 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
 }
 
 void mm_free_object(mm_heap *h, mm_object *o) {
+    const mm_type *t = o->type;
+    if (MM_UNLIKELY(t->on_free != NULL)) t->on_free(h, o);
+    if (MM_UNLIKELY(t->finalize != NULL)) finalized_remove(h, o);
     if (h->before_free) h->before_free(h, o);
     size_t total = mm_preheader_of(h, o->type) + mm_sizeof(o);
     void *base = mm_object_base(h, o);
@@ -148,6 +153,184 @@ void mm_free_object(mm_heap *h, mm_object *o) {
     memset(base, MM_POISON_BYTE, total);
 #endif
     h->free_fn(h->allocator, base, total);
+}
+
+/* ---- finalizers (PEP 442) -------------------------------------------------------- */
+
+/* Open-addressing set of finalized, still-live objects. Tiny in every workload
+ * without finalizers (it is never touched), so a linear probe is enough. */
+#define MM_FINALIZED_INITIAL 64
+#define MM_TOMBSTONE ((mm_object *)1)
+
+static size_t ptr_hash(const void *p, size_t mask) {
+    uintptr_t x = (uintptr_t)p >> 4;
+    x *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(x >> 17) & mask;
+}
+
+bool mm_finalized(mm_heap *h, mm_object *o) {
+    if (h->finalized_len == 0) return false;
+    size_t mask = h->finalized_cap - 1;
+    for (size_t i = ptr_hash(o, mask);; i = (i + 1) & mask) {
+        if (h->finalized[i] == o) return true;
+        if (h->finalized[i] == NULL) return false;
+    }
+}
+
+/* Rehashes into a table twice the live size (tombstones dropped). */
+static void finalized_grow(mm_heap *h) {
+    size_t cap = h->finalized_cap ? h->finalized_cap : MM_FINALIZED_INITIAL;
+    while (cap < 4 * (h->finalized_len + 1)) cap *= 2;
+    mm_object **old = h->finalized, **n = calloc(cap, sizeof *n);
+    if (n == NULL) {
+        fprintf(stderr, "memstrat: out of memory in the finalizer table\n");
+        abort();
+    }
+    size_t oldcap = h->finalized_cap;
+    h->finalized = n;
+    h->finalized_cap = cap;
+    h->finalized_used = 0;
+    h->finalized_len = 0;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i] != NULL && old[i] != MM_TOMBSTONE) mm_set_finalized(h, old[i]);
+    free(old);
+}
+
+void mm_set_finalized(mm_heap *h, mm_object *o) {
+    if (2 * (h->finalized_used + 1) > h->finalized_cap) finalized_grow(h);
+    size_t mask = h->finalized_cap - 1;
+    for (size_t i = ptr_hash(o, mask);; i = (i + 1) & mask) {
+        if (h->finalized[i] == o) return;
+        if (h->finalized[i] == NULL) {
+            h->finalized[i] = o;
+            h->finalized_len++;
+            h->finalized_used++;
+            return;
+        }
+    }
+}
+
+static void finalized_remove(mm_heap *h, mm_object *o) {
+    if (h->finalized_len == 0) return;
+    size_t mask = h->finalized_cap - 1;
+    for (size_t i = ptr_hash(o, mask);; i = (i + 1) & mask) {
+        if (h->finalized[i] == NULL) return;
+        if (h->finalized[i] == o) {
+            h->finalized[i] = MM_TOMBSTONE;
+            h->finalized_len--;
+            return;
+        }
+    }
+}
+
+/* ---- weak references --------------------------------------------------------------- */
+
+typedef struct mm_weakref {
+    mm_object ob;
+    mm_object *referent;                /* NULL once cleared */
+    struct mm_weakref *next, *prev;     /* the referent's list */
+    mm_weakref_callback callback;
+    void *ctx;
+} mm_weakref;
+
+static mm_object **weaklist_of(mm_object *o) { return (mm_object **)((char *)o + o->type->weaklist_offset); }
+
+/* Unlinks wr from its referent's list and forgets the referent. */
+static void weakref_detach(mm_weakref *wr) {
+    if (wr->referent == NULL) return;
+    mm_object **head = weaklist_of(wr->referent);
+    if (wr->prev) wr->prev->next = wr->next;
+    else *head = (mm_object *)wr->next;
+    if (wr->next) wr->next->prev = wr->prev;
+    wr->next = wr->prev = NULL;
+    wr->referent = NULL;
+}
+
+/* A dying weakref leaves its referent's list, so the referent never reaches it. */
+static void weakref_on_free(mm_heap *h, mm_object *o) {
+    (void)h;
+    weakref_detach((mm_weakref *)o);
+}
+
+/* A container (CPython tracks weakref objects, and their allocation counts
+ * toward gen0) that holds no strong reference: the callback is C. */
+static const mm_type mm_weakref_type = {
+    .name = "weakref",
+    .size = sizeof(mm_weakref),
+    .is_container = true,
+    .on_free = weakref_on_free,
+};
+
+mm_object *mm_weakref_new(mm_heap *h, mm_object *referent, mm_weakref_callback cb, void *ctx) {
+    if (referent == NULL || referent->type->weaklist_offset == 0) return NULL;
+    mm_weakref *wr = (mm_weakref *)mm_new(h, &mm_weakref_type, 0);
+    if (wr == NULL) return NULL;
+    mm_object **head = weaklist_of(referent);
+    wr->referent = referent;
+    wr->callback = cb;
+    wr->ctx = ctx;
+    wr->next = (mm_weakref *)*head;
+    if (wr->next) wr->next->prev = wr;
+    *head = &wr->ob;
+    return &wr->ob;
+}
+
+mm_object *mm_weakref_get(mm_object *wr) { return ((mm_weakref *)wr)->referent; }
+void *mm_weakref_ctx(mm_object *wr) { return ((mm_weakref *)wr)->ctx; }
+bool mm_is_weakref(const mm_object *o) { return o->type == &mm_weakref_type; }
+
+size_t mm_weakref_count(mm_object *o) {
+    if (o->type->weaklist_offset == 0) return 0;
+    size_t n = 0;
+    for (mm_weakref *wr = (mm_weakref *)*weaklist_of(o); wr; wr = wr->next) n++;
+    return n;
+}
+
+void mm_weakrefs_clear(mm_heap *h, mm_object *o, void (*on_cleared)(mm_heap *h, mm_object *wr, void *arg), void *arg) {
+    mm_object **head = weaklist_of(o);
+    mm_weakref *wr = (mm_weakref *)*head;
+    *head = NULL;
+    /* First every weakref reads empty... */
+    for (mm_weakref *w = wr; w; w = w->next) w->referent = NULL;
+    /* ...then the ones with callbacks are handed over (the list is cut first, so
+     * a callback that drops its weakref cannot disturb this walk). */
+    while (wr) {
+        mm_weakref *next = wr->next;
+        wr->next = wr->prev = NULL;
+        if (wr->callback) on_cleared(h, &wr->ob, arg);
+        wr = next;
+    }
+}
+
+void mm_weakref_fire(mm_heap *h, mm_object *wr) {
+    mm_weakref *w = (mm_weakref *)wr;
+    if (w->callback) w->callback(h, wr, w->ctx);
+}
+
+/* The refcount path: each callback runs at once, wr held across it. */
+static void fire_now(mm_heap *h, mm_object *wr, void *arg) {
+    (void)arg;
+    mm_incref(wr);
+    mm_weakref_fire(h, wr);
+    mm_decref(h, wr);
+}
+
+void mm_class_set_finalizer(mm_class *c, void (*finalize)(mm_heap *h, mm_object *o)) { c->type.finalize = finalize; }
+
+/* The slow part of a release, for types with a finalizer or weak references, in
+ * CPython's subtype_dealloc order: the finalizer once (PEP 442) with the object
+ * briefly alive again, then, unless it was resurrected, its weak references are
+ * cleared and their callbacks run. Returns false when the object must live on. */
+static bool release_slow(mm_heap *h, mm_object *dead) {
+    const mm_type *t = dead->type;
+    if (t->finalize && !mm_finalized(h, dead)) {
+        mm_set_finalized(h, dead);
+        dead->refcount = 1;
+        t->finalize(h, dead);
+        if (--dead->refcount != 0) return false;
+    }
+    if (t->weaklist_offset && *weaklist_of(dead) != NULL) mm_weakrefs_clear(h, dead, fire_now, NULL);
+    return true;
 }
 
 /* Pushes o on the release work list. */
@@ -176,6 +359,8 @@ void mm_release(mm_heap *h, mm_object *o) {
     h->releasing = true;
     while (h->release_len > 0) {
         mm_object *dead = h->release_stack[--h->release_len];
+        if (MM_UNLIKELY(dead->type->finalize != NULL || dead->type->weaklist_offset != 0) && !release_slow(h, dead))
+            continue; /* resurrected by its finalizer */
         if (dead->type->traverse) dead->type->traverse(dead, release_child, h);
         mm_free_object(h, dead);
     }
@@ -289,14 +474,18 @@ mm_class *mm_class_new(mm_heap *h, const char *name, const char *const *attrs, u
     mm_class *c = calloc(1, sizeof *c);
     if (c == NULL) return NULL;
     c->name = name;
-    c->nattrs = nattrs;
     c->attrs = calloc(nattrs ? nattrs : 1, sizeof *c->attrs);
-    for (uint32_t i = 0; i < nattrs && c->attrs; i++) c->attrs[i] = mm_intern(h, attrs[i]);
+    if (c->attrs == NULL) goto fail;
+    /* `__weakref__` is no attribute: it asks the layout for a weak-reference list. */
+    for (uint32_t i = 0; i < nattrs; i++) {
+        if (strcmp(attrs[i], MM_WEAKREF_ATTR) == 0) c->weakrefable = true;
+        else c->attrs[c->nattrs++] = mm_intern(h, attrs[i]);
+    }
     c->slot_of_len = h->attr_count;
     c->slot_of = malloc((c->slot_of_len ? c->slot_of_len : 1) * sizeof *c->slot_of);
-    if (c->attrs == NULL || c->slot_of == NULL) goto fail;
+    if (c->slot_of == NULL) goto fail;
     for (uint32_t i = 0; i < c->slot_of_len; i++) c->slot_of[i] = -1;
-    for (uint32_t i = 0; i < nattrs; i++) c->slot_of[c->attrs[i]] = (int32_t)i;
+    for (uint32_t i = 0; i < c->nattrs; i++) c->slot_of[c->attrs[i]] = (int32_t)i;
     c->type.name = name;
     c->type.cls = c;
     char err[160];

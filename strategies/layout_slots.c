@@ -2,7 +2,9 @@
  *
  * Contract: an instance is the object header followed by one mm_value per
  * declared attribute, in declaration order (16 + 8·k bytes; CPython's
- * `__slots__` object is the same plus its 16-byte GC head). Setting an
+ * `__slots__` object is the same plus its 16-byte GC head), then, when the
+ * class declares `__weakref__`, the weak-reference list head (8 bytes, as in
+ * CPython; outside the slots, so traverse never sees it). Setting an
  * attribute the class does not declare fails with MM_EATTR, as `__slots__`
  * raises AttributeError.
  * Invariant: slot i holds attribute c->attrs[i]; traverse visits every slot.
@@ -16,6 +18,10 @@ static bool slots_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen) 
     (void)err;
     (void)errlen;
     c->type.size = sizeof(mm_object) + c->nattrs * sizeof(mm_value);
+    if (c->weakrefable) {
+        c->type.weaklist_offset = (uint32_t)c->type.size;
+        c->type.size += sizeof(mm_object *);
+    }
     c->type.nslots = c->nattrs;
     c->type.is_container = true;
     c->type.traverse = mm_traverse_slots;

@@ -78,6 +78,17 @@ struct mm_type {
     /* Drops every reference the object holds (tp_clear); used to break cycles. */
     void (*clear)(mm_heap *h, mm_object *o);
     const mm_class *cls; /* the class of an instance type, else NULL */
+    /* PEP 442 finalizer (`__del__`): called at most once per object, when its
+     * refcount reaches zero or when the cycle collector finds it in garbage
+     * (after weak references to that garbage are cleared). It may resurrect o by
+     * storing a reference to it; then o is not freed. NULL: none. */
+    void (*finalize)(mm_heap *h, mm_object *o);
+    /* Offset from the header of the object's weak-reference list head (an
+     * mm_object * field), like tp_weaklistoffset; 0: cannot be weakly referenced. */
+    uint32_t weaklist_offset;
+    /* Releases what the object owns besides references, just before its memory
+     * goes back (the weak-reference object unlinks itself here). NULL: nothing. */
+    void (*on_free)(mm_heap *h, mm_object *o);
 };
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
@@ -154,6 +165,9 @@ struct mm_heap {
     mm_object ***roots;
     size_t roots_len, roots_cap;
     mm_class *classes; /* owned, freed with the heap */
+    /* objects whose finalizer ran and that are still allocated (PEP 442's bit) */
+    mm_object **finalized;
+    size_t finalized_len, finalized_used, finalized_cap;
     /* interned attribute names */
     char **attr_names;
     uint32_t attr_count, attr_cap;
@@ -246,6 +260,32 @@ void mm_unfreeze(mm_heap *h);
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);
 
+/* ---- Weak references ------------------------------------------------------ */
+
+/* Called once the referent of wr has died (wr reads empty by then), unless wr
+ * itself died first or is garbage in the same collection (CPython's rule). */
+typedef void (*mm_weakref_callback)(mm_heap *h, mm_object *wr, void *ctx);
+
+/* A weak reference to `referent` (new reference; a tracked container, as
+ * CPython's weakref objects are). NULL if referent's type has no
+ * weaklist_offset or memory ran out. cb may be NULL. Not modelled: CPython
+ * hands out one shared callback-less ref per referent; here each call makes one. */
+mm_object *mm_weakref_new(mm_heap *h, mm_object *referent, mm_weakref_callback cb, void *ctx);
+/* The referent (borrowed), or NULL once it died or was found garbage. */
+mm_object *mm_weakref_get(mm_object *wr);
+/* The callback context given to mm_weakref_new. */
+void *mm_weakref_ctx(mm_object *wr);
+bool mm_is_weakref(const mm_object *o);
+/* Number of weak references currently pointing at o (weakref.getweakrefcount). */
+size_t mm_weakref_count(mm_object *o);
+
+/* Attribute name that makes a class weakly referenceable, as in `__slots__`:
+ * the layout reserves the weak-reference list field instead of an attribute. */
+#define MM_WEAKREF_ATTR "__weakref__"
+
+/* Sets the finalizer of a class's instances (a class with `__del__`). */
+void mm_class_set_finalizer(mm_class *c, void (*finalize)(mm_heap *h, mm_object *o));
+
 /* ---- Classes and attributes (the layout axis) ------------------------------ */
 
 typedef uint32_t mm_attr;
@@ -260,6 +300,7 @@ struct mm_class {
     mm_attr *attrs;       /* declared attributes, in order */
     int32_t *slot_of;     /* attribute id → index in attrs, -1 if not declared */
     uint32_t slot_of_len; /* ids >= this were interned later: not declared */
+    bool weakrefable;     /* `__weakref__` was declared: the layout adds a weak-reference list */
     mm_type type;         /* the instance type, built by the layout */
     void *layout_data;
     mm_class *next_in_heap;

@@ -43,12 +43,19 @@
 /* Growth of the mark work list; it doubles from here. */
 #define GC_WORK_INITIAL 1024
 
+/* The flags word: the generation an object belongs to in its low bits, state
+ * bits above them, and above those the number of the last collection that
+ * found it reachable (its stamp), so "already scanned in this collection" needs
+ * no clearing pass afterwards. */
 enum {
-    GC_TRACKED = 1u << 0,     /* in one of the generation lists */
-    GC_COLLECTING = 1u << 1,  /* in the generation being collected */
-    GC_UNREACHABLE = 1u << 2, /* in the tentatively unreachable list */
-    GC_PERMANENT = 1u << 3,   /* frozen */
-    GC_FLAGS_ALL = (1u << 4) - 1,
+    GC_GEN_MASK = 3u,          /* 0, 1, 2: generation; 3: the permanent generation */
+    GC_GEN_PERMANENT = 3u,
+    GC_TRACKED = 1u << 2,      /* in one of the generation lists */
+    GC_REACHABLE = 1u << 3,    /* found reachable, not yet scanned (this collection) */
+    GC_UNREACHABLE = 1u << 4,  /* in the (tentatively) unreachable list */
+    GC_IN_SET = 1u << 5,       /* member of the set being re-partitioned (resurrection check) */
+    GC_FLAG_BITS = 8,          /* the stamp starts here */
+    GC_FLAGS_ALL = (1u << GC_FLAG_BITS) - 1,
 };
 
 typedef struct gc_head {
@@ -68,12 +75,14 @@ typedef struct gc_state {
     gc_head permanent;
     bool enabled;
     bool collecting;
+    uintptr_t stamp;           /* number of the latest collection (survivors carry it) */
     size_t long_lived_total;   /* survivors of the last full collection */
     size_t long_lived_pending; /* survivors of gen1 collections since then */
     struct gc_stack {
         mm_object **items;
         size_t len, cap;
     } mark_stack;              /* kept between collections: no allocation per collection */
+    struct gc_stack tentative; /* the tentatively unreachable of the current collection */
     mm_gen_verify_fn verify;   /* debug: called after every collection */
     void *verify_ctx;
 } gc_state;
@@ -98,11 +107,6 @@ static void list_remove(gc_head *node) {
     node->prev->next = node->next;
     node->next->prev = node->prev;
     node->next = node->prev = NULL;
-}
-
-static void list_move(gc_head *node, gc_head *list) {
-    list_remove(node);
-    list_append(node, list);
 }
 
 /* Appends all of from to to, leaving from empty: O(1), as merging generations must be. */
@@ -181,20 +185,16 @@ static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen)
 static void gen_fini(mm_heap *h) {
     gc_state *st = state_of(h);
     free(st->mark_stack.items);
+    free(st->tentative.items);
     free(st);
 }
 
 /* ---- the collection ------------------------------------------------------------ */
 
-/* Step 2's visitor: a reference from inside the generation is not a reason to live. */
-static void visit_decref(mm_object *child, void *arg) {
-    (void)arg;
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (g->flags & GC_COLLECTING) g->gc_refs--;
-}
+static inline unsigned gen_of(const gc_head *g) { return (unsigned)(g->flags & GC_GEN_MASK); }
+static inline uintptr_t stamp_of(const gc_head *g) { return g->flags >> GC_FLAG_BITS; }
 
-/* Step 3's work list: survivors found but not yet scanned. */
+/* Step 3's work list: rescued objects whose references are still to be scanned. */
 typedef struct gc_stack gc_stack;
 
 /* Grows the mark stack; abort on OOM, as a half-marked generation cannot be undone. */
@@ -217,84 +217,287 @@ static inline void stack_push(gc_stack *s, mm_object *o) {
         stack_push_slow(s, o);
 }
 
-/* Step 3's visitor: whatever a reachable object refers to is reachable. The
- * COLLECTING flag is cleared when an object is first found reachable, so each
- * is pushed and scanned once. */
-static void visit_reachable(mm_object *child, void *arg) {
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (g->flags & GC_COLLECTING) {
-        g->flags &= ~(uintptr_t)GC_COLLECTING;
-        stack_push(arg, child);
-    }
-}
-
-/* Calls visit on each reference of o. Fast path: the `slots` shape (fixed slots
- * after the header), inlined, since a full collection is mostly this loop; any
- * other shape goes through its type's traverse. */
-#define GC_TRAVERSE(o, VISIT, arg)                                                        \
+/* Calls VISIT(child, ctx) on each reference of o. Fast path: the `slots` shape
+ * (fixed slots after the header), inlined, since a full collection is mostly
+ * this loop; any other shape goes through its type's traverse. */
+#define GC_TRAVERSE(o, VISIT, ctx)                                                        \
     do {                                                                                  \
         const mm_type *t_ = (o)->type;                                                    \
         if (MM_LIKELY(t_->traverse == mm_traverse_slots)) {                               \
             mm_value *s_ = mm_slots(o);                                                   \
             for (uint32_t i_ = 0; i_ < t_->nslots; i_++)                                  \
-                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], arg);                   \
+                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], ctx);                   \
         } else if (t_->traverse) {                                                        \
-            t_->traverse((o), VISIT, (arg));                                              \
+            t_->traverse((o), VISIT##_cb, (ctx));                                         \
         }                                                                                 \
     } while (0)
 
-/* Splits young into reachable (stays, flags cleared) and unreachable (moved);
- * returns the number of survivors and sets *examined. The same partition as
- * CPython's update_refs / subtract_refs / move_unreachable, but step 3 marks
- * from the roots with an explicit stack instead of moving tentatively
- * unreachable objects back and forth: a list whose nodes precede their
- * referrer (every list built by prepending) would otherwise be moved twice,
- * node by node. Linear in the generation, no recursion. */
-static size_t deduce_unreachable(gc_state *st, gc_head *young, gc_head *unreachable, size_t *examined) {
-    size_t n = 0, survivors = 0;
-    /* 1. gc_refs = refcount */
-    for (gc_head *g = young->next; g != young; g = g->next) {
-        g->gc_refs = from_gc(g)->refcount;
-        g->flags |= GC_COLLECTING;
-        n++;
+/* What the partition's visitors need: which objects are in the collection, the
+ * stamp of this collection, where survivors go. */
+typedef struct gc_pass {
+    unsigned max_gen;     /* members: tracked, generation <= max_gen, not stamped */
+    uintptr_t stamp;      /* this collection's number: survivors carry it */
+    uintptr_t subtract_stamp; /* carried by objects step 1 has passed */
+    size_t to_older, to_newer; /* internal references, by direction in the list */
+    uintptr_t survivor_flags; /* flags of a survivor: stamp, tracked, its new generation */
+    gc_stack *tentative;  /* objects set aside as unreachable, in walk order (NULL: rescued) */
+    gc_stack *stack;
+    size_t survivors;
+} gc_pass;
+
+/* Member of the generation being collected, not yet found reachable. */
+static inline bool is_candidate(const gc_pass *p, const gc_head *g) {
+    return (g->flags & GC_TRACKED) && gen_of(g) <= p->max_gen && stamp_of(g) != p->stamp;
+}
+
+/* Step 1's visitor: a reference from inside the generation is no reason to
+ * live. It also notes whether the reference points to an object the walk has
+ * already passed (an older one) or to a newer one; step 2 walks in the
+ * direction that meets referrers before what they refer to. */
+static inline void visit_subtract(mm_object *child, gc_pass *p) {
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if ((g->flags & GC_TRACKED) && gen_of(g) <= p->max_gen) {
+        g->gc_refs--;
+        if (stamp_of(g) == p->subtract_stamp) p->to_older++;
+        else p->to_newer++;
     }
-    /* 2. subtract the references held by objects of the generation itself */
-    for (gc_head *g = young->next; g != young; g = g->next) {
+}
+static void visit_subtract_cb(mm_object *child, void *p) { visit_subtract(child, p); }
+
+/* Step 2's visitor: a child of a survivor survives. One not walked yet is only
+ * marked (the walk will scan it); one already walked and set aside as
+ * tentatively unreachable is rescued: its entry in the tentative array is
+ * erased (gc_refs holds the index) and its references are scanned from the stack. */
+static inline void visit_reach(mm_object *child, gc_pass *p) {
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if (!is_candidate(p, g) || (g->flags & GC_REACHABLE)) return;
+    g->flags |= GC_REACHABLE;
+    if (g->flags & GC_UNREACHABLE) {
+        p->tentative->items[g->gc_refs] = NULL;
+        stack_push(p->stack, child);
+    }
+}
+static void visit_reach_cb(mm_object *child, void *p) { visit_reach(child, p); }
+
+/* A survivor: reset for the next collection (gc_refs 0, flags cleared, the new
+ * generation and this collection's stamp), then its references survive too. */
+static inline void survive(gc_pass *p, gc_head *g) {
+    g->gc_refs = 0;
+    g->flags = p->survivor_flags;
+    p->survivors++;
+    GC_TRAVERSE(from_gc(g), visit_reach, p);
+}
+
+/* Splits young into survivors (they stay in young, ready for the next
+ * collection) and unreachable (moved); returns the number of survivors. The
+ * result is CPython's (update_refs, subtract_refs, move_unreachable): gc_refs =
+ * refcount minus references from inside the generation; objects with gc_refs > 0
+ * and all they reach survive. The work is arranged to read each object as few
+ * times as possible, since a full collection is bound by memory traffic:
+ *   1. one walk: gc_refs += refcount, and each internal reference subtracts one
+ *      from its target (gc_refs is 0 between collections, so the order of the
+ *      additions does not matter: CPython's first two passes in one);
+ *   2. one walk that decides: an object marked reachable or with gc_refs > 0
+ *      survives and marks its children; any other is set aside as tentatively
+ *      unreachable (flag, plus its index in a side array kept in gc_refs) — and
+ *      rescued, with what it reaches, if a later survivor refers to it. The
+ *      walk goes in the direction most internal references point against
+ *      (counted in step 1): newest first when objects mostly refer to older
+ *      ones (a list built by prepending), oldest first otherwise (a tree built
+ *      top-down), so children are mostly marked before the walk meets them and
+ *      little needs rescuing. Nothing is relinked during the walk, and
+ *      survivors carry the collection's stamp, so no pass clears marks;
+ *   3. the side array's entries never rescued move to `unreachable` oldest
+ *      first: the order CPython's unreachable list has, so finalizers and
+ *      clears run in CPython's order. */
+static size_t deduce_unreachable(gc_state *st, gc_head *young, unsigned max_gen, unsigned new_gen,
+                                 gc_head *unreachable, size_t *examined) {
+    gc_pass p = {.max_gen = max_gen, .tentative = &st->tentative, .stack = &st->mark_stack};
+    p.subtract_stamp = ++st->stamp;
+    p.stamp = ++st->stamp;
+    p.survivor_flags = (p.stamp << GC_FLAG_BITS) | GC_TRACKED | new_gen;
+    uintptr_t passed = p.subtract_stamp << GC_FLAG_BITS;
+    size_t n = 0;
+    for (gc_head *g = young->next; g != young; g = g->next, n++) {
         mm_object *o = from_gc(g);
-        GC_TRAVERSE(o, visit_decref, NULL);
+        g->gc_refs += o->refcount;
+        g->flags = (g->flags & GC_FLAGS_ALL) | passed;
+        GC_TRAVERSE(o, visit_subtract, &p);
     }
-    /* 3. gc_refs > 0 now means referred to from outside: a root. Mark everything
-     *    reachable from the roots (clearing COLLECTING)... */
-    gc_stack *stack = &st->mark_stack;
-    for (gc_head *g = young->next; g != young; g = g->next) {
-        if (g->gc_refs > 0 && (g->flags & GC_COLLECTING)) {
-            g->flags &= ~(uintptr_t)GC_COLLECTING;
-            stack_push(stack, from_gc(g));
-            while (stack->len > 0) {
-                mm_object *o = stack->items[--stack->len];
-                GC_TRAVERSE(o, visit_reachable, stack);
-            }
+    p.tentative->len = 0;
+    bool newest_first = p.to_older > p.to_newer;
+    for (gc_head *g = newest_first ? young->prev : young->next; g != young; g = newest_first ? g->prev : g->next) {
+        if ((g->flags & GC_REACHABLE) || g->gc_refs > 0) {
+            survive(&p, g);
+            while (p.stack->len > 0) survive(&p, as_gc(p.stack->items[--p.stack->len]));
+        } else {
+            g->flags |= GC_UNREACHABLE;
+            g->gc_refs = (intptr_t)p.tentative->len;
+            stack_push(p.tentative, from_gc(g));
         }
     }
-    /* 4. ...and what is still COLLECTING is unreachable. */
-    for (gc_head *g = young->next, *next; g != young; g = next) {
-        next = g->next;
-        if (g->flags & GC_COLLECTING) {
-            list_move(g, unreachable);
-            g->flags |= GC_UNREACHABLE;
-        } else {
-            survivors++;
+    if (p.survivors < n) {
+        size_t len = p.tentative->len;
+        for (size_t k = 0; k < len; k++) {
+            mm_object *o = p.tentative->items[newest_first ? len - 1 - k : k];
+            if (o == NULL) continue;
+            gc_head *g = as_gc(o);
+            g->gc_refs = 0;
+            list_remove(g);
+            list_append(g, unreachable);
         }
     }
     *examined = n;
-    return survivors;
+    return p.survivors;
+}
+
+/* The resurrection check's visitors: membership is the IN_SET flag. */
+static inline void visit_in_set_subtract(mm_object *child, void *arg) {
+    (void)arg;
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if (g->flags & GC_IN_SET) g->gc_refs--;
+}
+
+static inline void visit_in_set_reach(mm_object *child, void *arg) {
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if (g->flags & GC_IN_SET) {
+        g->flags &= ~(uintptr_t)GC_IN_SET;
+        stack_push(arg, child);
+    }
+}
+
+static void visit_in_set_subtract_cb(mm_object *child, void *arg) { visit_in_set_subtract(child, arg); }
+static void visit_in_set_reach_cb(mm_object *child, void *arg) { visit_in_set_reach(child, arg); }
+
+/* CPython's handle_resurrected_objects: after finalizers ran, the unreachable
+ * set is partitioned again on its own (references from outside it now keep
+ * objects alive); the resurrected go to `old`. Rare and small, so this is the
+ * plain four-pass form with a membership flag. Returns how many were resurrected. */
+static size_t split_resurrected(gc_state *st, gc_head *unreachable, gc_head *old, unsigned old_gen) {
+    gc_head *g;
+    for (g = unreachable->next; g != unreachable; g = g->next) {
+        g->gc_refs = from_gc(g)->refcount;
+        g->flags = (g->flags & ~(uintptr_t)GC_UNREACHABLE) | GC_IN_SET;
+    }
+    for (g = unreachable->next; g != unreachable; g = g->next) {
+        mm_object *o = from_gc(g);
+        GC_TRAVERSE(o, visit_in_set_subtract, NULL);
+    }
+    gc_stack *stack = &st->mark_stack;
+    for (g = unreachable->next; g != unreachable; g = g->next) {
+        if (g->gc_refs > 0 && (g->flags & GC_IN_SET)) {
+            g->flags &= ~(uintptr_t)GC_IN_SET;
+            stack_push(stack, from_gc(g));
+            while (stack->len > 0) {
+                mm_object *o = stack->items[--stack->len];
+                GC_TRAVERSE(o, visit_in_set_reach, stack);
+            }
+        }
+    }
+    size_t resurrected = 0;
+    for (g = unreachable->next; g != unreachable;) {
+        gc_head *next = g->next;
+        g->gc_refs = 0;
+        if (g->flags & GC_IN_SET) {
+            g->flags = (g->flags & ~(uintptr_t)GC_IN_SET) | GC_UNREACHABLE;
+        } else {
+            g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK & ~(uintptr_t)GC_REACHABLE) | old_gen;
+            list_remove(g);
+            list_append(g, old);
+            resurrected++;
+        }
+        g = next;
+    }
+    return resurrected;
+}
+
+/* Collects the weakrefs (with callbacks) to run after all are cleared. */
+typedef struct wr_batch {
+    mm_object **items;
+    size_t len, cap;
+} wr_batch;
+
+static void batch_weakref(mm_heap *h, mm_object *wr, void *arg) {
+    (void)h;
+    wr_batch *b = arg;
+    /* A weakref that is garbage itself gets no callback (CPython's rule). */
+    if (wr->type->is_container && (as_gc(wr)->flags & GC_UNREACHABLE)) return;
+    if (b->len == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        mm_object **n = realloc(b->items, cap * sizeof *n);
+        if (n == NULL) {
+            fprintf(stderr, "memstrat: out of memory in the cycle collector's weakref list\n");
+            abort();
+        }
+        b->items = n;
+        b->cap = cap;
+    }
+    mm_incref(wr);
+    b->items[b->len++] = wr;
+}
+
+/* CPython's handle_weakrefs: every weak reference to an unreachable object is
+ * cleared before any finalizer runs (so no finalizer can reach garbage through
+ * one); then the callbacks of weakrefs that are not garbage themselves run. A
+ * weakref freed right after its callback counts as collected, as in 3.11; one
+ * still alive moves to `old`. Returns that count. */
+static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable, gc_head *old, unsigned old_gen) {
+    wr_batch b = {0};
+    for (gc_head *g = unreachable->next; g != unreachable; g = g->next) {
+        mm_object *o = from_gc(g);
+        if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
+            mm_weakrefs_clear(h, o, batch_weakref, &b);
+    }
+    size_t freed = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        mm_object *wr = b.items[i];
+        mm_weakref_fire(h, wr);
+        if (wr->refcount == 1) {
+            freed++;
+        } else if (wr->type->is_container) {
+            gc_head *g = as_gc(wr);
+            g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | old_gen;
+            list_remove(g);
+            list_append(g, old);
+        }
+        mm_decref(h, wr);
+    }
+    free(b.items);
+    return freed;
+}
+
+/* CPython's finalize_garbage: each unreachable object's finalizer, once (PEP
+ * 442). Objects are moved to a `seen` list before the call, since a finalizer
+ * may free others of the list (or this one). Returns how many finalizers ran. */
+static size_t finalize_garbage(mm_heap *h, gc_head *unreachable) {
+    gc_head seen;
+    list_init(&seen);
+    size_t ran = 0;
+    while (!list_empty(unreachable)) {
+        gc_head *g = unreachable->next;
+        list_remove(g);
+        list_append(g, &seen);
+        mm_object *o = from_gc(g);
+        if (o->type->finalize && !mm_finalized(h, o)) {
+            mm_set_finalized(h, o);
+            mm_incref(o);
+            o->type->finalize(h, o);
+            mm_decref(h, o);
+            ran++;
+        }
+    }
+    list_merge(&seen, unreachable);
+    return ran;
 }
 
 /* Breaks the cycles: tp_clear on each unreachable object, holding a reference
  * across the call so the object cannot vanish mid-clear. An object that survives
  * its clear (someone still holds it) goes to the older generation. */
-static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old) {
+static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old, unsigned old_gen) {
     while (!list_empty(unreachable)) {
         gc_head *g = unreachable->next;
         mm_object *o = from_gc(g);
@@ -304,8 +507,10 @@ static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old) {
             mm_decref(h, o);
         }
         if (unreachable->next == g) {
-            g->flags &= ~(uintptr_t)(GC_COLLECTING | GC_UNREACHABLE);
-            list_move(g, old);
+            g->flags = (g->flags & ~(uintptr_t)(GC_UNREACHABLE | GC_GEN_MASK | GC_REACHABLE)) | old_gen;
+            g->gc_refs = 0;
+            list_remove(g);
+            list_append(g, old);
         }
     }
 }
@@ -315,7 +520,11 @@ static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old) {
  *   2. younger generations merge into this one;
  *   3. split it into reachable and unreachable (deduce_unreachable);
  *   4. survivors move to the next generation (long-lived bookkeeping);
- *   5. clear the unreachable objects; what survives clearing moves on too. */
+ *   5. weak references to the unreachable are cleared, their callbacks run;
+ *   6. finalizers run (once per object), and if any ran, the unreachable set
+ *      is checked again: what a finalizer resurrected moves on, alive;
+ *   7. clear the rest; what survives clearing moves on too.
+ * collected = what step 7 frees plus weakrefs freed after their callback (3.11's m). */
 static uint64_t collect_generation(mm_heap *h, int generation) {
     gc_state *st = state_of(h);
     mm_gc_begin(h, generation);
@@ -324,11 +533,12 @@ static uint64_t collect_generation(mm_heap *h, int generation) {
     for (int i = 0; i < generation; i++) list_merge(&st->gen[i].head, &st->gen[generation].head);
 
     gc_head *young = &st->gen[generation].head;
-    gc_head *old = generation < NUM_GENERATIONS - 1 ? &st->gen[generation + 1].head : young;
+    unsigned old_gen = generation < NUM_GENERATIONS - 1 ? (unsigned)generation + 1 : (unsigned)generation;
+    gc_head *old = &st->gen[old_gen].head;
     gc_head unreachable;
     list_init(&unreachable);
     size_t examined;
-    size_t survivors = deduce_unreachable(st, young, &unreachable, &examined);
+    size_t survivors = deduce_unreachable(st, young, (unsigned)generation, old_gen, &unreachable, &examined);
 
     if (young != old) {
         if (generation == NUM_GENERATIONS - 2) st->long_lived_pending += survivors;
@@ -338,8 +548,19 @@ static uint64_t collect_generation(mm_heap *h, int generation) {
         st->long_lived_total = survivors;
     }
 
-    size_t collected = examined - survivors;
-    delete_garbage(h, &unreachable, old);
+    size_t collected = 0;
+    if (!list_empty(&unreachable)) {
+        collected += handle_weakrefs(h, &unreachable, old, old_gen);
+        /* Without finalizers nothing can leave the set before clearing (weakref
+         * callbacks cannot reach it), so its size is known without a walk. */
+        if (finalize_garbage(h, &unreachable) > 0) {
+            split_resurrected(st, &unreachable, old, old_gen);
+            collected += list_size(&unreachable);
+        } else {
+            collected += examined - survivors;
+        }
+        delete_garbage(h, &unreachable, old, old_gen);
+    }
 
     mm_gc_info info = {.generation = generation, .examined = examined, .collected = collected, .uncollectable = 0};
     mm_gc_end(h, &info);
@@ -408,7 +629,8 @@ static void gen_set_enabled(mm_heap *h, bool enabled) { state_of(h)->enabled = e
 static void gen_freeze(mm_heap *h) {
     gc_state *st = state_of(h);
     for (int i = 0; i < NUM_GENERATIONS; i++) {
-        for (gc_head *g = st->gen[i].head.next; g != &st->gen[i].head; g = g->next) g->flags |= GC_PERMANENT;
+        for (gc_head *g = st->gen[i].head.next; g != &st->gen[i].head; g = g->next)
+            g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | GC_GEN_PERMANENT;
         list_merge(&st->gen[i].head, &st->permanent);
     }
     st->gen[0].count = 0;
@@ -417,7 +639,8 @@ static void gen_freeze(mm_heap *h) {
 /* gc.unfreeze(): the permanent generation joins the oldest. */
 static void gen_unfreeze(mm_heap *h) {
     gc_state *st = state_of(h);
-    for (gc_head *g = st->permanent.next; g != &st->permanent; g = g->next) g->flags &= ~(uintptr_t)GC_PERMANENT;
+    for (gc_head *g = st->permanent.next; g != &st->permanent; g = g->next)
+        g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | (NUM_GENERATIONS - 1);
     list_merge(&st->permanent, &st->gen[NUM_GENERATIONS - 1].head);
 }
 
@@ -443,10 +666,15 @@ void mm_gen_set_verifier(mm_heap *h, mm_gen_verify_fn fn, void *ctx) {
     st->verify_ctx = ctx;
 }
 
-bool mm_gen_is_tracked(mm_object *o) {
+/* Tracked, and its flags are sane for a moment outside a collection: no
+ * collection-time bit, a stamp no later than the latest collection (freed
+ * memory is poisoned 0xdb.. in debug builds, which fails this). */
+bool mm_gen_is_tracked(mm_heap *h, mm_object *o) {
     if (!o->type->is_container) return false;
-    uintptr_t f = as_gc(o)->flags;
-    return (f & ~(uintptr_t)GC_FLAGS_ALL) == 0 && (f & GC_TRACKED);
+    const gc_head *g = as_gc(o);
+    uintptr_t f = g->flags;
+    return (f & GC_TRACKED) && !(f & (GC_REACHABLE | GC_UNREACHABLE | GC_IN_SET)) &&
+           stamp_of(g) <= state_of(h)->stamp;
 }
 
 /* Visits every tracked object (all generations and the permanent one). */
@@ -479,6 +707,13 @@ intptr_t mm_gen_incoming_prepare(mm_heap *h) {
 }
 
 intptr_t mm_gen_incoming(mm_object *o) { return as_gc(o)->gc_refs; }
+
+void mm_gen_incoming_finish(mm_heap *h) {
+    gc_state *st = state_of(h);
+    gc_head *lists[NUM_GENERATIONS + 1] = {&st->gen[0].head, &st->gen[1].head, &st->gen[2].head, &st->permanent};
+    for (int i = 0; i <= NUM_GENERATIONS; i++)
+        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next) g->gc_refs = 0;
+}
 
 const mm_strategy mm_strategy_gen = {
     .name = "rc+gen",

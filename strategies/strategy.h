@@ -46,6 +46,22 @@ void mm_release(mm_heap *h, mm_object *o);
 /* Returns an object's memory to the allocator (calls before_free first). */
 void mm_free_object(mm_heap *h, mm_object *o);
 
+/* PEP 442 bookkeeping shared by every strategy: whether o's finalizer has run
+ * (CPython keeps this bit in the GC head; here a heap-side set, so strategies
+ * without a pre-header finalize exactly once too). Only objects whose type has
+ * a finalizer are ever in the set; mm_free_object removes them. */
+bool mm_finalized(mm_heap *h, mm_object *o);
+void mm_set_finalized(mm_heap *h, mm_object *o);
+
+/* Clears every weak reference to o: all of them read NULL before any callback
+ * runs (CPython's order, so no callback can reach o through another weakref).
+ * Each cleared weakref that has a callback is handed to on_cleared, which runs it
+ * now or later through mm_weakref_fire; the refcount path fires at once, the
+ * cycle collector first skips weakrefs that are garbage themselves. */
+void mm_weakrefs_clear(mm_heap *h, mm_object *o, void (*on_cleared)(mm_heap *h, mm_object *wr, void *arg), void *arg);
+/* Runs wr's callback (the caller holds a reference to wr across the call). */
+void mm_weakref_fire(mm_heap *h, mm_object *wr);
+
 /* Collection bracketing: the observer sees START/STOP with these figures. */
 void mm_gc_begin(mm_heap *h, int generation);
 void mm_gc_end(mm_heap *h, const mm_gc_info *info);

@@ -205,6 +205,7 @@ typedef struct {
 
 typedef struct {
     world *w;
+    mm_heap *h;
     ptrmap holds;
     long tracked;
     long bad;
@@ -212,7 +213,7 @@ typedef struct {
 
 static void check_children(mm_object *child, void *arg) {
     verify_ctx *v = arg;
-    if (!mm_gen_is_tracked(child)) v->bad++;
+    if (!mm_gen_is_tracked(v->h, child)) v->bad++;
 }
 
 static void check_one(mm_object *o, void *arg) {
@@ -223,16 +224,24 @@ static void check_one(mm_object *o, void *arg) {
     if (o->type->traverse) o->type->traverse(o, check_children, v);
 }
 
+/* Between collections every gc_refs is 0: the next collection adds refcounts to it. */
+static void check_gc_refs_zero(mm_object *o, void *arg) {
+    verify_ctx *v = arg;
+    if (mm_gen_incoming(o) != 0 || !mm_gen_is_tracked(v->h, o)) v->bad++;
+}
+
 /* The heap verifier: refcounts equal incoming references plus holds; every
  * referent tracked; live objects == tracked objects. */
 static void verify(mm_heap *h, void *arg) {
     world *w = arg;
-    verify_ctx v = {.w = w};
+    verify_ctx v = {.w = w, .h = h};
+    mm_gen_for_each(h, check_gc_refs_zero, &v);
     pm_init(&v.holds, 4 * HANDLES);
     for (int i = 0; i < HANDLES; i++)
         if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
     mm_gen_incoming_prepare(h);
     mm_gen_for_each(h, check_one, &v);
+    mm_gen_incoming_finish(h);
     if ((uint64_t)v.tracked != live(h)) v.bad++;
     w->verify_runs++;
     if (v.bad) {
