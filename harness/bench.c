@@ -30,6 +30,8 @@
 
 /* Repetitions by default: enough for a median and a CV, short enough for `make bench`. */
 #define MS_BENCH_DEFAULT_REPS 5
+/* Live objects of the gc-scan table: the heap size issue 3's target is stated for. */
+#define MS_BENCH_GCSCAN_N 1000000L
 /* Repetitions of --quick: a smoke run that still shows the spread. */
 #define MS_BENCH_QUICK_REPS 3
 /* Bounds of --reps: one is allowed (no CV then); more than 100 is surely a typo. */
@@ -58,12 +60,13 @@ typedef struct ms_bench_opts {
     const char *memstrat;
     double timeout_s;
     const char *plots_only;
+    long gcscan_n;   /* objects of the gc-scan table; 0: skip it; -1: not given */
     int help;
 } ms_bench_opts;
 
 static const char ms_bench_usage[] =
     "usage: memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]\n"
-    "                      [--no-plots] [--memstrat PATH] [--timeout SEC]\n"
+    "                      [--no-plots] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]\n"
     "       memstrat bench --plots-only RUN_DIR\n"
     "\n"
     "Runs every cell of the matrix N times, each in its own process, and writes\n"
@@ -76,6 +79,7 @@ static const char ms_bench_usage[] =
     "  --run-id ID      name of the run (default UTC timestamp + short commit)\n"
     "  --quick          harness/matrix-quick.txt and 3 repetitions (explicit options win)\n"
     "  --no-plots       do not run gnuplot\n"
+    "  --gcscan-n N     objects in the gc-scan table (rc+gen vs CPython); 0 skips it\n"
     "  --memstrat PATH  binary that runs the cells (default: this one)\n"
     "  --timeout SEC    kill a cell after SEC seconds and mark it failed (default 600)\n"
     "  --plots-only DIR redraw the plots of an existing run directory\n";
@@ -109,8 +113,9 @@ static int ms_parse_long(const char *s, long lo, long hi, long *out)
 static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
 {
     static const char *const with_value[] = {"matrix", "reps",    "out",        "run-id",
-                                             "memstrat", "timeout", "plots-only", NULL};
+                                             "memstrat", "timeout", "plots-only", "gcscan-n", NULL};
     memset(o, 0, sizeof *o);
+    o->gcscan_n = -1;
     o->timeout_s = MS_BENCH_DEFAULT_TIMEOUT_S;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -162,6 +167,10 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             o->timeout_s = (double)v;
         } else if (MS_IS("plots-only")) {
             o->plots_only = val;
+        } else if (MS_IS("gcscan-n")) {
+            if (ms_parse_long(val, 0, 100000000L, &v) != 0)
+                return ms_bench_usage_error("--gcscan-n must be an integer from 0 to 100000000, not '%s'", val);
+            o->gcscan_n = v;
         } else if (MS_IS("quick")) {
             o->quick = 1;
         } else if (MS_IS("no-plots")) {
@@ -488,6 +497,23 @@ static void ms_bench_run_free(ms_bench_run *run)
     ms_bench_matrix_free(&run->matrix);
 }
 
+/* The gc-scan table (memstrat gcscan, issue 3's collector-speed figure): one
+ * child process, rc+gen beside real CPython, rows to gc_scan.csv and the
+ * printed table to gc_scan.txt in the run directory. A failure (no python3.11,
+ * say) is reported and leaves the rest of the run intact. */
+static void ms_bench_gcscan(const ms_bench_run *run, long n, int reps)
+{
+    char *cmd = ms_bench_xprintf("'%s' gcscan --n %ld --reps %d --out '%s/gc_scan.csv' > '%s/gc_scan.txt' 2>> "
+                                 "'%s/logs/gc_scan.log'",
+                                 run->memstrat, n, reps, run->dir, run->dir, run->dir);
+    fprintf(stderr, "memstrat bench: gc-scan: full collections over %ld live objects, rc+gen and CPython\n", n);
+    int st = system(cmd);
+    if (st != 0)
+        fprintf(stderr, "memstrat bench: warning: gc-scan failed (status %d); see %s/logs/gc_scan.log\n", st,
+                run->dir);
+    free(cmd);
+}
+
 /* Everything after the options are known: steps 1-4 of the contract. */
 static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
 {
@@ -545,6 +571,10 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
         fprintf(stderr, "memstrat bench: %zu cells x %d reps from %s -> %s\n", run.matrix.n,
                 run.reps, run.matrix.path, final);
         sig = ms_bench_run_cells(&run);
+        if (!sig && o->gcscan_n != 0)
+            ms_bench_gcscan(&run, o->gcscan_n > 0 ? o->gcscan_n : MS_BENCH_GCSCAN_N, run.reps);
+        if (!sig)
+            sig = ms_bench_interrupted();
         ms_bench_utc_iso(run.finished_utc, sizeof run.finished_utc, (long long)time(NULL));
         if (!sig && ms_bench_write_outputs(&run, o->no_plots) != 0) {
             fprintf(stderr, "memstrat bench: run not published; its files are in %s\n", tmp);
@@ -560,6 +590,15 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
             rc = MS_BENCH_EXIT_FAILED;
         } else if (rc == 0) {
             ms_bench_report(&run, final, out);
+            char *table = ms_bench_xprintf("%s/gc_scan.txt", final);
+            FILE *f = o->gcscan_n != 0 ? fopen(table, "r") : NULL;
+            if (f) {
+                char line[512];
+                while (fgets(line, sizeof line, f))
+                    fputs(line, stdout);
+                fclose(f);
+            }
+            free(table);
             rc = run.n_failed || run.plots_status > 0 ? MS_BENCH_EXIT_FAILED : MS_BENCH_EXIT_OK;
         }
     }

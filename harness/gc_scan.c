@@ -237,9 +237,7 @@ static void print_table(const gcscan_opts *o, gcscan_row *rows, int nrows) {
 }
 
 static int usage_error(const char *msg, const char *arg) {
-    fprintf(stderr, "memstrat gcscan: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-    fprintf(stderr, "usage: memstrat gcscan [--n N] [--reps R] [--shapes list,tree] [--alloc NAME]\n"
-                    "                       [--cpython PYTHON|none] [--tools DIR] [--out FILE.csv]\n");
+    fprintf(stderr, "memstrat gcscan: %s%s%s (see memstrat help)\n", msg, arg ? ": " : "", arg ? arg : "");
     return 2;
 }
 

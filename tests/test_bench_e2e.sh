@@ -39,11 +39,15 @@ column() {
 }
 
 # --- a good run ---------------------------------------------------------------------------
-"$MS" bench --matrix "$T/matrix.txt" --reps 2 --out "$R" --run-id t1 > "$T/out1" 2> "$T/err1"
+"$MS" bench --matrix "$T/matrix.txt" --reps 2 --out "$R" --run-id t1 --gcscan-n 20000 > "$T/out1" 2> "$T/err1"
 rc=$?
 check "good run exits 0 (got $rc): $(tail -3 "$T/err1")" test "$rc" -eq 0
 D=$R/t1
 check "results.csv exists" test -f "$D/results.csv"
+# the gc-scan table: rc+gen and CPython side by side, 2 shapes x 2 sides x 2 reps
+check "gc_scan.csv has rc+gen rows" test "$(grep -c '^list,memstrat-rc+gen-system,20000,' "$D/gc_scan.csv")" -eq 2
+check "gc_scan.csv has CPython rows" test "$(grep -c '^tree,cpython-3\.11' "$D/gc_scan.csv")" -eq 2
+check "gc-scan table printed with its ratio" grep -qE '^tree +[0-9.]+ \[.*\] +[0-9.]+ \[.*3\.11.* [0-9.]+x' "$T/out1"
 header=$(head -1 "$D/results.csv" 2>/dev/null)
 for c in run_id cell workload reclaim allocator layout knobs rep real_time_ms cpu_time_ms \
     ops_per_s pause_count pause_total_ms pause_p50_us pause_p90_us pause_p99_us pause_p999_us \
@@ -124,6 +128,7 @@ check "t1 intact after refusal" test "$(cat "$D/results.csv" "$D/meta.json" | ck
 check "latest still t1" test "$(readlink "$R/latest")" = t1
 expect_refusal "unknown option" "$T/r2" --matrix "$T/matrix.txt" --out "$T/r2" --frobnicate
 expect_refusal "bad --reps" "$T/r2" --matrix "$T/matrix.txt" --out "$T/r2" --reps 0
+expect_refusal "bad --gcscan-n" "$T/r2" --matrix "$T/matrix.txt" --out "$T/r2" --gcscan-n -5
 expect_refusal "missing matrix" "$T/r2" --matrix "$T/nope.txt" --out "$T/r2"
 printf 'list/rc/system/slots/n=10\nlist/rc\n' > "$T/bad.txt"
 expect_refusal "malformed matrix" "$T/r2" --matrix "$T/bad.txt" --out "$T/r2"
@@ -150,7 +155,7 @@ EOF
 chmod +x "$T/wrap.sh"
 printf 'list/rc/system/slots/n=100\nlist/rc/system/slots/n=11\nlist/none/system/slots/n=12\n' > "$T/fail.txt"
 "$MS" bench --matrix "$T/fail.txt" --reps 1 --out "$R" --run-id f1 --memstrat "$T/wrap.sh" \
-    --timeout 2 --no-plots > /dev/null 2> "$T/errf"
+    --timeout 2 --no-plots --gcscan-n 0 > /dev/null 2> "$T/errf"
 rc=$?
 check "failed cells: exit 1 (got $rc)" test "$rc" -eq 1
 check "crash shown with the child's last stderr line" grep -q "FAILED.*simulated crash in workload" "$T/errf"
@@ -166,7 +171,7 @@ check "latest points to f1" test "$(readlink "$R/latest")" = f1
 # --- SIGTERM mid-run: only the run's own .tmp dir goes -------------------------------------
 printf 'list/none/system/slots/n=12\n' > "$T/hang.txt"
 "$MS" bench --matrix "$T/hang.txt" --reps 1 --out "$R" --run-id int1 --memstrat "$T/wrap.sh" \
-    --no-plots > /dev/null 2> "$T/erri" &
+    --no-plots --gcscan-n 0 > /dev/null 2> "$T/erri" &
 bp=$!
 for _ in $(seq 100); do grep -q "rep 1/1" "$T/erri" 2> /dev/null && break; sleep 0.1; done
 check ".tmp dir exists while running" test -d "$R/.tmp-int1"

@@ -22,6 +22,10 @@ expect_bad() {
 }
 
 expect_bad "unknown command 'frobnicate'" frobnicate
+expect_bad "--n must be 1..100000000, not: 0" gcscan --n 0
+expect_bad "unknown shape (list, tree): ring" gcscan --shapes ring
+expect_bad "unknown allocator: bogus" gcscan --alloc bogus
+expect_bad "missing value after: --reps" gcscan --reps
 expect_bad "unknown workload 'lisst'" run lisst/rc/system/slots
 expect_bad "unknown strategy 'refcount'" run list/refcount/system/slots
 expect_bad "unknown allocator 'tcmalloc'" run list/rc/tcmalloc/slots
