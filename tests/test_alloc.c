@@ -83,22 +83,37 @@ static mm_alloc_stats stats_of(mm_allocator *a) {
     return s;
 }
 
-/* Pattern byte j of a block: depends on the address, the block's index and j, so two
- * overlapping blocks cannot both keep their patterns. */
-static inline unsigned char pattern(const blk *b, size_t j) {
-    uint32_t s = (uint32_t)((uintptr_t)b->p >> 4) * 2654435761u ^ b->tag * 40503u;
-    return (unsigned char)(s + j * 97 + (s >> 13));
+/* Patterns are windows of one random table: a block's window starts at an offset
+ * derived from its address and index, so two overlapping blocks cannot both keep
+ * their patterns; memcpy/memcmp keep the checks fast under ASan. */
+#define PATTERN_OFFSETS 4096
+#define PATTERN_LEN (PATTERN_OFFSETS + 4097 + (64 << 10)) /* offsets + the largest block asked for */
+static unsigned char pattern_table[PATTERN_LEN];
+
+static uint64_t rng_next(uint64_t *s);
+
+static void pattern_init(void) {
+    uint64_t rng = 0x243F6A8885A308D3ull;
+    for (size_t i = 0; i < PATTERN_LEN; i++) pattern_table[i] = (unsigned char)(rng_next(&rng) >> 56);
+}
+
+static const unsigned char *pattern(const blk *b) {
+    uint32_t h = (uint32_t)((uintptr_t)b->p >> 4) * 2654435761u ^ b->tag * 40503u;
+    return pattern_table + (h >> 7) % PATTERN_OFFSETS;
 }
 
 static void fill(const blk *b) {
-    for (size_t j = 0; j < b->size; j++) b->p[j] = pattern(b, j);
+    if (b->size > PATTERN_LEN - PATTERN_OFFSETS) abort(); /* a test asking for more than the table */
+    memcpy(b->p, pattern(b), b->size);
 }
 
 /* Offset of the first wrong byte, or SIZE_MAX when the block is intact. */
 static size_t first_bad(const blk *b) {
-    for (size_t j = 0; j < b->size; j++)
-        if (b->p[j] != pattern(b, j)) return j;
-    return SIZE_MAX;
+    const unsigned char *want = pattern(b);
+    if (memcmp(b->p, want, b->size) == 0) return SIZE_MAX;
+    size_t j = 0;
+    while (b->p[j] == want[j]) j++;
+    return j;
 }
 
 static uint64_t rss_bytes(void) {
@@ -557,6 +572,7 @@ static void bump_bad_knobs(void) {
 }
 
 int main(void) {
+    pattern_init();
     conform_all();
     CHECK(pool_ops() != NULL && bump_ops() != NULL, "pool and bump are registered");
     if (pool_ops()) {
