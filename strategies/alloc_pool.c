@@ -467,18 +467,25 @@ static const mm_knob_desc pool_knobs[] = {
     {0},
 };
 
-/* Geometry is checked here because the knob table can state ranges only. */
-static mm_allocator *pool_create(const mm_knobset *ks, char *err, size_t errlen) {
+/* Geometry rules the knob table cannot state (it has ranges only); the CLI asks
+ * before the run, create() asks again for callers that skip the CLI. */
+static bool pool_check_knobs(const mm_knobset *ks, char *err, size_t errlen) {
     int64_t arena = mm_knob_int(ks, "arena"), pool = mm_knob_int(ks, "pool");
     if ((pool & (pool - 1)) != 0) {
         snprintf(err, errlen, "knob 'pool': %lld is not a power of two", (long long)pool);
-        return NULL;
+        return false;
     }
     if (arena % pool != 0) {
         snprintf(err, errlen, "knob 'arena': %lld is not a multiple of pool (%lld)", (long long)arena,
                  (long long)pool);
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+static mm_allocator *pool_create(const mm_knobset *ks, char *err, size_t errlen) {
+    if (!pool_check_knobs(ks, err, errlen)) return NULL;
+    int64_t arena = mm_knob_int(ks, "arena"), pool = mm_knob_int(ks, "pool");
     pool_allocator *a = calloc(1, sizeof *a);
     if (a == NULL) {
         snprintf(err, errlen, "out of memory creating allocator");
@@ -533,4 +540,5 @@ const mm_allocator_ops mm_allocator_pool = {
     .alloc = pool_alloc,
     .free = pool_free,
     .stats = pool_stats,
+    .check = pool_check_knobs,
 };

@@ -14,13 +14,15 @@
  * pool: LIFO reuse, big and 0-byte requests go to malloc, new pools come from the
  * fullest arena, a wholly free arena is unmapped (one kept, as CPython does), a mass
  * free of ~100 MB returns the arenas (stats and RSS fall), both geometries work,
- * bad geometry is refused naming the knob. bump: free leaves reserved alone, big
- * requests get their own chunk, destroy gives the memory back.
+ * bad geometry is refused naming the knob (by create() and by the cell parser).
+ * bump: free leaves reserved alone, big requests get their own chunk, destroy gives
+ * the memory back.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cell.h"
 #include "check.h"
 #include "mm.h"
 #include "registry.h"
@@ -486,7 +488,13 @@ static void pool_bad_knobs(void) {
               "pool/%s refused naming %s: got '%s'", bad[i].knobs, bad[i].named, err);
         if (a) a->ops->destroy(a);
     }
-    char err[256] = "";
+    /* The CLI asks the allocator's check before anything runs (exit 2, not a failed run). */
+    static ms_cell cell;
+    char err[700] = "";
+    CHECK(!ms_cell_parse("list/rc/pool/slots/arena=100k", &cell, err, sizeof err) && strstr(err, "'arena'") &&
+              strstr(err, "multiple of pool"),
+          "cell with arena=100k refused naming arena: '%s'", err);
+    CHECK(ms_cell_parse("list/rc/pool/slots/arena=256k/pool=4k", &cell, err, sizeof err), "<=3.9 cell: %s", err);
     mm_heap *h = mm_heap_new_named("rc", "pool", "slots", "pool=5000", err, sizeof err);
     CHECK(h == NULL && strstr(err, "pool") && strstr(err, "power of two"), "heap refuses pool=5000: '%s'", err);
     mm_heap_free(h);
