@@ -28,7 +28,8 @@
  *
  * Where to start reading: pool_alloc and pool_free (the fast paths), then
  * pool_alloc_slow (a new pool from the fullest arena) and pool_free_slow (a full
- * pool comes back, an empty pool goes home, a wholly free arena is unmapped).
+ * pool comes back, an empty pool goes home, a wholly free arena is unmapped
+ * unless it is the last usable one, which CPython ≥ 3.9 keeps against thrashing).
  *
  * Not modelled: address_in_range, the arena_object vector (one malloc'd
  * descriptor per arena here), the debug allocator hooks, and glibc's own overhead
@@ -48,6 +49,7 @@
 #define POOL_CLASS_SHIFT 4
 /* Largest request served from pools (SMALL_REQUEST_THRESHOLD). */
 #define POOL_SMALL_MAX 512
+/* One usedpools list per class: 32, as in CPython. */
 #define POOL_NCLASSES (POOL_SMALL_MAX >> POOL_CLASS_SHIFT)
 /* CPython's pool header is 48 bytes on 64-bit; ours keeps the same size so that a
  * pool holds the same number of blocks. */
