@@ -11,6 +11,7 @@
 #ifndef MM_ALLOC_H
 #define MM_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ typedef struct mm_allocator_ops {
     void *(*alloc)(mm_allocator *a, size_t size);
     void (*free)(mm_allocator *a, void *p, size_t size);
     void (*stats)(mm_allocator *a, mm_alloc_stats *out);
+    /* Optional: rules across knobs (a pool size that must be a power of two),
+     * checked by the CLI before anything runs so bad input exits 2; false with one
+     * line in err. create() may repeat the check. */
+    bool (*check)(const mm_knobset *ks, char *err, size_t errlen);
     /* Optional: the shared library that must be the process-wide malloc for this
      * allocator (e.g. "libjemalloc.so.2"); the CLI re-executes itself with it
      * preloaded. NULL for allocators that live beside glibc's malloc. */

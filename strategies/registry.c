@@ -7,6 +7,8 @@ extern const mm_strategy mm_strategy_none;
 extern const mm_strategy mm_strategy_rc;
 extern const mm_strategy mm_strategy_gen;
 extern const mm_allocator_ops mm_allocator_system;
+extern const mm_allocator_ops mm_allocator_pool;
+extern const mm_allocator_ops mm_allocator_bump;
 extern const mm_layout mm_layout_slots;
 
 const mm_strategy *const mm_strategies[] = {
@@ -18,6 +20,8 @@ const mm_strategy *const mm_strategies[] = {
 
 const mm_allocator_ops *const mm_allocators[] = {
     &mm_allocator_system,
+    &mm_allocator_pool,
+    &mm_allocator_bump,
     NULL,
 };
 
