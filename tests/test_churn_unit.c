@@ -1,4 +1,4 @@
-/* test_churn.c — the `churn` workload against allocators that watch it.
+/* test_churn_unit.c — the `churn` workload against allocators that watch it.
  *
  * What must hold: every block churn allocates is freed exactly once, with the
  * size it asked for, and nothing is left allocated; within a round the frees
