@@ -219,13 +219,14 @@ static inline uint64_t wl_churn_next(uint64_t *x) {
 /* An index below n from the high 32 bits (multiply-shift: no division). */
 static inline uint32_t wl_churn_below(uint64_t r, uint32_t n) { return (uint32_t)(((r >> 32) * n) >> 32); }
 
+/* Knob text to mix; NULL names no mix, so check() can refuse it by name. */
 static const wl_churn_mix *wl_churn_find_mix(const char *name) {
     for (size_t i = 0; i < WL_CHURN_NMIXES; i++)
         if (strcmp(wl_churn_mixes[i].name, name) == 0) return &wl_churn_mixes[i];
     return NULL;
 }
 
-/* -1 when the name is no order. */
+/* Knob text to order; -1 when the name is no order, so check() can refuse it. */
 static int wl_churn_find_order(const char *name) {
     for (size_t i = 0; i < WL_CHURN_NORDERS; i++)
         if (strcmp(wl_churn_orders[i], name) == 0) return (int)i;
@@ -301,6 +302,8 @@ static inline uint64_t wl_churn_stamp(size_t slot, uint64_t gen) {
     return ((uint64_t)slot + 1) * WL_CHURN_MUL_SLOT ^ (gen + 1) * WL_CHURN_MUL_GEN;
 }
 
+/* The last byte's value: from the stamp's top byte, which the head of a block
+ * of 8 bytes or less does not hold, so even those blocks check 8 stamp bits. */
 static inline unsigned char wl_churn_tag(uint64_t stamp) { return (unsigned char)(stamp >> 56); }
 
 /* Touch a new block at both ends, so no allocator can hand out memory it never
@@ -311,6 +314,7 @@ static inline void wl_churn_mark(unsigned char *p, size_t size, uint64_t stamp) 
     p[size - 1] = wl_churn_tag(stamp);
 }
 
+/* Before a free: is what wl_churn_mark wrote still there? (8-byte compare on the fast path.) */
 static inline bool wl_churn_intact(const unsigned char *p, size_t size, uint64_t stamp) {
     if (MM_LIKELY(size > WL_CHURN_HEAD)) {
         uint64_t head;
