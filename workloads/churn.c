@@ -41,7 +41,7 @@
  * callgrind, besides the two calls through the allocator table), the same for
  * every allocator and mix.
  *
- * Invariant: between two pairs, slot i holds a block of sizes[i] bytes from
+ * Invariant: between two pairs, slots[i] holds a block of slots[i].size bytes from
  * the cell's allocator that carries stamp(i, g), where g counts the times slot
  * i was filled before (0 after the fill, r after r rounds); every block is
  * freed exactly once, with the size it was asked for, before run() returns
@@ -59,7 +59,7 @@
 #define WL_CHURN_MAX_LIVE 100000000LL
 /* Most rounds: a million rounds of even 1000 blocks take about a minute. */
 #define WL_CHURN_MAX_ROUNDS 1000000LL
-/* Largest block any mix asks for (pymalloc's small-request limit); sizes fit in uint16_t. */
+/* Largest block any mix asks for (pymalloc's small-request limit); table sizes fit in uint16_t. */
 #define WL_CHURN_MAX_BLOCK 512
 /* Bytes of the stamp written at the start of a block (the tag byte is the last). */
 #define WL_CHURN_HEAD 8
@@ -175,13 +175,20 @@ typedef struct wl_churn_bucket {
     uint16_t size, alias;
 } wl_churn_bucket;
 
+/* One slot of the live set: its block and the bytes asked for (for the sized
+ * free). Pointer and size share a cache line, so a shuffled pair's random
+ * access to its slot costs one miss, not two. */
+typedef struct wl_churn_slot {
+    unsigned char *block; /* NULL once freed on a failure path */
+    size_t size;
+} wl_churn_slot;
+
 /* Everything a run holds, so the helpers take one pointer. */
 typedef struct wl_churn_ctx {
     mm_heap *h;
     size_t live;
-    unsigned char **blocks; /* slot → block (NULL once freed on a failure path) */
-    uint16_t *sizes;        /* slot → bytes requested */
-    uint32_t *perm;         /* free order of a shuffled round; NULL otherwise */
+    wl_churn_slot *slots;
+    uint32_t *perm; /* free order of a shuffled round; NULL otherwise */
     wl_churn_bucket *buckets;
     uint32_t nbuckets;
     uint64_t size_rng, order_rng;
@@ -335,21 +342,20 @@ static inline wl_churn_status wl_churn_put(wl_churn_ctx *c, size_t slot, uint64_
         return WL_CHURN_NOMEM;
     }
     wl_churn_mark(p, size, wl_churn_stamp(slot, gen));
-    c->blocks[slot] = p;
-    c->sizes[slot] = (uint16_t)size;
+    c->slots[slot] = (wl_churn_slot){p, size};
     return WL_CHURN_OK;
 }
 
 /* Checks and frees slot's block of generation gen; a wrong stamp frees nothing. */
 static inline wl_churn_status wl_churn_take(wl_churn_ctx *c, size_t slot, uint64_t gen) {
-    unsigned char *p = c->blocks[slot];
-    const size_t size = c->sizes[slot];
+    unsigned char *p = c->slots[slot].block;
+    const size_t size = c->slots[slot].size;
     if (MM_UNLIKELY(!wl_churn_intact(p, size, wl_churn_stamp(slot, gen)))) {
         c->failed_slot = slot;
         return WL_CHURN_BAD_STAMP;
     }
     mm_raw_free(c->h, p, size);
-    c->blocks[slot] = NULL; /* so a failure's cleanup skips it */
+    c->slots[slot].block = NULL; /* so a failure's cleanup skips it */
     return WL_CHURN_OK;
 }
 
@@ -404,9 +410,9 @@ static wl_churn_status wl_churn_teardown(wl_churn_ctx *c, uint64_t gen) {
  * unchecked (a failure mid-round leaves mixed generations). */
 static void wl_churn_release(wl_churn_ctx *c) {
     for (size_t slot = 0; slot < c->live; slot++) {
-        if (c->blocks[slot] == NULL) continue;
-        mm_raw_free(c->h, c->blocks[slot], c->sizes[slot]);
-        c->blocks[slot] = NULL;
+        if (c->slots[slot].block == NULL) continue;
+        mm_raw_free(c->h, c->slots[slot].block, c->slots[slot].size);
+        c->slots[slot].block = NULL;
     }
 }
 
@@ -414,7 +420,7 @@ static void wl_churn_release(wl_churn_ctx *c) {
  * the bytes that step allocated (each slot got exactly one new block). */
 static uint64_t wl_churn_payload(const wl_churn_ctx *c) {
     uint64_t sum = 0;
-    for (size_t slot = 0; slot < c->live; slot++) sum += c->sizes[slot];
+    for (size_t slot = 0; slot < c->live; slot++) sum += c->slots[slot].size;
     return sum;
 }
 
@@ -438,7 +444,7 @@ static void wl_churn_explain(const wl_churn_ctx *c, wl_churn_status s, const cha
         snprintf(err, errlen,
                  "block of slot %zu (%u bytes, generation %llu) lost its pattern before its free in the %s: the "
                  "allocator handed out memory still in use, or wrote into a live block",
-                 c->failed_slot, (unsigned)c->sizes[c->failed_slot], (unsigned long long)gen, step);
+                 c->failed_slot, (unsigned)c->slots[c->failed_slot].size, (unsigned long long)gen, step);
 }
 
 /* Steps 1–3 of the header, each on its own clock. */
@@ -450,16 +456,15 @@ static bool wl_churn_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *e
     uint64_t seed = (uint64_t)mm_knob_int(ks, "seed");
     c.size_rng = wl_churn_splitmix(&seed) | 1; /* xorshift's state must not be 0 */
     c.order_rng = wl_churn_splitmix(&seed) | 1;
-    c.blocks = calloc(c.live, sizeof *c.blocks);
-    c.sizes = calloc(c.live, sizeof *c.sizes);
+    c.slots = calloc(c.live, sizeof *c.slots);
     if (order == WL_CHURN_SHUFFLED) c.perm = malloc(c.live * sizeof *c.perm);
     const double table_bytes =
-        (double)c.live * (double)(sizeof *c.blocks + sizeof *c.sizes + (c.perm ? sizeof *c.perm : 0));
+        (double)c.live * (double)(sizeof *c.slots + (c.perm ? sizeof *c.perm : 0));
     wl_churn_status s = WL_CHURN_OK;
     uint64_t pair_ns = 0, fill_ns = 0, teardown_ns = 0, requested = 0, payload_end = 0;
     int64_t done = 0;
     bool ok = false;
-    if (c.blocks == NULL || c.sizes == NULL || (order == WL_CHURN_SHUFFLED && c.perm == NULL)) {
+    if (c.slots == NULL || (order == WL_CHURN_SHUFFLED && c.perm == NULL)) {
         snprintf(err, errlen, "out of memory for the tables of %zu slots", c.live);
         goto out;
     }
@@ -506,7 +511,7 @@ static bool wl_churn_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *e
 
 out:
     /* A bad stamp leaves the blocks alone (see the header); other failures free them. */
-    if (!ok && s != WL_CHURN_BAD_STAMP && c.blocks != NULL && c.sizes != NULL) wl_churn_release(&c);
+    if (!ok && s != WL_CHURN_BAD_STAMP && c.slots != NULL) wl_churn_release(&c);
     const double pairs = (double)done * (double)c.live;
     r->ops = pairs;
     wl_counter(r, "ns_per_pair", pairs > 0 ? (double)pair_ns / pairs : 0);
@@ -518,8 +523,7 @@ out:
     wl_counter(r, "table_mb", table_bytes / WL_CHURN_MB);
     free(c.buckets);
     free(c.perm);
-    free(c.sizes);
-    free(c.blocks);
+    free(c.slots);
     return ok;
 }
 
