@@ -8,12 +8,14 @@ extern const mm_workload wl_list;
 extern const mm_workload wl_ring;
 extern const mm_workload wl_tree;
 extern const mm_workload wl_trace;
+extern const mm_workload wl_churn;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
     &wl_ring,
     &wl_tree,
     &wl_trace,
+    &wl_churn,
     NULL,
 };
 
