@@ -35,7 +35,6 @@
 /* Repetitions of --quick: a smoke run that still shows the spread. */
 #define MS_BENCH_QUICK_REPS 3
 /* Bounds of --reps: one is allowed (no CV then); more than 100 is surely a typo. */
-#define MS_BENCH_MAX_REPS 100
 /* A cell that runs longer than this is stuck: killed and marked failed. */
 #define MS_BENCH_DEFAULT_TIMEOUT_S 600.0
 /* Largest --timeout accepted: a day. */
@@ -385,6 +384,11 @@ static int ms_bench_write_outputs(ms_bench_run *run, int no_plots)
     free(p);
     if (rc != 0)
         return -1;
+    FILE *table = fopen("/dev/null", "w"); /* here only its CSV; the table is printed in the report */
+    if (table) {
+        ms_bench_churn_table(run, run->dir, table);
+        fclose(table);
+    }
     run->plots_status = -1;
     if (!no_plots && !ms_bench_interrupted()) {
         char *cpu = ms_bench_cpu_model();
@@ -436,6 +440,7 @@ static int ms_bench_publish(const char *tmp, const char *final, const char *out,
 static void ms_bench_report(const ms_bench_run *run, const char *final, const char *out)
 {
     ms_bench_print_table(run, stdout);
+    ms_bench_churn_table(run, NULL, stdout);
     if (run->n_failed) {
         fprintf(stderr, "memstrat bench: %zu of %zu repetitions failed:\n", run->n_failed,
                 run->matrix.n * (size_t)run->reps);

@@ -52,6 +52,8 @@ int ms_bench_main(int argc, char **argv, const char *self_exe);
 /* Relative CV (stddev/mean) above which a cell's time is flagged as noisy; pyperf warns at 10%,
  * the design asks for 5% because differences between strategies are often a few percent. */
 #define MS_BENCH_CV_WARN_PCT 5.0
+/* Most repetitions per cell: 100 already takes 20x the default's time. */
+#define MS_BENCH_MAX_REPS 100
 
 /* One cell of the matrix, e.g. "ring/rc/system/slots/n=100000/rounds=2". */
 typedef struct ms_bench_cell {
@@ -181,6 +183,9 @@ int ms_bench_write_results_csv(const ms_bench_run *run, const char *path);
 int ms_bench_write_summary_csv(const ms_bench_run *run, const char *path);
 int ms_bench_write_summary_tsv(const ms_bench_run *run, const char *path);
 void ms_bench_print_table(const ms_bench_run *run, FILE *out);
+/* bench_churn.c: the allocator table (churn cells, ratios to mimalloc and pymalloc);
+ * writes DIR/churn_allocators.csv when dir is not NULL. */
+void ms_bench_churn_table(const ms_bench_run *run, const char *dir, FILE *out);
 
 /* bench_meta.c */
 char *ms_bench_git_commit(int *dirty);
