@@ -70,11 +70,13 @@ static mm_allocator *jemalloc_create(const mm_knobset *ks, char *err, size_t err
 #endif
 }
 
+/* Blocks still allocated (a leaking cell's) stay jemalloc's: only the books go. */
 static void jemalloc_destroy(mm_allocator *a) { free(a); }
 
 /* The floor is applied identically in alloc and free, as sdallocx requires. */
 static inline size_t je_request(size_t size) { return size < JE_MIN_REQUEST ? JE_MIN_REQUEST : size; }
 
+/* The books count what the caller asked for; the floor is jemalloc's business. */
 static void *jemalloc_alloc(mm_allocator *base, size_t size) {
     jemalloc_allocator *a = (jemalloc_allocator *)base;
     void *p = a->mallocx(je_request(size), 0);
@@ -82,6 +84,7 @@ static void *jemalloc_alloc(mm_allocator *base, size_t size) {
     return p;
 }
 
+/* Sized free: jemalloc skips the extent lookup that free(p) would pay. */
 static void jemalloc_free(mm_allocator *base, void *p, size_t size) {
     jemalloc_allocator *a = (jemalloc_allocator *)base;
     a->live_bytes -= size;

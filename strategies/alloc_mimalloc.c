@@ -71,6 +71,7 @@ static mm_allocator *mimalloc_create(const mm_knobset *ks, char *err, size_t err
 #endif
 }
 
+/* Blocks still allocated (a leaking cell's) stay mimalloc's: only the books go. */
 static void mimalloc_destroy(mm_allocator *a) { free(a); }
 
 /* Applied identically in alloc and free, so mi_free_size sees the size it gave. */
@@ -78,6 +79,7 @@ static inline size_t mi_request(size_t size) {
     return size == 0 ? MI_REQUEST_ALIGN : (size + MI_REQUEST_ALIGN - 1) & ~(size_t)(MI_REQUEST_ALIGN - 1);
 }
 
+/* The books count what the caller asked for; the rounding is mimalloc's business. */
 static void *mimalloc_alloc(mm_allocator *base, size_t size) {
     mimalloc_allocator *a = (mimalloc_allocator *)base;
     void *p = a->malloc(mi_request(size));
@@ -85,12 +87,14 @@ static void *mimalloc_alloc(mm_allocator *base, size_t size) {
     return p;
 }
 
+/* Sized free, as the interface passes it; mimalloc finds the page from p anyway. */
 static void mimalloc_free(mm_allocator *base, void *p, size_t size) {
     mimalloc_allocator *a = (mimalloc_allocator *)base;
     a->live_bytes -= size;
     a->free_size(p, mi_request(size));
 }
 
+/* mi_process_info is the one statistic Debian's build keeps exactly (see the header). */
 static void mimalloc_stats(mm_allocator *base, mm_alloc_stats *out) {
     mimalloc_allocator *a = (mimalloc_allocator *)base;
     size_t elapsed, user, sys, rss, peak_rss, commit = 0, peak_commit, faults;

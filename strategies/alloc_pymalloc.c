@@ -77,6 +77,7 @@ static bool pym_load(char *err, size_t errlen) {
     return true;
 }
 
+/* Every instance shares the process's one obmalloc; an instance keeps only its books. */
 static mm_allocator *pymalloc_create(const mm_knobset *ks, char *err, size_t errlen) {
     (void)ks;
     if (!pym_load(err, errlen)) return NULL;
@@ -89,6 +90,7 @@ static mm_allocator *pymalloc_create(const mm_knobset *ks, char *err, size_t err
     return &a->base;
 }
 
+/* Blocks still allocated (a leaking cell's) stay in pymalloc's arenas: only the books go. */
 static void pymalloc_destroy(mm_allocator *a) { free(a); }
 
 /* pymalloc rounds to 16-byte classes and aligns blocks to 16 (ALIGNMENT in 3.11);
@@ -103,6 +105,7 @@ static void *pymalloc_alloc(mm_allocator *base, size_t size) {
     return p;
 }
 
+/* pymalloc finds a block's pool from its address; the size serves only our books. */
 static void pymalloc_free(mm_allocator *base, void *p, size_t size) {
     pymalloc_allocator *a = (pymalloc_allocator *)base;
     a->live_bytes -= size;
@@ -122,6 +125,7 @@ static uint64_t report_number(const char *line) {
     return v;
 }
 
+/* Report labels are matched by prefix: the padding after them varies. */
 static bool has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 /* Reads pymalloc's own report rather than its private structures: the report's

@@ -16,9 +16,10 @@
 #define MM_JEMALLOC_PREFIX "libjemalloc"
 #define MM_MIMALLOC_PREFIX "libmimalloc"
 
-/* Prefix match, so libjemalloc.so.2 and a locally built libjemalloc.so both count. */
+/* The names carry soname versions after the part that identifies the library. */
 static bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
+/* By file name, so any soname version (or a local build) of a library counts. */
 mm_malloc_code mm_malloc_code_of(const char *base) {
     if (starts_with(base, MM_GLIBC_PREFIX)) return MM_MALLOC_GLIBC;
     if (starts_with(base, MM_JEMALLOC_PREFIX)) return MM_MALLOC_JEMALLOC;
