@@ -100,36 +100,47 @@ static bool build_preload(char *out, size_t outlen, const char *want_path, const
 }
 #endif
 
+/* The allocator a cell names (its third part), or NULL if it names none that
+ * exists. Only that part is read: a full parse validates knobs and, for a trace
+ * cell, the whole trace file, which run does anyway after the re-exec. */
+static const mm_allocator_ops *cell_allocator(const char *spec) {
+    const char *p = spec;
+    for (int i = 0; i < 2; i++) {
+        p = strchr(p, '/');
+        if (p == NULL) return NULL;
+        p++;
+    }
+    char name[MS_CELL_MAX];
+    size_t len = strcspn(p, "/");
+    if (len >= sizeof name) return NULL;
+    memcpy(name, p, len);
+    name[len] = '\0';
+    return mm_find_allocator(name);
+}
+
 /* Each cell's need: the library to preload, or NULL for glibc. Returns 0 when all
- * parse and agree (need in *need, *any false if no cell), -1 if one does not
- * parse, 2 after the message if two disagree. */
+ * name an allocator and agree (need in *need, *any false if no cell), -1 if one
+ * does not (run reports it), 2 after the message if two disagree. */
 static int cells_need(int argc, char **argv, const char **need, const char **need_alloc, bool *any) {
-    ms_cell *cell = malloc(sizeof *cell);
-    if (cell == NULL) return -1;
     const char *first = NULL;
     *any = false;
     for (int i = 2; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0) continue;
-        char err[700];
-        if (!ms_cell_parse(argv[i], cell, err, sizeof err)) {
-            free(cell);
-            return -1;
-        }
-        const char *lib = cell->allocator->preload_library;
+        const mm_allocator_ops *a = cell_allocator(argv[i]);
+        if (a == NULL) return -1;
+        const char *lib = a->preload_library;
         if (!*any) {
             *need = lib;
-            *need_alloc = cell->allocator->name;
+            *need_alloc = a->name;
             first = argv[i];
             *any = true;
         } else if ((lib == NULL) != (*need == NULL) || (lib != NULL && strcmp(lib, *need) != 0)) {
             fprintf(stderr, "memstrat run: cells '%s' and '%s' need different process mallocs (%s, %s); "
                             "run them in separate invocations\n", first, argv[i], *need ? *need : MS_GLIBC_NAME,
                     lib ? lib : MS_GLIBC_NAME);
-            free(cell);
             return 2;
         }
     }
-    free(cell);
     return 0;
 }
 
