@@ -11,6 +11,7 @@
 
 #include "bench.h"
 #include "gc_scan.h"
+#include "malloc_select.h"
 #include "registry.h"
 #include "run.h"
 #include "workload.h"
@@ -66,7 +67,11 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "list") == 0) return cmd_list();
-    if (strcmp(cmd, "run") == 0) return ms_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) {
+        /* Before anything is measured: the process may start again on another malloc. */
+        int st = ms_malloc_select(argc, argv);
+        return st >= 0 ? st : ms_run_main(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "gcscan") == 0) return ms_gcscan_main(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) {
         char self[PATH_MAX];

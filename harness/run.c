@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "cell.h"
 #include "gbench_shim.h"
+#include "malloc_id.h"
 #include "ms_clock.h"
 #include "pause_hist.h"
 #include "pause_log.h"
@@ -40,6 +41,7 @@
 typedef struct ms_cell_run {
     ms_cell cell;
     int index;
+    int malloc_code; /* mm_malloc_code of the process malloc */
     const char *timeline_path; /* NULL: not written */
     const char *pauses_path;
     bool failed;
@@ -159,6 +161,7 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
     if (as.lib_allocated_bytes) ms_gb_counter(st, "alloc_lib_allocated_mb", (double)as.lib_allocated_bytes / MS_MB);
     if (as.lib_resident_bytes) ms_gb_counter(st, "alloc_lib_resident_mb", (double)as.lib_resident_bytes / MS_MB);
     ms_gb_counter(st, "preheader_bytes", (double)before.preheader_bytes);
+    ms_gb_counter(st, "malloc_impl", (double)cr->malloc_code);
     if (mm_has_collector(h)) {
         char name[64];
         for (int g = 0; g < 3; g++) {
@@ -251,6 +254,12 @@ int ms_run_main(int argc, char **argv) {
         runs[k].timeline_path = timeline;
         runs[k].pauses_path = pauses;
     }
+    /* Which malloc the whole process runs on (main.c chose it): one line for the
+     * logs, and the code as the malloc_impl counter of every cell. */
+    mm_malloc_info mi;
+    mm_malloc_which(&mi);
+    fprintf(stderr, "memstrat: process malloc: %s\n", mi.base);
+    for (int k = 0; k < ncells; k++) runs[k].malloc_code = (int)mi.code;
     for (int k = 0; k < ncells; k++) ms_gb_register(runs[k].cell.spec, cell_bench, &runs[k]);
     ms_gb_run();
     ms_gb_shutdown();

@@ -9,6 +9,9 @@ extern const mm_strategy mm_strategy_gen;
 extern const mm_allocator_ops mm_allocator_system;
 extern const mm_allocator_ops mm_allocator_pool;
 extern const mm_allocator_ops mm_allocator_bump;
+extern const mm_allocator_ops mm_allocator_pymalloc;
+extern const mm_allocator_ops mm_allocator_jemalloc;
+extern const mm_allocator_ops mm_allocator_mimalloc;
 extern const mm_layout mm_layout_slots;
 
 const mm_strategy *const mm_strategies[] = {
@@ -21,6 +24,9 @@ const mm_strategy *const mm_strategies[] = {
 const mm_allocator_ops *const mm_allocators[] = {
     &mm_allocator_system,
     &mm_allocator_pool,
+    &mm_allocator_pymalloc,
+    &mm_allocator_jemalloc,
+    &mm_allocator_mimalloc,
     &mm_allocator_bump,
     NULL,
 };
