@@ -112,7 +112,9 @@ void ms_bench_churn_table(const ms_bench_run *run, const char *dir, FILE *out) {
                             ? "met"
                             : "NOT met");
             fputc('\n', out);
-            ms_sbuf_printf(&csv.buf, "\"%s\",%s,%.3f,%.3f,%.3f,%.4f,%.4f\n", ci->knobs, rows[r].alloc, rows[r].med,
+            /* knobs are joined with ';' and hold no ',' (cell syntax), so they need no quotes */
+            ms_sbuf_printf(&csv.buf, "%s,%s,%.3f,%.3f,%.3f,%.4f,%.4f\n", ci->knobs[0] ? ci->knobs : "default",
+                           rows[r].alloc, rows[r].med,
                            rows[r].min, rows[r].max, vm, vp);
         }
     }

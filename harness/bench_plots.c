@@ -23,7 +23,7 @@
 /* Largest repetition count meta.json may claim; matches --reps. */
 #define MS_PLOTS_MAX_REPS 100
 
-static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", NULL};
+static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", "churn", NULL};
 
 /* The committed scripts: MS_SOURCE_DIR/plots, else plots/ under the current directory. */
 static char *ms_plots_script_dir(void)
@@ -151,6 +151,13 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         int timeline = !strcmp(name, "rss_timeline");
         if (timeline && files.len == 0)
             continue;
+        if (!strcmp(name, "churn")) { /* only runs with churn cells have its table */
+            char *csv = ms_bench_xprintf("%s/churn_allocators.csv", run_dir);
+            int have = access(csv, R_OK) == 0;
+            free(csv);
+            if (!have)
+                continue;
+        }
         char *script = ms_bench_xprintf("%s/%s.gp", sdir, name);
         char *expr = ms_bench_xprintf("datafile='%s/summary.tsv'; outdir='%s'; "
                                       "title_machine='%s'; title_workloads='%s'; "

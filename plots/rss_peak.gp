@@ -37,7 +37,7 @@ set xtics rotate by 45 right
 set xrange [-0.6:ncells - 0.4]
 set yrange [0:*]
 set grid ytics
-set key top left box opaque
+set key outside right top box
 set boxwidth bar_width
 set style fill solid 0.6 border -1
 nser = words(reclaims) > 0 ? words(reclaims) : 1
