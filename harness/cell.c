@@ -95,6 +95,13 @@ bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
         }
     }
     for (int i = 0; i < 4; i++) mm_knobset_fill_defaults(&cell->knobs, tables[i]);
+    if (cell->reclaim->check) {
+        char kerr[600];
+        if (!cell->reclaim->check(&cell->knobs, kerr, sizeof kerr)) {
+            snprintf(err, errlen, "cell '%s': %s", spec, kerr);
+            return false;
+        }
+    }
     if (cell->allocator->check) {
         char kerr[600];
         if (!cell->allocator->check(&cell->knobs, kerr, sizeof kerr)) {

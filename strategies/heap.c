@@ -29,6 +29,8 @@ static void *grow_array(void *arr, size_t *cap, size_t elem) {
 }
 
 static void class_free(mm_heap *h, mm_class *c);
+static int policy_of(const mm_knobset *ks);
+enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE };
 static void finalized_remove(mm_heap *h, mm_object *o);
 
 /* `none` and every on_zero need a function to call; this one keeps the object. */
@@ -65,7 +67,62 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         free(h);
         return NULL;
     }
+    if (cfg->reclaim->has_collector) {
+        if (!mm_policy_check(cfg->knobs, err, errlen)) {
+            mm_heap_free(h);
+            return NULL;
+        }
+        h->policy = policy_of(cfg->knobs);
+        if (h->policy == MM_POLICY_MANUAL) mm_gc_disable(h);
+    }
     return h;
+}
+
+/* ---- GC policies ------------------------------------------------------------- */
+
+/* Request counts of policy=manual: gen1 every 10th request, gen2 every 100th. */
+#define MM_MANUAL_GEN1_EVERY 10
+#define MM_MANUAL_GEN2_EVERY 100
+
+static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", NULL};
+
+static int policy_of(const mm_knobset *ks) {
+    const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
+    for (int i = 0; v && policy_names[i]; i++)
+        if (strcmp(v, policy_names[i]) == 0) return i;
+    return MM_POLICY_AUTO;
+}
+
+bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen) {
+    const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
+    if (v == NULL) return true;
+    for (int i = 0; policy_names[i]; i++)
+        if (strcmp(v, policy_names[i]) == 0) return true;
+    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch or freeze", v);
+    return false;
+}
+
+void mm_event_notify(mm_heap *h, mm_event e) {
+    switch (h->policy) {
+    case MM_POLICY_MANUAL:
+        if (e == MM_EVENT_REQUEST_END) {
+            uint64_t n = ++h->requests;
+            mm_collect(h, n % MM_MANUAL_GEN2_EVERY == 0 ? 2 : n % MM_MANUAL_GEN1_EVERY == 0 ? 1 : 0);
+        }
+        break;
+    case MM_POLICY_BATCH:
+        if (e == MM_EVENT_BATCH_BEGIN) mm_gc_disable(h);
+        if (e == MM_EVENT_BATCH_END) {
+            mm_gc_enable(h);
+            mm_collect(h, MM_COLLECT_FULL);
+        }
+        break;
+    case MM_POLICY_FREEZE:
+        if (e == MM_EVENT_WARMUP_END) mm_freeze(h);
+        break;
+    default:
+        break;
+    }
 }
 
 /* Tests and tools name a cell's parts as text; validate exactly as the CLI does. */

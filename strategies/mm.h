@@ -165,6 +165,8 @@ struct mm_heap {
     mm_object ***roots;
     size_t roots_len, roots_cap;
     mm_class *classes; /* owned, freed with the heap */
+    int policy;        /* the `policy` knob (MM_POLICY_*, heap.c) */
+    uint64_t requests; /* REQUEST_END events seen (policy=manual) */
     /* objects whose finalizer ran and that are still allocated (PEP 442's bit) */
     mm_object **finalized;
     size_t finalized_len, finalized_used, finalized_cap;
@@ -256,6 +258,18 @@ void mm_gc_disable(mm_heap *h);
  * collected; gc.unfreeze() moves them back into the oldest generation. */
 void mm_freeze(mm_heap *h);
 void mm_unfreeze(mm_heap *h);
+
+/* Program events a GC policy acts on (the `policy` knob of every collector cell):
+ *   auto    nothing: the collector's own thresholds decide;
+ *   manual  automatic collection off from the start; at each REQUEST_END a gen0
+ *           collection, every 10th a gen1, every 100th a gen2 (what Instagram
+ *           described doing with gc.disable() and explicit gc.collect());
+ *   batch   BATCH_BEGIN turns automatic collection off, BATCH_END turns it on
+ *           again and runs one full collection;
+ *   freeze  WARMUP_END runs gc.freeze(): what exists then is never examined again.
+ * Workloads send the events that make sense for them; the rest are ignored. */
+typedef enum { MM_EVENT_REQUEST_END, MM_EVENT_WARMUP_END, MM_EVENT_BATCH_BEGIN, MM_EVENT_BATCH_END } mm_event;
+void mm_event_notify(mm_heap *h, mm_event e);
 
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);

@@ -131,6 +131,7 @@ static size_t list_size(const gc_head *l) {
 static const mm_knob_desc gen_knobs[] = {
     {"gc", MM_KNOB_STRING, "cpython311", 0, 0,
      "thresholds: T0,T1,T2 | cpython311 (700,10,10) | cpython313 (2000,10,10) | off (automatic collection disabled)"},
+    MM_POLICY_KNOB,
     {0},
 };
 
@@ -159,6 +160,14 @@ static bool parse_thresholds(const char *text, long out[NUM_GENERATIONS], bool *
         p = end + 1;
     }
     return true;
+}
+
+/* The CLI's early check: the thresholds parse and the policy is known. */
+static bool gen_check(const mm_knobset *ks, char *err, size_t errlen) {
+    long thresholds[NUM_GENERATIONS];
+    bool enabled;
+    return parse_thresholds(mm_knob_str(ks, "gc"), thresholds, &enabled, err, errlen) &&
+           mm_policy_check(ks, err, errlen);
 }
 
 static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
@@ -721,6 +730,7 @@ const mm_strategy mm_strategy_gen = {
     .knobs = gen_knobs,
     .preheader = sizeof(gc_head),
     .has_collector = true,
+    .check = gen_check,
     .init = gen_init,
     .fini = gen_fini,
     .on_new = gen_on_new,

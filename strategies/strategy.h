@@ -19,7 +19,11 @@ typedef struct mm_strategy {
     const char *summary;
     const mm_knob_desc *knobs;   /* {0}-terminated, may be NULL */
     size_t preheader;            /* bytes kept before the header of each container */
-    bool has_collector;          /* mm_collect does something */
+    bool has_collector;          /* mm_collect does something (and the `policy` knob applies) */
+    /* Optional: values of its knobs that a type alone cannot check (a threshold
+     * list, say), checked by the CLI before anything runs so that bad input exits
+     * 2; false with one line in err. init() may repeat the check. */
+    bool (*check)(const mm_knobset *ks, char *err, size_t errlen);
     /* Sets h->strategy_data; returns false with one line in err. May be NULL. */
     bool (*init)(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen);
     void (*fini)(mm_heap *h);
@@ -61,6 +65,14 @@ void mm_set_finalized(mm_heap *h, mm_object *o);
 void mm_weakrefs_clear(mm_heap *h, mm_object *o, void (*on_cleared)(mm_heap *h, mm_object *wr, void *arg), void *arg);
 /* Runs wr's callback (the caller holds a reference to wr across the call). */
 void mm_weakref_fire(mm_heap *h, mm_object *wr);
+
+/* The `policy` knob every collector declares (its line in the knob table), and
+ * its check: auto | manual | batch | freeze (see mm_event_notify in mm.h). */
+#define MM_POLICY_KNOB                                                                                 \
+    {"policy", MM_KNOB_STRING, "auto", 0, 0,                                                           \
+     "GC policy: auto (thresholds) | manual (off; gen0 per request, gen1 every 10th, gen2 every 100th) " \
+     "| batch (off during the batch, one full collection after) | freeze (gc.freeze() after warm-up)"}
+bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen);
 
 /* Collection bracketing: the observer sees START/STOP with these figures. */
 void mm_gc_begin(mm_heap *h, int generation);

@@ -110,6 +110,66 @@ static void test_cycles(void) {
     mm_heap_free(h);
 }
 
+/* GC policies: what each does on the program's events, and nothing else. */
+static void test_policies(void) {
+    mm_stats s;
+    enum { N = 5000 };
+    mm_object *keep[N];
+    /* manual: no automatic collection; per 100 requests 90 gen0, 9 gen1, 1 gen2 */
+    mm_heap *h = gen_heap("policy=manual");
+    for (int i = 0; i < N; i++) keep[i] = node(h, 0);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 0, "manual: %d allocations, no automatic collection (%llu)", N,
+          (unsigned long long)s.collections[0]);
+    for (int i = 0; i < 200; i++) mm_event_notify(h, MM_EVENT_REQUEST_END);
+    mm_event_notify(h, MM_EVENT_BATCH_END); /* other events: ignored */
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 180 && s.collections[1] == 18 && s.collections[2] == 2,
+          "manual: 200 requests -> 180/18/2 collections, got %llu/%llu/%llu", (unsigned long long)s.collections[0],
+          (unsigned long long)s.collections[1], (unsigned long long)s.collections[2]);
+    for (int i = 0; i < N; i++) mm_decref(h, keep[i]);
+    mm_heap_free(h);
+    /* batch: off inside the batch, one full collection at its end, thresholds again after */
+    h = gen_heap("policy=batch");
+    mm_event_notify(h, MM_EVENT_BATCH_BEGIN);
+    for (int i = 0; i < N; i++) keep[i] = node(h, 0);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] + s.collections[1] + s.collections[2] == 0, "batch: no collection during the batch");
+    mm_event_notify(h, MM_EVENT_BATCH_END);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[2] == 1 && s.collections[0] == 0, "batch: one full collection at its end (%llu/%llu)",
+          (unsigned long long)s.collections[0], (unsigned long long)s.collections[2]);
+    mm_object *more[800];
+    for (int i = 0; i < 800; i++) more[i] = node(h, 0);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 1, "batch: thresholds work again after it (%llu gen0)",
+          (unsigned long long)s.collections[0]);
+    for (int i = 0; i < 800; i++) mm_decref(h, more[i]);
+    for (int i = 0; i < N; i++) mm_decref(h, keep[i]);
+    mm_heap_free(h);
+    /* freeze: what exists at the end of warm-up goes to the permanent generation */
+    h = gen_heap("policy=freeze");
+    for (int i = 0; i < N; i++) keep[i] = node(h, 0);
+    mm_event_notify(h, MM_EVENT_REQUEST_END);
+    mm_gen_info gi;
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.permanent_size == 0, "freeze: nothing frozen before warm-up ends");
+    mm_event_notify(h, MM_EVENT_WARMUP_END);
+    mm_gen_get_info(h, &gi);
+    CHECK(gi.permanent_size == N && gi.size[0] + gi.size[1] + gi.size[2] == 0,
+          "freeze: all %d objects permanent after warm-up (%zu)", N, gi.permanent_size);
+    for (int i = 0; i < N; i++) mm_decref(h, keep[i]);
+    mm_heap_free(h);
+    /* auto (the default): events change nothing */
+    h = gen_heap(NULL);
+    for (int i = 0; i < 100; i++) mm_event_notify(h, MM_EVENT_REQUEST_END);
+    mm_event_notify(h, MM_EVENT_WARMUP_END);
+    mm_get_stats(h, &s);
+    mm_gen_get_info(h, &gi);
+    CHECK(s.collections[0] == 0 && gi.permanent_size == 0, "auto: events are ignored");
+    mm_heap_free(h);
+}
+
 static void test_freeze_and_off(void) {
     mm_heap *h = gen_heap(NULL);
     mm_object *a = node(h, 1), *b = node(h, 1);
@@ -355,6 +415,7 @@ int main(void) {
     test_counting_rules();
     test_cycles();
     test_freeze_and_off();
+    test_policies();
     const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
     int seeds = e_seeds ? atoi(e_seeds) : 4;
     long ops = e_ops ? atol(e_ops) : 1000000;
