@@ -13,6 +13,8 @@ extern const mm_allocator_ops mm_allocator_pymalloc;
 extern const mm_allocator_ops mm_allocator_jemalloc;
 extern const mm_allocator_ops mm_allocator_mimalloc;
 extern const mm_layout mm_layout_slots;
+extern const mm_layout mm_layout_dict;
+extern const mm_layout mm_layout_shared;
 
 const mm_strategy *const mm_strategies[] = {
     &mm_strategy_none,
@@ -33,6 +35,8 @@ const mm_allocator_ops *const mm_allocators[] = {
 
 const mm_layout *const mm_layouts[] = {
     &mm_layout_slots,
+    &mm_layout_dict,
+    &mm_layout_shared,
     NULL,
 };
 
