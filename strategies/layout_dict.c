@@ -68,11 +68,13 @@ static size_t idx_width(size_t size) {
     return size <= MM_DICT_BYTE_LIMIT ? 1 : size <= MM_DICT_SHORT_LIMIT ? 2 : 4;
 }
 
+/* Entries a table of `size` slots takes before it must grow (CPython's 2/3 load). */
 static size_t usable_of(size_t size) { return 2 * size / 3; }
 
 /* Bytes after the fixed part; the index table is a multiple of 8, so entries stay aligned. */
 static size_t table_bytes(size_t size) { return size * idx_width(size) + usable_of(size) * sizeof(dict_entry); }
 
+/* The index table follows the fixed part; the entries follow the index table. */
 static unsigned char *indices(const dict_obj *d) { return (unsigned char *)(d + 1); }
 static dict_entry *entries(const dict_obj *d) { return (dict_entry *)(indices(d) + d->size * idx_width(d->size)); }
 
@@ -94,6 +96,7 @@ static uint32_t idx_get(const dict_obj *d, size_t i) {
     }
 }
 
+/* Writes index slot i through memcpy: 2- and 4-byte slots need no alignment. */
 static void idx_set(dict_obj *d, size_t i, uint32_t e) {
     unsigned char *p = indices(d);
     switch (idx_width(d->size)) {
@@ -202,6 +205,7 @@ int mm_dict_set(mm_heap *h, mm_object *holder, mm_value *slot, mm_attr a, mm_val
     return MM_OK;
 }
 
+/* Read-only views for tests and the `shared` layout. */
 size_t mm_dict_len(const mm_object *d) { return ((const dict_obj *)d)->used; }
 size_t mm_dict_size(const mm_object *d) { return ((const dict_obj *)d)->size; }
 bool mm_is_dict(const mm_object *o) { return o->type == &mm_dict_type; }
@@ -214,8 +218,7 @@ static void dict_traverse(mm_object *o, mm_visit_fn visit, void *arg) {
         if (mm_is_ref(es[i].value)) visit((mm_object *)es[i].value, arg);
 }
 
-/* Breaking a cycle drops the values and keeps the keys, as dict.clear() would not
- * need to: the dict is garbage and only its references matter. */
+/* Breaking a cycle only needs the references gone: values become None, keys stay. */
 static void dict_clear(mm_heap *h, mm_object *o) {
     dict_obj *d = (dict_obj *)o;
     for (uint32_t i = 0; i < d->used; i++) mm_store(h, o, &entries(d)[i].value, MM_NONE);
@@ -229,13 +232,16 @@ typedef struct dict_instance {
     mm_object *weaklist;
 } dict_instance;
 
+/* The instance holds one reference: its dict (the values are the dict's). */
 static void instance_traverse(mm_object *o, mm_visit_fn visit, void *arg) {
     mm_value d = ((dict_instance *)o)->dict;
     if (mm_is_ref(d)) visit((mm_object *)d, arg);
 }
 
+/* Dropping the dict breaks any cycle that runs through the instance's attributes. */
 static void instance_clear(mm_heap *h, mm_object *o) { mm_store(h, o, &((dict_instance *)o)->dict, MM_NONE); }
 
+/* Every class gets the same instance shape: the attributes live in the dict. */
 static bool dict_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen) {
     (void)h;
     (void)err;
@@ -249,8 +255,10 @@ static bool dict_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen) {
     return true;
 }
 
+/* No dict yet: the first set makes it, so attribute-less instances stay small. */
 static mm_object *dict_instantiate(mm_heap *h, mm_class *c) { return mm_new(h, &c->type, 0); }
 
+/* No dict means no attribute was ever set: None. */
 static mm_value dict_get(mm_heap *h, mm_object *o, mm_attr a) {
     (void)h;
     mm_value d = ((dict_instance *)o)->dict;

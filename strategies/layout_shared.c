@@ -58,9 +58,11 @@ typedef struct shared_instance {
     uint32_t pad_;
 } shared_instance;
 
+/* The values follow the fixed part; the class's keys hang off its type. */
 static mm_value *values(shared_instance *s) { return (mm_value *)(s + 1); }
 static shared_keys *keys_of(const mm_object *o) { return o->type->cls->layout_data; }
 
+/* Ids interned after the last append lie past index_of: absent. */
 static int32_t index_of(const shared_keys *k, mm_attr a) { return a < k->index_len ? k->index_of[a] : -1; }
 
 /* Appends a name to the class's keys; false when memory ran out. The tables are
@@ -86,6 +88,7 @@ static bool keys_append(shared_keys *k, mm_attr a) {
     return true;
 }
 
+/* Only the values set so far hold references, plus the dict after a fallback. */
 static void instance_traverse(mm_object *o, mm_visit_fn visit, void *arg) {
     shared_instance *s = (shared_instance *)o;
     mm_value *v = values(s);
@@ -94,12 +97,14 @@ static void instance_traverse(mm_object *o, mm_visit_fn visit, void *arg) {
     if (mm_is_ref(s->dict)) visit((mm_object *)s->dict, arg);
 }
 
+/* Breaks cycles through either representation. */
 static void instance_clear(mm_heap *h, mm_object *o) {
     shared_instance *s = (shared_instance *)o;
     for (uint32_t i = 0; i < s->used; i++) mm_store(h, o, &values(s)[i], MM_NONE);
     mm_store(h, o, &s->dict, MM_NONE);
 }
 
+/* The keys start empty: names enter them as instances first set them. */
 static bool shared_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen) {
     (void)h;
     shared_keys *k = calloc(1, sizeof *k);
@@ -118,6 +123,7 @@ static bool shared_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen)
     return true;
 }
 
+/* The keys die with the class, after every instance (classes outlive leaks). */
 static void shared_class_fini(mm_heap *h, mm_class *c) {
     (void)h;
     shared_keys *k = c->layout_data;
@@ -127,6 +133,7 @@ static void shared_class_fini(mm_heap *h, mm_class *c) {
     free(k);
 }
 
+/* Capacity is fixed now, from what the class knows; outgrowing it means a dict. */
 static mm_object *shared_instantiate(mm_heap *h, mm_class *c) {
     const shared_keys *k = c->layout_data;
     uint32_t cap = k->nkeys > c->nattrs ? k->nkeys : c->nattrs;
@@ -134,6 +141,7 @@ static mm_object *shared_instantiate(mm_heap *h, mm_class *c) {
     return mm_new(h, &c->type, cap);
 }
 
+/* Fast path: one index lookup in the class's keys, one load from the instance. */
 static mm_value shared_get(mm_heap *h, mm_object *o, mm_attr a) {
     (void)h;
     shared_instance *s = (shared_instance *)o;
@@ -163,6 +171,7 @@ static int to_dict(mm_heap *h, shared_instance *s) {
     return MM_OK;
 }
 
+/* Fast path overwrites or appends in key order; everything else is to_dict. */
 static int shared_set(mm_heap *h, mm_object *o, mm_attr a, mm_value v) {
     shared_instance *s = (shared_instance *)o;
     if (MM_LIKELY(s->dict == MM_NONE)) {
@@ -186,6 +195,7 @@ static int shared_set(mm_heap *h, mm_object *o, mm_attr a, mm_value v) {
     return mm_dict_set(h, o, &s->dict, a, v);
 }
 
+/* Views for tests. */
 bool mm_shared_has_dict(const mm_object *o) { return ((const shared_instance *)o)->dict != MM_NONE; }
 size_t mm_shared_keys_count(const mm_class *c) { return ((const shared_keys *)c->layout_data)->nkeys; }
 

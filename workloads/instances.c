@@ -42,6 +42,7 @@ static bool wl_instances_check(const mm_knobset *ks, char *err, size_t errlen) {
     return false;
 }
 
+/* The monotonic clock, as the harness uses: immune to wall-clock steps. */
 static double now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -58,12 +59,14 @@ static double rss_bytes(void) {
     return got == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : 0;
 }
 
+/* Heap bytes of live objects, pre-headers included (what mm_stats counts). */
 static double live_bytes(mm_heap *h) {
     mm_stats s;
     mm_get_stats(h, &s);
     return (double)mm_stats_live_bytes(&s);
 }
 
+/* Build, time gets and sets, measure, drop: see the header for each counter. */
 static bool instances_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *err, size_t errlen) {
     if (!wl_instances_check(ks, err, errlen)) return false;
     int64_t n = mm_knob_int(ks, "n");
