@@ -102,15 +102,13 @@ static bool wl_batch_build(wl_batch_ctx *c, int64_t i, mm_object **rec, mm_objec
          mm_setattr(h, *rec, c->a_scratch, MM_NONE) == MM_OK;
     mm_xdecref(h, *tmp); /* the ring is garbage now: it only points at itself and the record */
     *tmp = NULL;
-    /* Kept fields, each pointing back at the record. */
-    mm_object *head = NULL;
+    /* Kept fields, each pointing back at the record, chained in *tmp until linked. */
     for (int64_t j = 0; ok && j < c->fields; j++) {
         ok = wl_batch_push_part(c, c->field_cls, *rec, tmp, wl_batch_part_value(i, j));
         c->fields_made++;
     }
-    head = *tmp;
-    if (ok && head != NULL) ok = mm_setattr(h, *rec, c->a_fields, mm_ref(head)) == MM_OK;
-    mm_xdecref(h, head);
+    if (ok && *tmp != NULL) ok = mm_setattr(h, *rec, c->a_fields, mm_ref(*tmp)) == MM_OK;
+    mm_xdecref(h, *tmp); /* the record holds the chain now */
     *tmp = NULL;
     return ok;
 }

@@ -95,6 +95,7 @@ typedef struct wl_cache_ctx {
     uint64_t objects_built;
 } wl_cache_ctx;
 
+/* The variant's index in wl_cache_kinds, or -1: check and run read it the same way. */
 static int wl_cache_find_kind(const char *name) {
     for (int i = 0; wl_cache_kinds[i]; i++)
         if (strcmp(name, wl_cache_kinds[i]) == 0) return i;
@@ -234,12 +235,14 @@ static void wl_cache_drop(wl_cache_ctx *c) {
 
 /* Raw bytes the cache holds (table and entries). */
 static size_t wl_cache_table_bytes(const wl_cache_ctx *c) {
-    if (c->kind == WL_CACHE_WEAK) return wl_weakdict_raw_bytes(c->weak);
+    if (c->kind == WL_CACHE_WEAK) return c->weak ? wl_weakdict_raw_bytes(c->weak) : 0; /* NULL: setup failed */
     return wl_intmap_table_bytes(&c->strong.map) + c->strong.map.count * sizeof(wl_cache_slot);
 }
 
+/* Entries now (a weak dictionary's pending-callback entries included). */
 static size_t wl_cache_entries(const wl_cache_ctx *c) {
-    return c->kind == WL_CACHE_WEAK ? wl_weakdict_len(c->weak) : c->strong.map.count;
+    if (c->kind == WL_CACHE_WEAK) return c->weak ? wl_weakdict_len(c->weak) : 0;
+    return c->strong.map.count;
 }
 
 /* Classes, interned names and the empty cache; false with err set. */
