@@ -10,6 +10,8 @@ extern const mm_workload wl_tree;
 extern const mm_workload wl_trace;
 extern const mm_workload wl_churn;
 extern const mm_workload wl_instances;
+extern const mm_workload wl_cache;
+extern const mm_workload wl_batch;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
@@ -18,6 +20,8 @@ const mm_workload *const wl_workloads[] = {
     &wl_trace,
     &wl_churn,
     &wl_instances,
+    &wl_cache,
+    &wl_batch,
     NULL,
 };
 
