@@ -9,6 +9,7 @@ extern const mm_workload wl_ring;
 extern const mm_workload wl_tree;
 extern const mm_workload wl_trace;
 extern const mm_workload wl_churn;
+extern const mm_workload wl_request;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
@@ -16,6 +17,7 @@ const mm_workload *const wl_workloads[] = {
     &wl_tree,
     &wl_trace,
     &wl_churn,
+    &wl_request,
     NULL,
 };
 
