@@ -9,7 +9,8 @@
 # gen2 collections for R requests (floor division); policy=freeze examines
 # fewer objects than auto (the application state is frozen); a rate of 1/s
 # never queues (metered = simple), an absurd rate queues everyone; the
-# --ms_latency CSV is written; bad knobs exit 2 with one line.
+# --ms_latency CSV is written, and `bench` keeps it in latency/ and draws
+# request_latency.png; bad knobs exit 2 with one line.
 # usage: test_request.sh path/to/memstrat source_dir
 set -u
 MS=$1
@@ -115,6 +116,18 @@ for k in 0 3 7; do
     tail -1 "$file" | grep -q '^100,' && ok || bad "$file does not end at percentile 100"
     awk -F, 'NR > 1 && ($3 + 0 < $2 + 0) { exit 1 }' "$file" && ok || bad "$file: metered below simple"
 done
+
+# `bench` passes --ms_latency to request cells: latency/ files, and the CDF plot when gnuplot exists.
+printf '%s\n' "request/rc+gen/system/slots/requests=120/warmup=20/records=10/appstate=200" >"$tmp/m.txt"
+if "$MS" bench --matrix "$tmp/m.txt" --reps 1 --out "$tmp/res" --gcscan-n 0 >/dev/null 2>"$tmp/bench.err"; then
+    ok
+    ls "$tmp"/res/latest/latency/*.rep1.csv >/dev/null 2>&1 && ok || bad "bench wrote no latency/ file"
+    if command -v gnuplot >/dev/null; then
+        [ -s "$tmp/res/latest/plots/request_latency.png" ] && ok || bad "bench drew no request_latency.png"
+    fi
+else
+    bad "bench failed: $(tail -2 "$tmp/bench.err")"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
