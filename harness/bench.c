@@ -69,7 +69,7 @@ static const char ms_bench_usage[] =
     "       memstrat bench --plots-only RUN_DIR\n"
     "\n"
     "Runs every cell of the matrix N times, each in its own process, and writes\n"
-    "DIR/<run-id>/ (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, plots/),\n"
+    "DIR/<run-id>/ (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/),\n"
     "then points DIR/latest at it.\n"
     "\n"
     "  --matrix FILE    cells, one per line (default harness/matrix.txt)\n"
@@ -283,6 +283,9 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
     char *json = ms_bench_xprintf("%s/json/%s.rep%d.json", d, c->slug, r);
     char *tl = ms_bench_xprintf("%s/timeline/%s.rep%d.csv", d, c->slug, r);
     char *pa = ms_bench_xprintf("%s/pauses/%s.rep%d.csv", d, c->slug, r);
+    char *la = ms_bench_xprintf("%s/latency/%s.rep%d.csv", d, c->slug, r);
+    char *la_part = ms_bench_xprintf("%s.part", la);
+    char *a_la = ms_bench_xprintf("--ms_latency=%s", la_part);
     char *json_part = ms_bench_xprintf("%s.part", json), *tl_part = ms_bench_xprintf("%s.part", tl);
     char *pa_part = ms_bench_xprintf("%s.part", pa);
     char *out_log = ms_bench_xprintf("%s/logs/%s.rep%d.stdout", d, c->slug, r);
@@ -290,7 +293,7 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
     char *a_tl = ms_bench_xprintf("--ms_timeline=%s", tl_part);
     char *a_pa = ms_bench_xprintf("--ms_pauses=%s", pa_part);
     char *a_out = ms_bench_xprintf("--benchmark_out=%s", json_part);
-    char *argv[] = {(char *)run->memstrat, "run", c->name, a_tl, a_pa, a_out,
+    char *argv[] = {(char *)run->memstrat, "run", c->name, a_tl, a_pa, a_la, a_out,
                     "--benchmark_out_format=json", "--benchmark_format=console", NULL};
 
     int out_fd = open(out_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -310,6 +313,8 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
                 rename(tl_part, tl);
             if (ms_bench_exists(pa_part))
                 rename(pa_part, pa);
+            if (ms_bench_exists(la_part)) /* request-style cells only */
+                rename(la_part, la);
         }
     } else {
         char *why = ms_bench_child_describe(&res, run->timeout_s);
@@ -327,6 +332,7 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
         unlink(json_part);
         unlink(tl_part);
         unlink(pa_part);
+        unlink(la_part);
     }
     if (res.interrupted)
         fprintf(stderr, "interrupted\n");
@@ -339,6 +345,7 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
 
     free(json), free(tl), free(pa), free(json_part), free(tl_part), free(pa_part);
     free(out_log), free(err_log), free(a_tl), free(a_pa), free(a_out);
+    free(la), free(la_part), free(a_la);
 }
 
 /* Step 2: every cell × repetition, repetition-major. Returns the interrupt signal or 0. */
@@ -464,7 +471,7 @@ static void ms_bench_report(const ms_bench_run *run, const char *final, const ch
  * the same id may be running, or a crashed one left it: either way, not ours to reuse). */
 static int ms_bench_make_tmp(const char *out, const char *tmp)
 {
-    static const char *const subdirs[] = {"json", "timeline", "pauses", "plots", "logs", NULL};
+    static const char *const subdirs[] = {"json", "timeline", "pauses", "latency", "plots", "logs", NULL};
     if (ms_bench_mkdir_p(out) != 0) {
         fprintf(stderr, "memstrat bench: cannot create %s: %s\n", out, strerror(errno));
         return MS_BENCH_EXIT_FAILED;

@@ -23,7 +23,8 @@
 /* Largest repetition count meta.json may claim; matches --reps. */
 #define MS_PLOTS_MAX_REPS 100
 
-static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", "churn", NULL};
+static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", "churn",
+                                               "request_latency", NULL};
 
 /* The committed scripts: MS_SOURCE_DIR/plots, else plots/ under the current directory. */
 static char *ms_plots_script_dir(void)
@@ -95,6 +96,27 @@ static int ms_plots_run_script(const char *gnuplot, const char *script, const ch
     return 1;
 }
 
+/* The first repetition of cell i with a non-empty <subdir>/<slug>.rep<r>.csv, as a path
+ * relative to run_dir (caller frees), or NULL: one file per cell for the per-cell plots. */
+static char *ms_plots_first_rep_file(const ms_bench_run *run, const char *run_dir, size_t i,
+                                     const char *subdir)
+{
+    const ms_bench_cell *c = &run->matrix.cells[i];
+    for (int r = 1; r <= run->reps; r++) {
+        if (!ms_bench_rep_at(run, i, r)->ok)
+            continue;
+        char *rel = ms_bench_xprintf("%s/%s.rep%d.csv", subdir, c->slug, r);
+        char *abs = ms_bench_xprintf("%s/%s", run_dir, rel);
+        struct stat st;
+        int usable = stat(abs, &st) == 0 && st.st_size > 0;
+        free(abs);
+        if (usable)
+            return rel;
+        free(rel);
+    }
+    return NULL;
+}
+
 /* Draw every plot of `run` (whose files live in run_dir) into run_dir/outdir_rel. */
 static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const char *outdir_rel,
                             const char *cpu_model)
@@ -111,28 +133,25 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         free(gnuplot);
         return 1;
     }
-    ms_sbuf workloads = {0}, reclaims = {0}, files = {0}, titles = {0};
+    ms_sbuf workloads = {0}, reclaims = {0}, files = {0}, titles = {0}, lat_files = {0},
+            lat_titles = {0};
     for (size_t i = 0; i < run->matrix.n; i++) {
         const ms_bench_cell *c = &run->matrix.cells[i];
         if (run->sum[i].reps == 0)
             continue;
         ms_add_distinct(&workloads, c->workload, ", ");
         ms_add_distinct(&reclaims, c->reclaim, " ");
-        for (int r = 1; r <= run->reps; r++) {
-            if (!ms_bench_rep_at(run, i, r)->ok)
-                continue;
-            char *rel = ms_bench_xprintf("timeline/%s.rep%d.csv", c->slug, r);
-            char *abs = ms_bench_xprintf("%s/%s", run_dir, rel);
-            struct stat st;
-            int usable = stat(abs, &st) == 0 && st.st_size > 0;
-            if (usable) {
-                ms_sbuf_printf(&files, "%s%s", files.len ? " " : "", rel);
-                ms_sbuf_printf(&titles, "%s%s", titles.len ? " " : "", c->name);
-            }
-            free(abs);
+        char *rel = ms_plots_first_rep_file(run, run_dir, i, "timeline");
+        if (rel) {
+            ms_sbuf_printf(&files, "%s%s", files.len ? " " : "", rel);
+            ms_sbuf_printf(&titles, "%s%s", titles.len ? " " : "", c->name);
             free(rel);
-            if (usable)
-                break;
+        }
+        /* only request-style cells write latency files (--ms_latency) */
+        if ((rel = ms_plots_first_rep_file(run, run_dir, i, "latency")) != NULL) {
+            ms_sbuf_printf(&lat_files, "%s%s", lat_files.len ? " " : "", rel);
+            ms_sbuf_printf(&lat_titles, "%s%s", lat_titles.len ? " " : "", c->name);
+            free(rel);
         }
     }
     int rc = 0;
@@ -149,7 +168,8 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
     for (int s = 0; rc == 0 && ms_plot_scripts[s]; s++) {
         const char *name = ms_plot_scripts[s];
         int timeline = !strcmp(name, "rss_timeline");
-        if (timeline && files.len == 0)
+        int latency = !strcmp(name, "request_latency");
+        if ((timeline && files.len == 0) || (latency && lat_files.len == 0))
             continue;
         if (!strcmp(name, "churn")) { /* only runs with churn cells have its table */
             char *csv = ms_bench_xprintf("%s/churn_allocators.csv", run_dir);
@@ -163,8 +183,9 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
                                       "title_machine='%s'; title_workloads='%s'; "
                                       "title_run='%s'; reclaims='%s'; files='%s'; titles='%s'",
                                       outdir_rel, outdir_rel, machine, wl, id,
-                                      ms_sbuf_str(&reclaims), ms_sbuf_str(&files),
-                                      ms_sbuf_str(&titles));
+                                      ms_sbuf_str(&reclaims),
+                                      ms_sbuf_str(latency ? &lat_files : &files),
+                                      ms_sbuf_str(latency ? &lat_titles : &titles));
         if (ms_plots_run_script(gnuplot, script, expr, run_dir, name) != 0) {
             rc = 1; /* a half-written image is worse than none */
             for (int f = 0; f < 2; f++) {
@@ -186,6 +207,8 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
     ms_sbuf_free(&reclaims);
     ms_sbuf_free(&files);
     ms_sbuf_free(&titles);
+    ms_sbuf_free(&lat_files);
+    ms_sbuf_free(&lat_titles);
     free(sdir);
     free(gnuplot);
     return rc;

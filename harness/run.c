@@ -11,6 +11,11 @@
  * bracket (strategies never time themselves) into a log-linear histogram, a
  * bounded event log and an RSS mark. RSS: a sampler thread (~1 ms) plus VmHWM
  * after resetting it through /proc/self/clear_refs at cell start.
+ *
+ * Request latency: request-style workloads hand each measured request's simple
+ * and metered latency to the harness's sink (workload.h); two histograms of the
+ * same log-linear kind become req_* and req_metered_* counters, and with
+ * --ms_latency=FILE a CSV of percentile points of both, for CDF plots.
  */
 #include "run.h"
 
@@ -44,6 +49,7 @@ typedef struct ms_cell_run {
     int malloc_code; /* mm_malloc_code of the process malloc */
     const char *timeline_path; /* NULL: not written */
     const char *pauses_path;
+    const char *latency_path;
     bool failed;
     char error[MS_CELL_MAX + 700];
 } ms_cell_run;
@@ -56,7 +62,20 @@ typedef struct ms_pause_ctx {
     ms_rss_sampler *rss;
     uint64_t start_ns;
     uint64_t last_mark_ns;
+    uint64_t examined; /* objects looked at by every collection of the run */
 } ms_pause_ctx;
+
+/* The two latency histograms a request-style workload fills through its sink. */
+typedef struct ms_latency_ctx {
+    ms_hist *simple, *metered;
+} ms_latency_ctx;
+
+/* Percentile points of the latency CSV: every 1% up to 99, then finer into the
+ * tail, so a CDF on a log axis shows both the body and the p99.99. */
+static const double ms_latency_points[] = {
+    0,    1,    2,     5,     10,    20,    25,    30,   40,   50,   60,   70,   75,   80,   90,  95,  96, 97,
+    98,   99,   99.1,  99.2,  99.3,  99.4,  99.5,  99.6, 99.7, 99.8, 99.9, 99.91, 99.93, 99.95, 99.97, 99.99, 99.999, 100,
+};
 
 /* The observer: a pause is the wall time between START and STOP of one collection. */
 static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
@@ -67,6 +86,7 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     }
     uint64_t end = ms_now_ns(), dur = end - ctx->start_ns;
     ms_hist_record(ctx->all, dur);
+    ctx->examined += info->examined;
     if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) ms_hist_record(ctx->per_gen[info->generation], dur);
     ms_pause_event ev = {ctx->start_ns, dur, info->generation, info->collected};
     ms_pause_log_add(ctx->log, &ev);
@@ -74,6 +94,26 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
         ms_rss_mark(ctx->rss);
         ctx->last_mark_ns = end;
     }
+}
+
+/* The workload's latency sink: one measured request. */
+static void on_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
+    ms_latency_ctx *lc = arg;
+    ms_hist_record(lc->simple, simple_ns);
+    ms_hist_record(lc->metered, metered_ns);
+}
+
+/* CSV "percentile,simple_us,metered_us" at ms_latency_points: both CDFs of a
+ * cell in one small file that gnuplot reads with `using 2:1` and `3:1`. */
+static int write_latency_csv(const ms_latency_ctx *lc, const char *path) {
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return -1;
+    fprintf(f, "percentile,simple_us,metered_us\n");
+    for (size_t i = 0; i < sizeof ms_latency_points / sizeof ms_latency_points[0]; i++) {
+        const double p = ms_latency_points[i];
+        fprintf(f, "%g,%.3f,%.3f\n", p, ms_hist_percentile(lc->simple, p) / 1e3, ms_hist_percentile(lc->metered, p) / 1e3);
+    }
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 /* Inserts ".k" before the extension when several cells share one output path. */
@@ -114,12 +154,15 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
     ms_pause_ctx pc = {.all = ms_hist_new(), .log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)};
     for (int g = 0; g < MM_MAX_GENERATIONS; g++) pc.per_gen[g] = ms_hist_new();
     mm_set_observer(h, on_gc, &pc);
+    ms_latency_ctx lc = {ms_hist_new(), ms_hist_new()};
 
     bool peak_reset = ms_rss_reset_peak() == 0;
     uint64_t t0 = ms_now_ns();
     pc.rss = ms_rss_start(MS_RSS_PERIOD_US, t0);
     wl_result r;
     memset(&r, 0, sizeof r);
+    r.latency_fn = on_latency;
+    r.latency_ctx = &lc;
     bool ok = c->workload->run(h, &c->knobs, &r, err, sizeof err);
     uint64_t t1 = ms_now_ns();
     ms_rss_mark(pc.rss);
@@ -172,6 +215,11 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
         }
         ms_gb_counter(st, "gc_collected", (double)before.collected);
         ms_gb_counter(st, "gc_uncollectable", (double)before.uncollectable);
+        ms_gb_counter(st, "gc_examined", (double)pc.examined);
+    }
+    if (ms_hist_count(lc.simple) > 0) {
+        report_hist_us(st, "req", lc.simple);
+        report_hist_us(st, "req_metered", lc.metered);
     }
     for (int i = 0; i < r.ncounters; i++) ms_gb_counter(st, r.counters[i].name, r.counters[i].value);
 
@@ -186,7 +234,14 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
         if (ms_pause_log_write_csv(pc.log, path, t0) != 0) fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
     }
 
+    if (cr->latency_path && ms_hist_count(lc.simple) > 0) {
+        indexed_path(path, sizeof path, cr->latency_path, cr->index, several);
+        if (write_latency_csv(&lc, path) != 0) fprintf(stderr, "memstrat: cannot write latency CSV %s\n", path);
+    }
+
     ms_rss_free(pc.rss);
+    ms_hist_free(lc.simple);
+    ms_hist_free(lc.metered);
     ms_pause_log_free(pc.log);
     ms_hist_free(pc.all);
     for (int g = 0; g < MM_MAX_GENERATIONS; g++) ms_hist_free(pc.per_gen[g]);
@@ -212,7 +267,7 @@ static const char *take_flag(const char *arg, const char *name) {
 }
 
 int ms_run_main(int argc, char **argv) {
-    const char *timeline = NULL, *pauses = NULL;
+    const char *timeline = NULL, *pauses = NULL, *latency = NULL;
     int kept = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -220,6 +275,8 @@ int ms_run_main(int argc, char **argv) {
             timeline = v;
         else if ((v = take_flag(argv[i], "--ms_pauses")) != NULL)
             pauses = v;
+        else if ((v = take_flag(argv[i], "--ms_latency")) != NULL)
+            latency = v;
         else
             argv[kept++] = argv[i];
     }
@@ -228,7 +285,7 @@ int ms_run_main(int argc, char **argv) {
     int ncells = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0) {
-            fprintf(stderr, "memstrat run: unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE; "
+            fprintf(stderr, "memstrat run: unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE --ms_latency=FILE; "
                             "Google Benchmark's: see --help)\n", argv[i]);
             return 2;
         }
@@ -253,6 +310,7 @@ int ms_run_main(int argc, char **argv) {
         runs[k].index = ncells > 1 ? k : -1;
         runs[k].timeline_path = timeline;
         runs[k].pauses_path = pauses;
+        runs[k].latency_path = latency;
     }
     /* Which malloc the whole process runs on (main.c chose it): one line for the
      * logs, and the code as the malloc_impl counter of every cell. */

@@ -12,6 +12,7 @@ extern const mm_workload wl_churn;
 extern const mm_workload wl_instances;
 extern const mm_workload wl_cache;
 extern const mm_workload wl_batch;
+extern const mm_workload wl_request;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
@@ -22,6 +23,7 @@ const mm_workload *const wl_workloads[] = {
     &wl_instances,
     &wl_cache,
     &wl_batch,
+    &wl_request,
     NULL,
 };
 

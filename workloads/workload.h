@@ -7,6 +7,11 @@
  * It returns false with one line in err when the work went wrong (a checksum
  * mismatch, allocation failure, bad input file).
  * A workload is one file defining one `const mm_workload`, listed in registry.c.
+ *
+ * Latency sink: request-style workloads hand each measured request's latency to
+ * the harness through wl_latency_record; the harness sets r->latency_fn before
+ * run() (NULL: nobody listens, the call does nothing). Warm-up requests are not
+ * handed over. Times come from wl_now_ns, the harness's clock (CLOCK_MONOTONIC).
  */
 #ifndef WL_WORKLOAD_H
 #define WL_WORKLOAD_H
@@ -16,8 +21,13 @@
 /* Workload-specific counters per cell (hit rate, ns per pair, ...). */
 #define WL_MAX_COUNTERS 24
 
+/* Receives one request's simple (service) and metered latency, in ns. */
+typedef void (*wl_latency_fn)(void *ctx, uint64_t simple_ns, uint64_t metered_ns);
+
 typedef struct wl_result {
     double ops;
+    wl_latency_fn latency_fn; /* set by the harness, NULL when not recording */
+    void *latency_ctx;
     int ncounters;
     struct {
         char name[48];
@@ -37,6 +47,14 @@ typedef struct mm_workload {
 
 /* Adds a named counter to the result (ignored past WL_MAX_COUNTERS). */
 void wl_counter(wl_result *r, const char *name, double value);
+
+/* Hands one measured request's latencies to the harness (no-op without a sink). */
+static inline void wl_latency_record(wl_result *r, uint64_t simple_ns, uint64_t metered_ns) {
+    if (r->latency_fn != NULL) r->latency_fn(r->latency_ctx, simple_ns, metered_ns);
+}
+
+/* CLOCK_MONOTONIC in ns: the harness's time source, readable without a harness header. */
+uint64_t wl_now_ns(void);
 
 extern const mm_workload *const wl_workloads[]; /* NULL-terminated */
 const mm_workload *wl_find(const char *name);
