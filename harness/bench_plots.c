@@ -24,7 +24,7 @@
 #define MS_PLOTS_MAX_REPS 100
 
 static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", "churn",
-                                               "request_latency", NULL};
+                                               "request_latency", "instances", NULL};
 
 /* The committed scripts: MS_SOURCE_DIR/plots, else plots/ under the current directory. */
 static char *ms_plots_script_dir(void)
@@ -171,6 +171,13 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         int latency = !strcmp(name, "request_latency");
         if ((timeline && files.len == 0) || (latency && lat_files.len == 0))
             continue;
+        if (!strcmp(name, "instances")) { /* only runs with instances cells */
+            int have = 0;
+            for (size_t i = 0; i < run->matrix.n; i++)
+                have |= run->sum[i].reps > 0 && !strcmp(run->matrix.cells[i].workload, "instances");
+            if (!have)
+                continue;
+        }
         if (!strcmp(name, "churn")) { /* only runs with churn cells have its table */
             char *csv = ms_bench_xprintf("%s/churn_allocators.csv", run_dir);
             int have = access(csv, R_OK) == 0;
