@@ -24,7 +24,8 @@
 #define MS_PLOTS_MAX_REPS 100
 
 static const char *const ms_plot_scripts[] = {"throughput", "rss_peak", "rss_timeline", "churn",
-                                               "request_latency", "instances", NULL};
+                                               "request_latency", "instances", "cache_timeline",
+                                               NULL};
 
 /* The committed scripts: MS_SOURCE_DIR/plots, else plots/ under the current directory. */
 static char *ms_plots_script_dir(void)
@@ -134,7 +135,7 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         return 1;
     }
     ms_sbuf workloads = {0}, reclaims = {0}, files = {0}, titles = {0}, lat_files = {0},
-            lat_titles = {0};
+            lat_titles = {0}, cache_files = {0}, cache_titles = {0};
     for (size_t i = 0; i < run->matrix.n; i++) {
         const ms_bench_cell *c = &run->matrix.cells[i];
         if (run->sum[i].reps == 0)
@@ -145,6 +146,11 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         if (rel) {
             ms_sbuf_printf(&files, "%s%s", files.len ? " " : "", rel);
             ms_sbuf_printf(&titles, "%s%s", titles.len ? " " : "", c->name);
+            /* the cache variants get their own RSS-over-time plot (issue 5) */
+            if (!strcmp(c->workload, "cache")) {
+                ms_sbuf_printf(&cache_files, "%s%s", cache_files.len ? " " : "", rel);
+                ms_sbuf_printf(&cache_titles, "%s%s", cache_titles.len ? " " : "", c->name);
+            }
             free(rel);
         }
         /* only request-style cells write latency files (--ms_latency) */
@@ -169,7 +175,8 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         const char *name = ms_plot_scripts[s];
         int timeline = !strcmp(name, "rss_timeline");
         int latency = !strcmp(name, "request_latency");
-        if ((timeline && files.len == 0) || (latency && lat_files.len == 0))
+        int cache = !strcmp(name, "cache_timeline");
+        if ((timeline && files.len == 0) || (latency && lat_files.len == 0) || (cache && cache_files.len == 0))
             continue;
         if (!strcmp(name, "instances")) { /* only runs with instances cells */
             int have = 0;
@@ -185,14 +192,16 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
             if (!have)
                 continue;
         }
-        char *script = ms_bench_xprintf("%s/%s.gp", sdir, name);
-        char *expr = ms_bench_xprintf("datafile='%s/summary.tsv'; outdir='%s'; "
+        /* cache_timeline is rss_timeline.gp over the cache cells only */
+        char *script = ms_bench_xprintf("%s/%s.gp", sdir, cache ? "rss_timeline" : name);
+        const ms_sbuf *fl = latency ? &lat_files : cache ? &cache_files : &files;
+        const ms_sbuf *tl = latency ? &lat_titles : cache ? &cache_titles : &titles;
+        char *expr = ms_bench_xprintf("datafile='%s/summary.tsv'; outdir='%s'; outname='%s'; "
                                       "title_machine='%s'; title_workloads='%s'; "
                                       "title_run='%s'; reclaims='%s'; files='%s'; titles='%s'",
-                                      outdir_rel, outdir_rel, machine, wl, id,
-                                      ms_sbuf_str(&reclaims),
-                                      ms_sbuf_str(latency ? &lat_files : &files),
-                                      ms_sbuf_str(latency ? &lat_titles : &titles));
+                                      outdir_rel, outdir_rel, name, machine, cache ? "cache variants" : wl,
+                                      id, ms_sbuf_str(&reclaims), ms_sbuf_str((ms_sbuf *)fl),
+                                      ms_sbuf_str((ms_sbuf *)tl));
         if (ms_plots_run_script(gnuplot, script, expr, run_dir, name) != 0) {
             rc = 1; /* a half-written image is worse than none */
             for (int f = 0; f < 2; f++) {
@@ -216,6 +225,8 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
     ms_sbuf_free(&titles);
     ms_sbuf_free(&lat_files);
     ms_sbuf_free(&lat_titles);
+    ms_sbuf_free(&cache_files);
+    ms_sbuf_free(&cache_titles);
     free(sdir);
     free(gnuplot);
     return rc;

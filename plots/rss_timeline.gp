@@ -12,6 +12,8 @@
 if (!exists("files")) files = system("ls timeline/*.rep1.csv 2>/dev/null")
 if (!exists("titles")) titles = files
 if (!exists("outdir")) outdir = "plots"
+# Output name: rss_timeline (every cell), or cache_timeline (the cache cells alone) from the driver.
+if (!exists("outname")) outname = "rss_timeline"
 if (!exists("title_machine")) title_machine = "unknown machine"
 if (!exists("title_workloads")) title_workloads = "all workloads"
 if (!exists("title_run")) title_run = ""
@@ -42,7 +44,7 @@ do for [fmt in "png svg"] {
     } else {
         set terminal svg size 1200, 800 noenhanced font ",10" background "white"
     }
-    set output outdir."/rss_timeline.".fmt
+    set output outdir."/".outname.".".fmt
     plot for [i=1:words(files)] word(files, i) using (column("t_ms")):(column("rss_mb")) \
          with lines lw 1.5 lc 1 + (i - 1) % ncolours dt 1 + (i - 1) / ncolours title word(titles, i)
     unset output
