@@ -288,6 +288,9 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
     char *a_la = ms_bench_xprintf("--ms_latency=%s", la_part);
     char *json_part = ms_bench_xprintf("%s.part", json), *tl_part = ms_bench_xprintf("%s.part", tl);
     char *pa_part = ms_bench_xprintf("%s.part", pa);
+    /* cells that sample live bytes (cache) write this beside their RSS timeline */
+    char *lv = ms_bench_xprintf("%s/timeline/%s.rep%d.live.csv", d, c->slug, r);
+    char *lv_part = ms_bench_xprintf("%s.part", lv);
     char *out_log = ms_bench_xprintf("%s/logs/%s.rep%d.stdout", d, c->slug, r);
     char *err_log = ms_bench_xprintf("%s/logs/%s.rep%d.stderr", d, c->slug, r);
     char *a_tl = ms_bench_xprintf("--ms_timeline=%s", tl_part);
@@ -315,6 +318,8 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
                 rename(pa_part, pa);
             if (ms_bench_exists(la_part)) /* request-style cells only */
                 rename(la_part, la);
+            if (ms_bench_exists(lv_part))
+                rename(lv_part, lv);
         }
     } else {
         char *why = ms_bench_child_describe(&res, run->timeout_s);
@@ -333,6 +338,7 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
         unlink(tl_part);
         unlink(pa_part);
         unlink(la_part);
+        unlink(lv_part);
     }
     if (res.interrupted)
         fprintf(stderr, "interrupted\n");
@@ -346,6 +352,7 @@ static void ms_bench_run_one(ms_bench_run *run, const ms_bench_cell *c, int r, m
     free(json), free(tl), free(pa), free(json_part), free(tl_part), free(pa_part);
     free(out_log), free(err_log), free(a_tl), free(a_pa), free(a_out);
     free(la), free(la_part), free(a_la);
+    free(lv), free(lv_part);
 }
 
 /* Step 2: every cell × repetition, repetition-major. Returns the interrupt signal or 0. */

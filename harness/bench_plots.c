@@ -146,11 +146,17 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         if (rel) {
             ms_sbuf_printf(&files, "%s%s", files.len ? " " : "", rel);
             ms_sbuf_printf(&titles, "%s%s", titles.len ? " " : "", c->name);
-            /* the cache variants get their own RSS-over-time plot (issue 5) */
-            if (!strcmp(c->workload, "cache")) {
-                ms_sbuf_printf(&cache_files, "%s%s", cache_files.len ? " " : "", rel);
+            /* the cache variants get their own plot of live bytes over time (issue 5):
+             * the .live.csv the cell wrote beside its RSS timeline */
+            size_t rl = strlen(rel);
+            char *live = ms_bench_xprintf("%.*s.live.csv", (int)(rl > 4 ? rl - 4 : rl), rel);
+            char *live_abs = ms_bench_xprintf("%s/%s", run_dir, live);
+            if (!strcmp(c->workload, "cache") && access(live_abs, R_OK) == 0) {
+                ms_sbuf_printf(&cache_files, "%s%s", cache_files.len ? " " : "", live);
                 ms_sbuf_printf(&cache_titles, "%s%s", cache_titles.len ? " " : "", c->name);
             }
+            free(live);
+            free(live_abs);
             free(rel);
         }
         /* only request-style cells write latency files (--ms_latency) */
@@ -196,10 +202,11 @@ static int ms_plots_draw_in(const ms_bench_run *run, const char *run_dir, const 
         char *script = ms_bench_xprintf("%s/%s.gp", sdir, cache ? "rss_timeline" : name);
         const ms_sbuf *fl = latency ? &lat_files : cache ? &cache_files : &files;
         const ms_sbuf *tl = latency ? &lat_titles : cache ? &cache_titles : &titles;
-        char *expr = ms_bench_xprintf("datafile='%s/summary.tsv'; outdir='%s'; outname='%s'; "
+        char *expr = ms_bench_xprintf("datafile='%s/summary.tsv'; outdir='%s'; outname='%s'; ycolumn='%s'; "
                                       "title_machine='%s'; title_workloads='%s'; "
                                       "title_run='%s'; reclaims='%s'; files='%s'; titles='%s'",
-                                      outdir_rel, outdir_rel, name, machine, cache ? "cache variants" : wl,
+                                      outdir_rel, outdir_rel, name, cache ? "live_mb" : "rss_mb", machine,
+                                      cache ? "cache variants" : wl,
                                       id, ms_sbuf_str(&reclaims), ms_sbuf_str((ms_sbuf *)fl),
                                       ms_sbuf_str((ms_sbuf *)tl));
         if (ms_plots_run_script(gnuplot, script, expr, run_dir, name) != 0) {

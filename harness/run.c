@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "atomic_file.h"
 #include "cell.h"
 #include "gbench_shim.h"
 #include "malloc_id.h"
@@ -96,6 +97,46 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     }
 }
 
+/* The live-bytes timeline: points the workload asks for (wl_live_sample), each
+ * the heap's live bytes at that moment; kept in memory, written after the run. */
+typedef struct ms_live_ctx {
+    mm_heap *h;
+    uint64_t t0;
+    double *t_ms, *mb;
+    size_t len, cap;
+} ms_live_ctx;
+
+/* Most points kept: a workload asking for more is still recorded up to here. */
+#define MS_LIVE_MAX_POINTS 100000
+
+static void on_live(void *arg) {
+    ms_live_ctx *lc = arg;
+    if (lc->len == lc->cap) {
+        size_t cap = lc->cap ? lc->cap * 2 : 1024;
+        if (cap > MS_LIVE_MAX_POINTS) return;
+        double *t = realloc(lc->t_ms, cap * sizeof *t), *m = t ? realloc(lc->mb, cap * sizeof *m) : NULL;
+        if (t) lc->t_ms = t;
+        if (m == NULL) return;
+        lc->mb = m;
+        lc->cap = cap;
+    }
+    mm_stats s;
+    mm_get_stats(lc->h, &s);
+    lc->t_ms[lc->len] = (double)(ms_now_ns() - lc->t0) / 1e6;
+    lc->mb[lc->len++] = (double)mm_stats_live_bytes(&s) / MS_MB;
+}
+
+typedef struct live_emit {
+    const ms_live_ctx *lc;
+} live_emit;
+
+static int emit_live(FILE *f, void *arg) {
+    const ms_live_ctx *lc = ((live_emit *)arg)->lc;
+    fputs("t_ms,live_mb\n", f);
+    for (size_t i = 0; i < lc->len; i++) fprintf(f, "%.3f,%.4f\n", lc->t_ms[i], lc->mb[i]);
+    return ferror(f) ? -1 : 0;
+}
+
 /* The workload's latency sink: one measured request. */
 static void on_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
     ms_latency_ctx *lc = arg;
@@ -163,6 +204,9 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
     memset(&r, 0, sizeof r);
     r.latency_fn = on_latency;
     r.latency_ctx = &lc;
+    ms_live_ctx live = {.h = h, .t0 = t0};
+    r.live_fn = on_live;
+    r.live_ctx = &live;
     bool ok = c->workload->run(h, &c->knobs, &r, err, sizeof err);
     uint64_t t1 = ms_now_ns();
     ms_rss_mark(pc.rss);
@@ -233,6 +277,23 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
         indexed_path(path, sizeof path, cr->pauses_path, cr->index, several);
         if (ms_pause_log_write_csv(pc.log, path, t0) != 0) fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
     }
+
+    /* the live-bytes timeline goes beside the RSS one: X.csv -> X.live.csv (and
+     * X.csv.part -> X.live.csv.part, the bench driver's name until a rep succeeds) */
+    if (cr->timeline_path && live.len > 0) {
+        char live_path[1200];
+        indexed_path(path, sizeof path, cr->timeline_path, cr->index, several);
+        size_t n = strlen(path);
+        const char *part = n > 9 && strcmp(path + n - 9, ".csv.part") == 0 ? ".part" : "";
+        size_t stem = n - strlen(part);
+        if (stem > 4 && strncmp(path + stem - 4, ".csv", 4) == 0) stem -= 4;
+        snprintf(live_path, sizeof live_path, "%.*s.live.csv%s", (int)stem, path, part);
+        live_emit le = {&live};
+        if (ms_write_file_atomic(live_path, emit_live, &le) != 0)
+            fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", live_path);
+    }
+    free(live.t_ms);
+    free(live.mb);
 
     if (cr->latency_path && ms_hist_count(lc.simple) > 0) {
         indexed_path(path, sizeof path, cr->latency_path, cr->index, several);

@@ -14,6 +14,8 @@ if (!exists("titles")) titles = files
 if (!exists("outdir")) outdir = "plots"
 # Output name: rss_timeline (every cell), or cache_timeline (the cache cells alone) from the driver.
 if (!exists("outname")) outname = "rss_timeline"
+# What is drawn: the RSS column (rss_mb) or, for cache_timeline, the heap's live bytes (live_mb).
+if (!exists("ycolumn")) ycolumn = "rss_mb"
 if (!exists("title_machine")) title_machine = "unknown machine"
 if (!exists("title_workloads")) title_workloads = "all workloads"
 if (!exists("title_run")) title_run = ""
@@ -24,10 +26,11 @@ ncolours = 8
 set datafile separator comma
 set datafile columnheaders
 set termoption noenhanced
-set title sprintf("RSS over time, first repetition of each cell: %s\n%s%s", title_workloads, \
+set title sprintf("%s over time, first repetition of each cell: %s\n%s%s", \
+                 ycolumn eq "live_mb" ? "Live bytes" : "RSS", title_workloads, \
                   title_machine, title_run ne "" ? "   run ".title_run : "")
 set xlabel "time (ms)"
-set ylabel "resident set size (MB)"
+set ylabel (ycolumn eq "live_mb" ? "live bytes held by the program (MB)" : "resident set size (MB)")
 set xrange [0:*]
 set yrange [0:*]
 set offsets 0, 0, graph 0.05, 0
@@ -45,7 +48,7 @@ do for [fmt in "png svg"] {
         set terminal svg size 1200, 800 noenhanced font ",10" background "white"
     }
     set output outdir."/".outname.".".fmt
-    plot for [i=1:words(files)] word(files, i) using (column("t_ms")):(column("rss_mb")) \
+    plot for [i=1:words(files)] word(files, i) using (column("t_ms")):(column(ycolumn)) \
          with lines lw 1.5 lc 1 + (i - 1) % ncolours dt 1 + (i - 1) / ncolours title word(titles, i)
     unset output
 }

@@ -92,6 +92,25 @@ for s in rc rc+gen; do
         bad "unbounded/$s live_mb_end $u not ≫ lru $l, weak $w"
 done
 
+# the live-bytes timeline written beside the RSS one (plots/cache_timeline): unbounded grows
+TL=$(mktemp -d)
+"$MS" run cache/rc+gen/system/slots/cache=unbounded/ops=50000/keys=5000/window=500 --ms_timeline="$TL/t.csv" \
+    > /dev/null 2>&1 && ok || bad "cache run with --ms_timeline failed"
+if [ -f "$TL/t.live.csv" ]; then
+    rows=$(tail -n +2 "$TL/t.live.csv" | grep -c .)
+    [ "$(head -1 "$TL/t.live.csv")" = "t_ms,live_mb" ] && [ "$rows" -gt 500 ] && ok ||
+        bad "live timeline: header $(head -1 "$TL/t.live.csv"), $rows rows (expected > 500)"
+    python3 - "$TL/t.live.csv" <<'PY' && ok || bad "live timeline of cache=unbounded does not grow"
+import csv, sys
+rows = [(float(r["t_ms"]), float(r["live_mb"])) for r in csv.DictReader(open(sys.argv[1]))]
+assert all(b[0] >= a[0] for a, b in zip(rows, rows[1:])), "time goes back"
+assert rows[-1][1] > 10 * max(rows[1][1], 0.01), rows[:2] + rows[-1:]
+PY
+else
+    bad "no live timeline $TL/t.live.csv"
+fi
+rm -rf "$TL"
+
 # batch: collections per policy
 N=20000
 a=$(counters "batch/rc+gen/system/slots/n=$N") && b=$(counters "batch/rc+gen/system/slots/n=$N/policy=batch")

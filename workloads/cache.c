@@ -39,6 +39,8 @@
 #include "weakdict.h"
 #include "workload.h"
 
+/* Points of the live-bytes timeline per run: enough for a smooth line, cheap to take. */
+#define WL_CACHE_LIVE_SAMPLES 1000
 /* Longest stream a cell may ask for: 10^10 requests is hours, past any bench. */
 #define WL_CACHE_MAX_OPS 10000000000LL
 /* Largest key space: 2^40 keys; only the window's keys are ever touched. */
@@ -293,9 +295,14 @@ static bool wl_cache_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *e
     mm_object *fresh = NULL;
     mm_root_push(h, &fresh);
 
-    uint64_t done = 0, gets = 0, hits = 0, puts = 0;
+    uint64_t done = 0, gets = 0, hits = 0, puts = 0, next_sample = 0;
+    const uint64_t sample_every = ops / WL_CACHE_LIVE_SAMPLES + 1;
     size_t next_slot = 0;
     while (ok && done < ops) {
+        if (done >= next_sample) { /* the live-bytes timeline (plots/cache_timeline) */
+            wl_live_sample(r);
+            next_sample = done + sample_every;
+        }
         const uint64_t start = (uint64_t)((double)done / (double)ops * (double)slide);
         const int64_t key = (int64_t)(start + wl_cache_rand(&rng) % window);
         mm_object *obj = wl_cache_get(&c, key);
@@ -328,6 +335,7 @@ static bool wl_cache_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *e
         mm_xdecref(h, old);
     }
 
+    wl_live_sample(r);
     mm_stats s;
     mm_get_stats(h, &s);
     const double entries_end = (double)wl_cache_entries(&c), table_end = (double)wl_cache_table_bytes(&c);

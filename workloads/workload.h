@@ -24,10 +24,16 @@
 /* Receives one request's simple (service) and metered latency, in ns. */
 typedef void (*wl_latency_fn)(void *ctx, uint64_t simple_ns, uint64_t metered_ns);
 
+/* Asks the harness to note the heap's live bytes now (a point of the live-bytes
+ * timeline: what the program holds, not what the allocator or the OS keep). */
+typedef void (*wl_live_fn)(void *ctx);
+
 typedef struct wl_result {
     double ops;
     wl_latency_fn latency_fn; /* set by the harness, NULL when not recording */
     void *latency_ctx;
+    wl_live_fn live_fn;       /* set by the harness, NULL when not recording */
+    void *live_ctx;
     int ncounters;
     struct {
         char name[48];
@@ -51,6 +57,12 @@ void wl_counter(wl_result *r, const char *name, double value);
 /* Hands one measured request's latencies to the harness (no-op without a sink). */
 static inline void wl_latency_record(wl_result *r, uint64_t simple_ns, uint64_t metered_ns) {
     if (r->latency_fn != NULL) r->latency_fn(r->latency_ctx, simple_ns, metered_ns);
+}
+
+/* One point of the live-bytes timeline (no-op without a sink). Workloads whose
+ * live set changes over time (cache) call it every so many operations. */
+static inline void wl_live_sample(wl_result *r) {
+    if (r->live_fn != NULL) r->live_fn(r->live_ctx);
 }
 
 /* CLOCK_MONOTONIC in ns: the harness's time source, readable without a harness header. */
