@@ -260,6 +260,7 @@ static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
         ms_gb_counter(st, "gc_collected", (double)before.collected);
         ms_gb_counter(st, "gc_uncollectable", (double)before.uncollectable);
         ms_gb_counter(st, "gc_examined", (double)pc.examined);
+        if (before.collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before.collector_heap_bytes / MS_MB);
     }
     if (ms_hist_count(lc.simple) > 0) {
         report_hist_us(st, "req", lc.simple);

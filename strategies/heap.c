@@ -62,6 +62,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
     h->setattr_fn = cfg->layout->set;
     h->alloc_fn = cfg->allocator->alloc;
     h->free_fn = cfg->allocator->free;
+    h->alloc_object = cfg->reclaim->alloc_object;
     if (cfg->reclaim->init && !cfg->reclaim->init(h, cfg->knobs, err, errlen)) {
         cfg->allocator->destroy(h->allocator);
         free(h);
@@ -175,7 +176,7 @@ void mm_heap_free(mm_heap *h) {
 mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
     size_t body = t->itemsize ? t->size + t->itemsize * nitems : t->size;
     size_t pre = mm_preheader_of(h, t), total = pre + body;
-    char *base = h->alloc_fn(h->allocator, total);
+    char *base = MM_UNLIKELY(h->alloc_object != NULL) ? h->alloc_object(h, t, total) : h->alloc_fn(h->allocator, total);
     if (MM_UNLIKELY(base == NULL)) return NULL;
     memset(base, 0, total);
     mm_object *o = (mm_object *)(base + pre);
@@ -209,7 +210,8 @@ void mm_free_object(mm_heap *h, mm_object *o) {
     /* Poison so a use after free shows as a wild type pointer, not silent reuse. */
     memset(base, MM_POISON_BYTE, total);
 #endif
-    h->free_fn(h->allocator, base, total);
+    if (MM_UNLIKELY(h->reclaim->free_object != NULL)) h->reclaim->free_object(h, base, total);
+    else h->free_fn(h->allocator, base, total);
 }
 
 /* ---- finalizers (PEP 442) -------------------------------------------------------- */
@@ -316,6 +318,7 @@ static const mm_type mm_weakref_type = {
     .size = sizeof(mm_weakref),
     .is_container = true,
     .on_free = weakref_on_free,
+    .weak_offset = offsetof(mm_weakref, referent),
 };
 
 mm_object *mm_weakref_new(mm_heap *h, mm_object *referent, mm_weakref_callback cb, void *ctx) {
@@ -569,6 +572,12 @@ mm_object *mm_instance_new(mm_heap *h, mm_class *c) { return h->layout->instanti
 
 /* ---- raw memory ---------------------------------------------------------------- */
 
-void *mm_raw_alloc(mm_heap *h, size_t size) { return h->alloc_fn(h->allocator, size); }
+/* A strategy that owns object memory may own raw memory too (see strategy.h). */
+void *mm_raw_alloc(mm_heap *h, size_t size) {
+    return h->reclaim->alloc_raw ? h->reclaim->alloc_raw(h, size) : h->alloc_fn(h->allocator, size);
+}
 
-void mm_raw_free(mm_heap *h, void *p, size_t size) { h->free_fn(h->allocator, p, size); }
+void mm_raw_free(mm_heap *h, void *p, size_t size) {
+    if (h->reclaim->free_raw) h->reclaim->free_raw(h, p, size);
+    else h->free_fn(h->allocator, p, size);
+}

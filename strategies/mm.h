@@ -89,6 +89,9 @@ struct mm_type {
     /* Releases what the object owns besides references, just before its memory
      * goes back (the weak-reference object unlinks itself here). NULL: nothing. */
     void (*on_free)(mm_heap *h, mm_object *o);
+    /* Offset from the header of a word that refers to an object *weakly* (a weak
+     * reference's referent): tracing strategies must not trace it; 0: none. */
+    uint32_t weak_offset;
 };
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
@@ -114,6 +117,7 @@ typedef struct mm_stats {
     uint64_t collected_by_gen[MM_MAX_GENERATIONS], uncollectable_by_gen[MM_MAX_GENERATIONS];
     uint64_t collected, uncollectable;
     size_t preheader_bytes;                /* per container object, kept by the strategy */
+    uint64_t collector_heap_bytes;         /* a collector's own heap (libgc), else 0 */
 } mm_stats;
 
 static inline uint64_t mm_stats_live_objects(const mm_stats *s) { return s->objects_allocated - s->objects_freed; }
@@ -144,6 +148,8 @@ struct mm_heap {
     void *(*alloc_fn)(struct mm_allocator *a, size_t size);
     void (*free_fn)(struct mm_allocator *a, void *p, size_t size);
     struct mm_allocator *allocator;
+    /* the strategy's object memory, copied from it; NULL: the allocator's */
+    void *(*alloc_object)(mm_heap *h, const mm_type *t, size_t size);
     mm_value (*getattr_fn)(mm_heap *h, mm_object *o, uint32_t attr); /* the layout's */
     int (*setattr_fn)(mm_heap *h, mm_object *o, uint32_t attr, mm_value v);
     size_t preheader; /* before containers only: objects that hold no references

@@ -36,6 +36,17 @@ typedef struct mm_strategy {
     void (*freeze)(mm_heap *h);                          /* may be NULL */
     void (*unfreeze)(mm_heap *h);                        /* may be NULL */
     void (*stats)(mm_heap *h, mm_stats *out);            /* add strategy figures; may be NULL */
+    /* Optional: a strategy that owns object memory (a tracing collector's heap)
+     * sets both of each pair. alloc_object/free_object replace the allocator in
+     * mm_new/mm_free_object (size includes the pre-header; memory 16-byte
+     * aligned); alloc_raw/free_raw replace it in mm_raw_alloc/mm_raw_free, so
+     * side tables that hold references live where the collector scans them. The
+     * heap copies them at creation; every other strategy pays one
+     * never-taken branch in mm_new. */
+    void *(*alloc_object)(mm_heap *h, const mm_type *t, size_t size);
+    void (*free_object)(mm_heap *h, void *base, size_t size);
+    void *(*alloc_raw)(mm_heap *h, size_t size);
+    void (*free_raw)(mm_heap *h, void *p, size_t size);
 } mm_strategy;
 
 /* Freed memory is filled with this in debug builds (MM_DEBUG): a freed object's
