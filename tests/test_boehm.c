@@ -84,11 +84,22 @@ static bool intact(mm_object *o, uint64_t id) {
     return o->type == &node_type && mm_var_items(o)[0] == mm_int(PATTERN(id));
 }
 
+/* Ring nodes have no finalizer: libgc 8.2 was seen not to finalize a cycle of
+ * no_order-finalizable objects (see reclaim_boehm.c), so the ring is counted
+ * through the live count and libgc's free bytes instead. */
+static const mm_type ring_type = {
+    .name = "BRing",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+};
+
 /* Built in its own frame so no live local of the caller points into the ring. */
 __attribute__((noinline)) static void make_ring(mm_heap *h, size_t n) {
-    mm_object *first = node(h, 2, 0), *prev = first;
+    mm_object *first = mm_new(h, &ring_type, 2), *prev = first;
     for (size_t i = 1; i < n; i++) {
-        mm_object *o = node(h, 2, i);
+        mm_object *o = mm_new(h, &ring_type, 2);
         mm_store(h, prev, &mm_var_items(prev)[1], mm_ref(o));
         mm_decref(h, o);
         prev = o;
@@ -97,16 +108,14 @@ __attribute__((noinline)) static void make_ring(mm_heap *h, size_t n) {
     mm_decref(h, first);
 }
 
-/* A dropped ring is garbage to libgc: finalizers run and live objects fall. */
+/* A dropped ring is garbage to libgc: live objects fall and free bytes rise. */
 static void test_ring_collected(void) {
     mm_heap *h = boehm_heap();
     mm_collect(h, MM_COLLECT_FULL);
-    uint64_t before = finalized, live0 = live(h);
+    uint64_t live0 = live(h);
     make_ring(h, RING_NODES);
     size_t free0 = GC_get_free_bytes();
     uint64_t got = mm_collect(h, MM_COLLECT_FULL);
-    uint64_t fin = finalized - before;
-    CHECK(fin >= GARBAGE_FLOOR * RING_NODES, "ring: %llu of %d finalized", (unsigned long long)fin, RING_NODES);
     CHECK(got >= GARBAGE_FLOOR * RING_NODES, "ring: mm_collect reported %llu freed", (unsigned long long)got);
     CHECK(live(h) - live0 <= (1 - GARBAGE_FLOOR) * RING_NODES, "ring: %llu still live",
           (unsigned long long)(live(h) - live0));
