@@ -152,6 +152,20 @@ static void stack_push(gc_stack *s, mm_object *o) {
     s->items[s->len++] = o;
 }
 
+/* Calls VISIT(child, ctx) on each reference of o: the `slots` shape inlined
+ * (most of a collection is this loop), any other through its type's traverse. */
+#define GC_TRAVERSE(o, VISIT, ctx)                                                        \
+    do {                                                                                  \
+        const mm_type *t_ = (o)->type;                                                    \
+        if (MM_LIKELY(t_->traverse == mm_traverse_slots)) {                               \
+            mm_value *s_ = mm_slots(o);                                                   \
+            for (uint32_t i_ = 0; i_ < t_->nslots; i_++)                                  \
+                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], ctx);                   \
+        } else if (t_->traverse) {                                                        \
+            t_->traverse((o), VISIT, (ctx));                                              \
+        }                                                                                 \
+    } while (0)
+
 /* Flags of an object that now lives in old space `space` (collection bits cleared). */
 static inline void set_old(gc_head *g, int space) {
     g->flags = GC_TRACKED | (space ? (uintptr_t)GC_SPACE : 0);
@@ -201,7 +215,7 @@ static void incr_fini(mm_heap *h) {
 
 /* ---- the partition: which of the region is garbage ------------------------------ */
 
-static void visit_subtract(mm_object *child, void *arg) {
+static inline void visit_subtract(mm_object *child, void *arg) {
     (void)arg;
     if (!child->type->is_container) return;
     gc_head *g = as_gc(child);
@@ -210,7 +224,7 @@ static void visit_subtract(mm_object *child, void *arg) {
 
 /* move_unreachable's visitor: a child of a reachable object is reachable; one
  * already set aside as unreachable goes back to the region's tail to be scanned. */
-static void visit_reachable(mm_object *child, void *arg) {
+static inline void visit_reachable(mm_object *child, void *arg) {
     if (!child->type->is_container) return;
     gc_head *g = as_gc(child);
     if (!(g->flags & GC_REGION) || (g->flags & GC_REACHABLE)) return;
@@ -224,8 +238,8 @@ static void visit_reachable(mm_object *child, void *arg) {
 }
 
 /* CPython's deduce_unreachable on the region (members flagged GC_REGION), in its
- * classic three passes, since the region is small by design:
- *   1. gc_refs = refcount;
+ * classic passes, since the region is small by design:
+ *   1. gc_refs = refcount: done as each object joins the region (join_region);
  *   2. every reference from a member to a member subtracts one: what remains
  *      counts references from outside the region (program holds, visited or
  *      pending objects, young ones outside an old-only region);
@@ -235,17 +249,16 @@ static void visit_reachable(mm_object *child, void *arg) {
  * The reachable stay in `region` with their collection bits still set. */
 static void deduce_unreachable(gc_head *region, gc_head *unreachable) {
     gc_head *g;
-    for (g = region->next; g != region; g = g->next) g->gc_refs = from_gc(g)->refcount;
     for (g = region->next; g != region; g = g->next) {
         mm_object *o = from_gc(g);
-        if (o->type->traverse) o->type->traverse(o, visit_subtract, NULL);
+        GC_TRAVERSE(o, visit_subtract, NULL);
     }
     for (g = region->next; g != region;) {
         gc_head *next;
         if (g->gc_refs > 0) {
             g->flags |= GC_REACHABLE;
             mm_object *o = from_gc(g);
-            if (o->type->traverse) o->type->traverse(o, visit_reachable, region);
+            GC_TRAVERSE(o, visit_reachable, region);
             next = g->next; /* read after the visit: it may have appended to region */
         } else {
             next = g->next;
@@ -400,10 +413,16 @@ static size_t collect_region(mm_heap *h, gc_head *region, gc_head *to, int space
 
 /* ---- increments, passes, full collections ----------------------------------------- */
 
-/* Region membership and the visited space for every object of a list. */
+/* An object joins the region: membership, and step 1 of the partition. */
+static inline void join_region(gc_head *g) {
+    g->flags = GC_TRACKED | GC_REGION;
+    g->gc_refs = from_gc(g)->refcount;
+}
+
+/* Every object of a list joins the region; returns how many. */
 static size_t mark_region(gc_head *list) {
     size_t n = 0;
-    for (gc_head *g = list->next; g != list; g = g->next, n++) g->flags = GC_TRACKED | GC_REGION;
+    for (gc_head *g = list->next; g != list; g = g->next, n++) join_region(g);
     return n;
 }
 
@@ -417,13 +436,13 @@ typedef struct expand_ctx {
     size_t added;
 } expand_ctx;
 
-static void visit_expand(mm_object *child, void *arg) {
+static inline void visit_expand(mm_object *child, void *arg) {
     if (!child->type->is_container) return;
     expand_ctx *e = arg;
     gc_head *g = as_gc(child);
     uintptr_t f = g->flags;
     if ((f & GC_TRACKED) && !(f & (GC_YOUNG | GC_PERMANENT | GC_REGION)) && space_of(g) == e->pending) {
-        g->flags = GC_TRACKED | GC_REGION;
+        join_region(g);
         list_move(g, e->region);
         e->added++;
     }
@@ -433,7 +452,7 @@ static size_t expand_region(gc_head *region, gc_head *from, int pending) {
     expand_ctx e = {.region = region, .pending = pending};
     for (gc_head *g = from; g != region; g = g->next) {
         mm_object *o = from_gc(g);
-        if (o->type->traverse) o->type->traverse(o, visit_expand, &e);
+        GC_TRAVERSE(o, visit_expand, &e);
     }
     return e.added;
 }
@@ -488,7 +507,7 @@ static uint64_t collect_increment(mm_heap *h) {
     size_t size = young, closure = 0;
     while ((long)size < st->work_to_do && !list_empty(&st->old[pending])) {
         gc_head *g = st->old[pending].next;
-        g->flags = GC_TRACKED | GC_REGION;
+        join_region(g);
         list_move(g, &region);
         closure = expand_region(&region, g, pending);
         size += 1 + closure;
