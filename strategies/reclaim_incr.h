@@ -14,6 +14,7 @@ typedef struct mm_incr_info {
     size_t young_size, visited_size, pending_size, permanent_size;
     size_t heap_size;          /* live containers (CPython's gcstate->heap_size) */
     long work_to_do;           /* carried between increments, as in 3.14 */
+    bool mark_phase;           /* the next increment only marks from the roots */
     int visited_space;         /* 0 or 1: flips when a full pass completes */
     uint64_t passes;           /* full passes completed (pending found empty) */
     uint64_t increments;
@@ -21,6 +22,7 @@ typedef struct mm_incr_info {
      * region; last_closure = objects the final expansion added (the overshoot bound) */
     long last_budget;
     size_t last_young, last_examined, last_closure;
+    size_t last_marked;        /* marked from the roots first (not part of the region) */
     /* over all increments: the largest examined - max(budget, young), and examined */
     long max_overshoot;
     size_t max_examined;
