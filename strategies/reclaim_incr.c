@@ -68,10 +68,9 @@ enum {
     GC_PERMANENT = 1u << 2,   /* frozen */
     GC_SPACE = 1u << 3,       /* old objects: which old space (0 or 1) */
     GC_REGION = 1u << 4,      /* member of the region being collected */
-    GC_REACHABLE = 1u << 5,   /* partition: scanned as reachable */
-    GC_UNREACHABLE = 1u << 6, /* partition: in the (tentatively) unreachable list */
-    GC_IN_SET = 1u << 7,      /* resurrection check: member of the re-partitioned set */
-    GC_COLLECTION_BITS = GC_REGION | GC_REACHABLE | GC_UNREACHABLE | GC_IN_SET,
+    GC_UNREACHABLE = 1u << 5, /* partition: in the (tentatively) unreachable list */
+    GC_IN_SET = 1u << 6,      /* resurrection check: member of the re-partitioned set */
+    GC_COLLECTION_BITS = GC_REGION | GC_UNREACHABLE | GC_IN_SET,
 };
 
 typedef struct gc_head {
@@ -235,16 +234,25 @@ static inline void visit_subtract(mm_object *child, void *arg) {
     if (g->flags & GC_REGION) g->gc_refs--;
 }
 
+/* Step 3's state: the region's list, and how many set-aside objects came back. */
+typedef struct reach_ctx {
+    gc_head *region;
+    size_t rescued;
+} reach_ctx;
+
 /* move_unreachable's visitor: a child of a reachable object is reachable; one
- * already set aside as unreachable goes back to the region's tail to be scanned. */
+ * already set aside as unreachable goes back to the region's tail to be scanned.
+ * Scanned members no longer carry GC_REGION, so they are skipped. */
 static inline void visit_reachable(mm_object *child, void *arg) {
     if (!child->type->is_container) return;
     gc_head *g = as_gc(child);
-    if (!(g->flags & GC_REGION) || (g->flags & GC_REACHABLE)) return;
+    if (!(g->flags & GC_REGION)) return;
     if (g->flags & GC_UNREACHABLE) {
+        reach_ctx *r = arg;
         g->flags &= ~(uintptr_t)GC_UNREACHABLE;
-        list_move(g, arg);
+        list_move(g, r->region);
         g->gc_refs = 1;
+        r->rescued++;
     } else if (g->gc_refs == 0) {
         g->gc_refs = 1;
     }
@@ -259,27 +267,33 @@ static inline void visit_reachable(mm_object *child, void *arg) {
  *   3. walk the region: a member with gc_refs > 0 is reachable and makes its
  *      children reachable (re-appending any already set aside); one with 0 is set
  *      aside in `unreachable` for now.
- * The reachable stay in `region` with their collection bits still set. */
-static void deduce_unreachable(gc_head *region, gc_head *unreachable) {
+ * A reachable member leaves the region as it is scanned (it becomes an object
+ * of old space `space`, so no later visit counts it), but stays in the list.
+ * Returns how many ended in `unreachable`. */
+static size_t deduce_unreachable(gc_head *region, gc_head *unreachable, int space) {
     gc_head *g;
     for (g = region->next; g != region; g = g->next) {
         mm_object *o = from_gc(g);
         GC_TRAVERSE(o, visit_subtract, NULL);
     }
+    size_t set_aside = 0;
+    reach_ctx r = {.region = region};
     for (g = region->next; g != region;) {
         gc_head *next;
         if (g->gc_refs > 0) {
-            g->flags |= GC_REACHABLE;
+            set_old(g, space);
             mm_object *o = from_gc(g);
-            GC_TRAVERSE(o, visit_reachable, region);
+            GC_TRAVERSE(o, visit_reachable, &r);
             next = g->next; /* read after the visit: it may have appended to region */
         } else {
             next = g->next;
             g->flags |= GC_UNREACHABLE;
             list_move(g, unreachable);
+            set_aside++;
         }
         g = next;
     }
+    return set_aside - r.rescued;
 }
 
 /* ---- cycle breaking (reclaim_gen.c's steps, onto the visited space) ------------- */
@@ -413,13 +427,17 @@ static size_t collect_region(mm_heap *h, gc_head *region, gc_head *to, int space
     incr_state *st = state_of(h);
     gc_head unreachable;
     list_init(&unreachable);
-    deduce_unreachable(region, &unreachable);
-    for (gc_head *g = region->next; g != region; g = g->next) set_old(g, space);
+    size_t garbage = deduce_unreachable(region, &unreachable, space);
     list_merge(region, to);
-    if (list_empty(&unreachable)) return 0;
+    if (garbage == 0) return 0;
     size_t collected = handle_weakrefs(h, &unreachable);
-    if (finalize_garbage(h, &unreachable) > 0) split_resurrected(st, &unreachable, to, space);
-    collected += list_size(&unreachable);
+    /* without finalizers nothing leaves the set before clearing: its size is known */
+    if (finalize_garbage(h, &unreachable) > 0) {
+        split_resurrected(st, &unreachable, to, space);
+        collected += list_size(&unreachable);
+    } else {
+        collected += garbage;
+    }
     delete_garbage(h, &unreachable, to, space);
     return collected;
 }
