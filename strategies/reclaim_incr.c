@@ -24,7 +24,8 @@
  * (survivors to visited), 1 runs one increment, 2 / MM_COLLECT_FULL one full
  * collection of everything (which also completes the pass). Observers see
  * generation 0, 1, 2 respectively, as gc.get_stats() counts them; automatic
- * collections are increments, so they are generation 1.
+ * collections are increments, so they are generation 1. `examined` is the
+ * region's size plus the objects marked from the roots first.
  *
  * Where to start reading: collect_increment (the numbered steps).
  *
@@ -34,7 +35,11 @@
  * visited without being partitioned (mark_at_start); every later increment
  * first marks from the roots again (mark_stacks), stopping at visited objects.
  * Marked objects cost work (work_to_do -= marked). The gc.c read subtracts the
- * first mark's count twice on that path; it is subtracted once here.
+ * first mark's count twice on that path; it is subtracted once here. 3.14
+ * skips frames marked in earlier increments; here every root is looked at
+ * again (marking stops at visited objects, so that costs one look per root).
+ * A root slot must hold a live object or NULL whenever an allocation can run
+ * (mm_root_push's contract for tracing strategies).
  *
  * Not modelled: the untracking of tuples, legacy tp_del finalizers (`uncollectable` is 0). The
  * cycle-breaking steps (weakrefs, finalizers, resurrection, clear) follow
