@@ -7,6 +7,7 @@ extern const mm_strategy mm_strategy_none;
 extern const mm_strategy mm_strategy_rc;
 extern const mm_strategy mm_strategy_gen;
 extern const mm_strategy mm_strategy_trial;
+extern const mm_strategy mm_strategy_incr;
 extern const mm_allocator_ops mm_allocator_system;
 extern const mm_allocator_ops mm_allocator_pool;
 extern const mm_allocator_ops mm_allocator_bump;
@@ -22,6 +23,7 @@ const mm_strategy *const mm_strategies[] = {
     &mm_strategy_rc,
     &mm_strategy_gen,
     &mm_strategy_trial,
+    &mm_strategy_incr,
     NULL,
 };
 

@@ -1,9 +1,9 @@
 #!/bin/bash
 # test_every_cell.sh — every workload runs under every reclaim strategy, layout and allocator
-# that applies, with small knobs: exit 0, and under rc+gen and rc+trial nothing leaks.
+# that applies, with small knobs: exit 0, and under rc+gen, rc+trial and rc+incr nothing leaks.
 #
 # Usage: test_every_cell.sh MEMSTRAT SOURCE_DIR
-# Workloads × {none, rc, rc+gen, rc+trial} × {slots, dict, shared} on system and pool (every combination),
+# Workloads × {none, rc, rc+gen, rc+trial, rc+incr} × {slots, dict, shared} on system and pool (every combination),
 # then every workload on each other allocator under rc+gen with one layout. Cells whose allocator
 # cannot run in this build (jemalloc/mimalloc under ASan) are skipped with a note.
 MS=$1
@@ -33,13 +33,13 @@ run_cell() {
     fi
     ok
     case "$cell" in
-    */rc+gen/* | */rc+trial/*)
+    */rc+gen/* | */rc+trial/* | */rc+incr/*)
         grep -q "leaked_objects=0 " <<< "$out " && ok || bad "$cell leaks: $(grep -oE 'leaked_objects=[^ ]+' <<< "$out")" ;;
     esac
 }
 
 for w in $workloads; do
-    for r in none rc rc+gen rc+trial; do
+    for r in none rc rc+gen rc+trial rc+incr; do
         for l in slots dict shared; do
             for a in system pool; do
                 run_cell "$w/$r/$a/$l${K[$w]:+/${K[$w]}}"
