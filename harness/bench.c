@@ -401,6 +401,7 @@ static int ms_bench_write_outputs(ms_bench_run *run, int no_plots)
     FILE *table = fopen("/dev/null", "w"); /* here only its CSV; the table is printed in the report */
     if (table) {
         ms_bench_churn_table(run, run->dir, table);
+        ms_bench_collectors_table(run, run->dir, table);
         fclose(table);
     }
     run->plots_status = -1;
@@ -455,6 +456,7 @@ static void ms_bench_report(const ms_bench_run *run, const char *final, const ch
 {
     ms_bench_print_table(run, stdout);
     ms_bench_churn_table(run, NULL, stdout);
+    ms_bench_collectors_table(run, NULL, stdout);
     if (run->n_failed) {
         fprintf(stderr, "memstrat bench: %zu of %zu repetitions failed:\n", run->n_failed,
                 run->matrix.n * (size_t)run->reps);

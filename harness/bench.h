@@ -186,6 +186,9 @@ void ms_bench_print_table(const ms_bench_run *run, FILE *out);
 /* bench_churn.c: the allocator table (churn cells, ratios to mimalloc and pymalloc);
  * writes DIR/churn_allocators.csv when dir is not NULL. */
 void ms_bench_churn_table(const ms_bench_run *run, const char *dir, FILE *out);
+/* bench_collectors.c: other collectors beside rc+gen on the same workload (ratios; issue
+ * 6's target on rc+incr); writes DIR/collectors.csv when dir is not NULL. */
+void ms_bench_collectors_table(const ms_bench_run *run, const char *dir, FILE *out);
 
 /* bench_meta.c */
 char *ms_bench_git_commit(int *dirty);
