@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc_list.h"
 #include "reclaim_incr.h"
 #include "strategy.h"
 
@@ -64,8 +65,6 @@
 #define SCAN_RATE_DIVISOR 10
 /* Default of `mark`: 3.14 marks from roots at the start of each pass. */
 #define INCR_MARK_DEFAULT "1"
-/* Growth of the collector's work arrays; they double from here. */
-#define GC_WORK_INITIAL 1024
 
 enum {
     GC_TRACKED = 1u << 0,     /* in one of the lists */
@@ -78,16 +77,6 @@ enum {
     GC_COLLECTION_BITS = GC_REGION | GC_UNREACHABLE | GC_IN_SET,
 };
 
-typedef struct gc_head {
-    struct gc_head *next, *prev;
-    intptr_t gc_refs; /* during a collection: references from outside the region */
-    uintptr_t flags;
-} gc_head;
-
-typedef struct gc_stack {
-    mm_object **items;
-    size_t len, cap;
-} gc_stack;
 
 typedef struct incr_state {
     gc_head young, old[2], permanent; /* list sentinels */
@@ -106,78 +95,7 @@ typedef struct incr_state {
     void *verify_ctx;
 } incr_state;
 
-static inline gc_head *as_gc(mm_object *o) { return (gc_head *)o - 1; }
-static inline mm_object *from_gc(gc_head *g) { return (mm_object *)(g + 1); }
 static inline incr_state *state_of(mm_heap *h) { return h->strategy_data; }
-
-/* ---- lists (circular, doubly linked, with a sentinel) ------------------------ */
-
-static void list_init(gc_head *l) { l->next = l->prev = l; }
-static bool list_empty(const gc_head *l) { return l->next == l; }
-
-static void list_append(gc_head *node, gc_head *list) {
-    node->prev = list->prev;
-    node->next = list;
-    list->prev->next = node;
-    list->prev = node;
-}
-
-static void list_remove(gc_head *node) {
-    node->prev->next = node->next;
-    node->next->prev = node->prev;
-    node->next = node->prev = NULL;
-}
-
-static void list_move(gc_head *node, gc_head *list) {
-    list_remove(node);
-    list_append(node, list);
-}
-
-/* O(1) splice of all of from onto the end of to. */
-static void list_merge(gc_head *from, gc_head *to) {
-    if (list_empty(from)) return;
-    gc_head *first = from->next, *last = from->prev;
-    first->prev = to->prev;
-    to->prev->next = first;
-    last->next = to;
-    to->prev = last;
-    list_init(from);
-}
-
-static size_t list_size(const gc_head *l) {
-    size_t n = 0;
-    for (const gc_head *g = l->next; g != l; g = g->next) n++;
-    return n;
-}
-
-/* Grows a work array; aborts on OOM, since a half-done partition cannot be undone. */
-static void stack_push(gc_stack *s, mm_object *o) {
-    if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : GC_WORK_INITIAL;
-        mm_object **n = realloc(s->items, cap * sizeof *n);
-        if (n == NULL) {
-            fprintf(stderr, "memstrat: out of memory in the incremental collector\n");
-            abort();
-        }
-        s->items = n;
-        s->cap = cap;
-    }
-    s->items[s->len++] = o;
-}
-
-/* Calls VISIT(child, ctx) on each reference of o: the `slots` shape inlined
- * (most of a collection is this loop), any other through its type's traverse. */
-#define GC_TRAVERSE(o, VISIT, ctx)                                                        \
-    do {                                                                                  \
-        const mm_type *t_ = (o)->type;                                                    \
-        if (MM_LIKELY(t_->traverse == mm_traverse_slots)) {                               \
-            mm_value *s_ = mm_slots(o);                                                   \
-            for (uint32_t i_ = 0; i_ < t_->nslots; i_++)                                  \
-                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], ctx);                   \
-        } else if (t_->traverse) {                                                        \
-            t_->traverse((o), VISIT, (ctx));                                              \
-        }                                                                                 \
-    } while (0)
 
 /* Flags of an object that now lives in old space `space` (collection bits cleared). */
 static inline void set_old(gc_head *g, int space) {
@@ -313,7 +231,7 @@ static void visit_in_set_reach(mm_object *child, void *arg) {
     gc_head *g = as_gc(child);
     if (g->flags & GC_IN_SET) {
         g->flags &= ~(uintptr_t)GC_IN_SET;
-        stack_push(arg, child);
+        gc_stack_push(arg, child);
     }
 }
 
@@ -333,7 +251,7 @@ static void split_resurrected(incr_state *st, gc_head *unreachable, gc_head *to,
     for (g = unreachable->next; g != unreachable; g = g->next) {
         if (g->gc_refs <= 0 || !(g->flags & GC_IN_SET)) continue;
         g->flags &= ~(uintptr_t)GC_IN_SET;
-        stack_push(&st->stack, from_gc(g));
+        gc_stack_push(&st->stack, from_gc(g));
         while (st->stack.len > 0) {
             mm_object *o = st->stack.items[--st->stack.len];
             if (o->type->traverse) o->type->traverse(o, visit_in_set_reach, &st->stack);
@@ -362,7 +280,7 @@ static void batch_weakref(mm_heap *h, mm_object *wr, void *arg) {
     /* A weakref that is garbage itself gets no callback (CPython's rule). */
     if (wr->type->is_container && (as_gc(wr)->flags & GC_UNREACHABLE)) return;
     mm_incref(wr);
-    stack_push(&((wr_batch *)arg)->s, wr);
+    gc_stack_push(&((wr_batch *)arg)->s, wr);
 }
 
 /* Every weak reference to garbage is cleared before any finalizer runs, then
@@ -521,7 +439,7 @@ static inline void visit_mark(mm_object *child, void *arg) {
     if (!(f & GC_YOUNG) && space_of(g) == st->visited_space) return;
     set_old(g, st->visited_space);
     list_move(g, &st->old[st->visited_space]);
-    stack_push(&st->stack, child);
+    gc_stack_push(&st->stack, child);
     st->last_marked++;
 }
 

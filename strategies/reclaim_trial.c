@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc_list.h"
 #include "reclaim_trial.h"
 #include "strategy.h"
 
@@ -70,8 +71,6 @@
 #define TRIAL_DEFAULT_BUFFER "10000"
 /* The buffer and white indices are 32-bit (pre-header stays 16 bytes). */
 #define TRIAL_MAX_INDEX UINT32_MAX
-/* First capacity of the work lists; they double from here. */
-#define TRIAL_WORK_INITIAL 1024
 
 /* Colors of the paper. Black is 0 so that mm_new's zeroing makes objects black. */
 enum { TRIAL_BLACK = 0, TRIAL_GRAY, TRIAL_WHITE, TRIAL_PURPLE };
@@ -88,18 +87,14 @@ typedef struct trial_head {
     uint32_t flags;
 } trial_head;
 
-typedef struct obj_stack {
-    mm_object **items;
-    size_t len, cap;
-} obj_stack;
 
 typedef struct trial_state {
-    obj_stack buffer;  /* candidate roots (purple, buffered) */
-    obj_stack roots;   /* the buffer taken over by the running collection */
-    obj_stack work;    /* MarkGray / Scan work list */
-    obj_stack black;   /* ScanBlack work list (runs inside Scan's loop) */
-    obj_stack white;   /* this collection's white set; entries NULLed when freed */
-    obj_stack leaves;  /* non-container children of white objects, decref'd last */
+    gc_stack buffer;  /* candidate roots (purple, buffered) */
+    gc_stack roots;   /* the buffer taken over by the running collection */
+    gc_stack work;    /* MarkGray / Scan work list */
+    gc_stack black;   /* ScanBlack work list (runs inside Scan's loop) */
+    gc_stack white;   /* this collection's white set; entries NULLed when freed */
+    gc_stack leaves;  /* non-container children of white objects, decref'd last */
     size_t threshold;  /* `buffer=` */
     bool enabled;
     bool collecting;
@@ -108,26 +103,6 @@ typedef struct trial_state {
 
 static inline trial_head *head_of(mm_object *o) { return (trial_head *)o - 1; }
 static inline trial_state *state_of(mm_heap *h) { return h->strategy_data; }
-
-/* Grows a work list; abort on OOM, as a half-marked graph cannot be undone. */
-static void stack_push_slow(obj_stack *s, mm_object *o) {
-    size_t cap = s->cap ? s->cap * 2 : TRIAL_WORK_INITIAL;
-    mm_object **n = realloc(s->items, cap * sizeof *n);
-    if (n == NULL) {
-        fprintf(stderr, "memstrat: out of memory in the trial-deletion collector\n");
-        abort();
-    }
-    s->items = n;
-    s->cap = cap;
-    s->items[s->len++] = o;
-}
-
-static inline void stack_push(obj_stack *s, mm_object *o) {
-    if (MM_LIKELY(s->len < s->cap))
-        s->items[s->len++] = o;
-    else
-        stack_push_slow(s, o);
-}
 
 /* ---- knobs --------------------------------------------------------------------- */
 
@@ -157,7 +132,7 @@ static bool trial_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errle
 /* Objects still buffered are leaks the harness has counted; only our state goes. */
 static void trial_fini(mm_heap *h) {
     trial_state *st = state_of(h);
-    obj_stack *all[] = {&st->buffer, &st->roots, &st->work, &st->black, &st->white, &st->leaves};
+    gc_stack *all[] = {&st->buffer, &st->roots, &st->work, &st->black, &st->white, &st->leaves};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]->items);
     free(st);
 }
@@ -175,7 +150,7 @@ static void possible_root(trial_state *st, mm_object *o) {
     }
     th->flags |= TRIAL_BUFFERED;
     th->buffer_index = (uint32_t)st->buffer.len;
-    stack_push(&st->buffer, o);
+    gc_stack_push(&st->buffer, o);
 }
 
 /* O(1) removal of a freed object, so the buffer never holds a dangling pointer:
@@ -199,7 +174,7 @@ static void visit_gray(mm_object *child, void *arg) {
     trial_head *th = head_of(child);
     if (th->color != TRIAL_GRAY) {
         th->color = TRIAL_GRAY;
-        stack_push(&st->work, child);
+        gc_stack_push(&st->work, child);
     }
 }
 
@@ -208,7 +183,7 @@ static size_t mark_gray(trial_state *st, mm_object *s) {
     size_t examined = 0;
     if (head_of(s)->color == TRIAL_GRAY) return 0;
     head_of(s)->color = TRIAL_GRAY;
-    stack_push(&st->work, s);
+    gc_stack_push(&st->work, s);
     while (st->work.len > 0) {
         mm_object *o = st->work.items[--st->work.len];
         examined++;
@@ -226,14 +201,14 @@ static void visit_black(mm_object *child, void *arg) {
     trial_head *th = head_of(child);
     if (th->color != TRIAL_BLACK) {
         th->color = TRIAL_BLACK;
-        stack_push(&st->black, child);
+        gc_stack_push(&st->black, child);
     }
 }
 
 /* ScanBlack(s): s has references from outside the gray subgraph, so it and all it reaches live. */
 static void scan_black(trial_state *st, mm_object *s) {
     head_of(s)->color = TRIAL_BLACK;
-    stack_push(&st->black, s);
+    gc_stack_push(&st->black, s);
     while (st->black.len > 0) {
         mm_object *o = st->black.items[--st->black.len];
         if (o->type->traverse) o->type->traverse(o, visit_black, st);
@@ -242,13 +217,13 @@ static void scan_black(trial_state *st, mm_object *s) {
 
 /* Scan's visitor: every container child is scanned in turn (Scan acts only on gray ones). */
 static void visit_scan(mm_object *child, void *arg) {
-    if (child->type->is_container) stack_push(&((trial_state *)arg)->work, child);
+    if (child->type->is_container) gc_stack_push(&((trial_state *)arg)->work, child);
 }
 
 /* Scan(s): a gray object with a count left is referenced from outside: black, with
  * what it reaches; one with none is tentatively white, and its children are scanned. */
 static void scan(trial_state *st, mm_object *s) {
-    stack_push(&st->work, s);
+    gc_stack_push(&st->work, s);
     while (st->work.len > 0) {
         mm_object *o = st->work.items[--st->work.len];
         trial_head *th = head_of(o);
@@ -257,7 +232,7 @@ static void scan(trial_state *st, mm_object *s) {
             scan_black(st, o);
         } else {
             th->color = TRIAL_WHITE;
-            stack_push(&st->white, o);
+            gc_stack_push(&st->white, o);
             if (o->type->traverse) o->type->traverse(o, visit_scan, st);
         }
     }
@@ -288,7 +263,7 @@ static bool settle_white(trial_state *st) {
 
 /* CollectWhite's visitor: children that hold no references were never trial-decremented. */
 static void visit_leaf(mm_object *child, void *arg) {
-    if (!child->type->is_container) stack_push(&((trial_state *)arg)->leaves, child);
+    if (!child->type->is_container) gc_stack_push(&((trial_state *)arg)->leaves, child);
 }
 
 /* The paper's CollectWhite, for a white set without finalizers or weakly
@@ -320,7 +295,7 @@ static void batch_weakref(mm_heap *h, mm_object *wr, void *arg) {
     /* A weakref that is garbage itself gets no callback (CPython's rule). */
     if (head_of(wr)->flags & TRIAL_IN_WHITE) return;
     mm_incref(wr);
-    stack_push(arg, wr);
+    gc_stack_push(arg, wr);
 }
 
 /* Resurrection check: counts of white set members minus references from inside it. */
@@ -335,7 +310,7 @@ static void visit_in_white_rescue(mm_object *child, void *arg) {
     trial_head *th = head_of(child);
     if ((th->flags & TRIAL_IN_WHITE) && th->color == TRIAL_WHITE) {
         th->color = TRIAL_BLACK;
-        stack_push(arg, child);
+        gc_stack_push(arg, child);
     }
 }
 
@@ -359,7 +334,7 @@ static void split_resurrected(trial_state *st) {
         mm_object *o = st->white.items[i];
         if (o == NULL || refs[i] <= 0 || head_of(o)->color != TRIAL_WHITE) continue;
         head_of(o)->color = TRIAL_BLACK;
-        stack_push(&st->work, o);
+        gc_stack_push(&st->work, o);
         while (st->work.len > 0) {
             mm_object *x = st->work.items[--st->work.len];
             if (x->type->traverse) x->type->traverse(x, visit_in_white_rescue, &st->work);
@@ -381,7 +356,7 @@ static void collect_white_slow(mm_heap *h, trial_state *st) {
         mm_object *o = st->white.items[i];
         if (o->type->traverse) o->type->traverse(o, visit_restore, NULL);
     }
-    obj_stack callbacks = {0};
+    gc_stack callbacks = {0};
     for (size_t i = 0; i < st->white.len; i++) {
         mm_object *o = st->white.items[i];
         const mm_type *t = o->type;
@@ -435,7 +410,7 @@ static uint64_t trial_collect(mm_heap *h) {
     st->freed_white = 0;
     mm_gc_begin(h, 0);
 
-    obj_stack roots = st->buffer;
+    gc_stack roots = st->buffer;
     st->buffer = st->roots;
     st->buffer.len = 0;
     size_t examined = 0;
