@@ -505,8 +505,8 @@ static int ms_bench_make_tmp(const char *out, const char *tmp)
     return 0;
 }
 
-/* ASan-clean exit: everything the run owns. */
-static void ms_bench_run_free(ms_bench_run *run)
+/* ASan-clean exit: everything the live run owns (its run_id is borrowed, unlike a loaded run's). */
+static void ms_bench_live_run_free(ms_bench_run *run)
 {
     if (run->rep)
         for (size_t i = 0; i < run->matrix.n * (size_t)run->reps; i++)
@@ -625,7 +625,7 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
     }
     if (signals)
         ms_bench_signals_end();
-    ms_bench_run_free(&run);
+    ms_bench_live_run_free(&run);
     free(runner);
     free(out);
     free(id);

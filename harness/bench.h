@@ -195,6 +195,11 @@ char *ms_bench_git_commit(int *dirty);
 char *ms_bench_cpu_model(void);
 cJSON *ms_bench_meta_build(const ms_bench_run *run, const char *matrix_path);
 
+/* bench_load.c: a published run directory back into memory (cells, reps, summary); 0, or 2
+ * with one line on stderr. *cpu_model gets the machine's CPU (owned). */
+int ms_bench_load_run(const char *run_dir, ms_bench_run *run, char **cpu_model);
+void ms_bench_run_free(ms_bench_run *run);
+
 /* bench_plots.c */
 int ms_bench_draw_plots(const ms_bench_run *run, const char *cpu_model);
 int ms_bench_plots_only(const char *run_dir);
