@@ -401,6 +401,7 @@ static int ms_bench_write_outputs(ms_bench_run *run, int no_plots)
     FILE *table = fopen("/dev/null", "w"); /* here only its CSV; the table is printed in the report */
     if (table) {
         ms_bench_churn_table(run, run->dir, table);
+        ms_bench_collectors_table(run, run->dir, table);
         fclose(table);
     }
     run->plots_status = -1;
@@ -455,6 +456,7 @@ static void ms_bench_report(const ms_bench_run *run, const char *final, const ch
 {
     ms_bench_print_table(run, stdout);
     ms_bench_churn_table(run, NULL, stdout);
+    ms_bench_collectors_table(run, NULL, stdout);
     if (run->n_failed) {
         fprintf(stderr, "memstrat bench: %zu of %zu repetitions failed:\n", run->n_failed,
                 run->matrix.n * (size_t)run->reps);
@@ -503,8 +505,8 @@ static int ms_bench_make_tmp(const char *out, const char *tmp)
     return 0;
 }
 
-/* ASan-clean exit: everything the run owns. */
-static void ms_bench_run_free(ms_bench_run *run)
+/* ASan-clean exit: everything the live run owns (its run_id is borrowed, unlike a loaded run's). */
+static void ms_bench_live_run_free(ms_bench_run *run)
 {
     if (run->rep)
         for (size_t i = 0; i < run->matrix.n * (size_t)run->reps; i++)
@@ -623,7 +625,7 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
     }
     if (signals)
         ms_bench_signals_end();
-    ms_bench_run_free(&run);
+    ms_bench_live_run_free(&run);
     free(runner);
     free(out);
     free(id);

@@ -186,11 +186,19 @@ void ms_bench_print_table(const ms_bench_run *run, FILE *out);
 /* bench_churn.c: the allocator table (churn cells, ratios to mimalloc and pymalloc);
  * writes DIR/churn_allocators.csv when dir is not NULL. */
 void ms_bench_churn_table(const ms_bench_run *run, const char *dir, FILE *out);
+/* bench_collectors.c: other collectors beside rc+gen on the same workload (ratios; issue
+ * 6's target on rc+incr); writes DIR/collectors.csv when dir is not NULL. */
+void ms_bench_collectors_table(const ms_bench_run *run, const char *dir, FILE *out);
 
 /* bench_meta.c */
 char *ms_bench_git_commit(int *dirty);
 char *ms_bench_cpu_model(void);
 cJSON *ms_bench_meta_build(const ms_bench_run *run, const char *matrix_path);
+
+/* bench_load.c: a published run directory back into memory (cells, reps, summary); 0, or 2
+ * with one line on stderr. *cpu_model gets the machine's CPU (owned). */
+int ms_bench_load_run(const char *run_dir, ms_bench_run *run, char **cpu_model);
+void ms_bench_run_free(ms_bench_run *run);
 
 /* bench_plots.c */
 int ms_bench_draw_plots(const ms_bench_run *run, const char *cpu_model);

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
+#include "bench.h"
 #include "ms_clock.h"
 #include "registry.h"
 
@@ -276,6 +278,12 @@ int ms_gcscan_main(int argc, char **argv) {
         } else {
             return usage_error("unknown option", a);
         }
+    }
+    if (strcmp(o.cpython, "none") != 0) { /* checked first: a missing python is bad input, not a crash later */
+        char *found = strchr(o.cpython, '/') ? (access(o.cpython, X_OK) == 0 ? strdup(o.cpython) : NULL)
+                                             : ms_bench_find_in_path(o.cpython);
+        if (found == NULL) return usage_error("no executable interpreter (or --cpython none)", o.cpython);
+        free(found);
     }
     gcscan_row rows[2];
     int nrows = 0;

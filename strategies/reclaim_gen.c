@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc_list.h"
 #include "reclaim_gen.h"
 #include "strategy.h"
 
@@ -40,8 +41,6 @@
 #define CPYTHON311_THRESHOLDS {700, 10, 10}
 /* CPython 3.13 raised threshold0 to 2000 and kept the rest. */
 #define CPYTHON313_THRESHOLDS {2000, 10, 10}
-/* Growth of the mark work list; it doubles from here. */
-#define GC_WORK_INITIAL 1024
 
 /* The flags word: the generation an object belongs to in its low bits, state
  * bits above them, and above those the number of the last collection that
@@ -58,11 +57,6 @@ enum {
     GC_FLAGS_ALL = (1u << GC_FLAG_BITS) - 1,
 };
 
-typedef struct gc_head {
-    struct gc_head *next, *prev;
-    intptr_t gc_refs; /* during a collection: references from outside the generation */
-    uintptr_t flags;
-} gc_head;
 
 typedef struct gc_gen {
     gc_head head; /* sentinel of a circular doubly linked list */
@@ -78,53 +72,13 @@ typedef struct gc_state {
     uintptr_t stamp;           /* number of the latest collection (survivors carry it) */
     size_t long_lived_total;   /* survivors of the last full collection */
     size_t long_lived_pending; /* survivors of gen1 collections since then */
-    struct gc_stack {
-        mm_object **items;
-        size_t len, cap;
-    } mark_stack;              /* kept between collections: no allocation per collection */
-    struct gc_stack tentative; /* the tentatively unreachable of the current collection */
+    gc_stack mark_stack;              /* kept between collections: no allocation per collection */
+    gc_stack tentative; /* the tentatively unreachable of the current collection */
     mm_gen_verify_fn verify;   /* debug: called after every collection */
     void *verify_ctx;
 } gc_state;
 
-static inline gc_head *as_gc(mm_object *o) { return (gc_head *)o - 1; }
-static inline mm_object *from_gc(gc_head *g) { return (mm_object *)(g + 1); }
 static inline gc_state *state_of(mm_heap *h) { return h->strategy_data; }
-
-/* ---- lists ------------------------------------------------------------------ */
-
-static void list_init(gc_head *l) { l->next = l->prev = l; }
-static bool list_empty(const gc_head *l) { return l->next == l; }
-
-static void list_append(gc_head *node, gc_head *list) {
-    node->prev = list->prev;
-    node->next = list;
-    list->prev->next = node;
-    list->prev = node;
-}
-
-static void list_remove(gc_head *node) {
-    node->prev->next = node->next;
-    node->next->prev = node->prev;
-    node->next = node->prev = NULL;
-}
-
-/* Appends all of from to to, leaving from empty: O(1), as merging generations must be. */
-static void list_merge(gc_head *from, gc_head *to) {
-    if (list_empty(from)) return;
-    gc_head *first = from->next, *last = from->prev;
-    first->prev = to->prev;
-    to->prev->next = first;
-    last->next = to;
-    to->prev = last;
-    list_init(from);
-}
-
-static size_t list_size(const gc_head *l) {
-    size_t n = 0;
-    for (const gc_head *g = l->next; g != l; g = g->next) n++;
-    return n;
-}
 
 /* ---- knobs ------------------------------------------------------------------- */
 
@@ -203,44 +157,6 @@ static void gen_fini(mm_heap *h) {
 static inline unsigned gen_of(const gc_head *g) { return (unsigned)(g->flags & GC_GEN_MASK); }
 static inline uintptr_t stamp_of(const gc_head *g) { return g->flags >> GC_FLAG_BITS; }
 
-/* Step 3's work list: rescued objects whose references are still to be scanned. */
-typedef struct gc_stack gc_stack;
-
-/* Grows the mark stack; abort on OOM, as a half-marked generation cannot be undone. */
-static void stack_push_slow(gc_stack *s, mm_object *o) {
-    size_t cap = s->cap ? s->cap * 2 : GC_WORK_INITIAL;
-    mm_object **n = realloc(s->items, cap * sizeof *n);
-    if (n == NULL) {
-        fprintf(stderr, "memstrat: out of memory in the cycle collector's mark stack\n");
-        abort();
-    }
-    s->items = n;
-    s->cap = cap;
-    s->items[s->len++] = o;
-}
-
-static inline void stack_push(gc_stack *s, mm_object *o) {
-    if (MM_LIKELY(s->len < s->cap))
-        s->items[s->len++] = o;
-    else
-        stack_push_slow(s, o);
-}
-
-/* Calls VISIT(child, ctx) on each reference of o. Fast path: the `slots` shape
- * (fixed slots after the header), inlined, since a full collection is mostly
- * this loop; any other shape goes through its type's traverse. */
-#define GC_TRAVERSE(o, VISIT, ctx)                                                        \
-    do {                                                                                  \
-        const mm_type *t_ = (o)->type;                                                    \
-        if (MM_LIKELY(t_->traverse == mm_traverse_slots)) {                               \
-            mm_value *s_ = mm_slots(o);                                                   \
-            for (uint32_t i_ = 0; i_ < t_->nslots; i_++)                                  \
-                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], ctx);                   \
-        } else if (t_->traverse) {                                                        \
-            t_->traverse((o), VISIT##_cb, (ctx));                                         \
-        }                                                                                 \
-    } while (0)
-
 /* What the partition's visitors need: which objects are in the collection, the
  * stamp of this collection, where survivors go. */
 typedef struct gc_pass {
@@ -263,7 +179,8 @@ static inline bool is_candidate(const gc_pass *p, const gc_head *g) {
  * live. It also notes whether the reference points to an object the walk has
  * already passed (an older one) or to a newer one; step 2 walks in the
  * direction that meets referrers before what they refer to. */
-static inline void visit_subtract(mm_object *child, gc_pass *p) {
+static inline void visit_subtract(mm_object *child, void *arg) {
+    gc_pass *p = arg;
     if (!child->type->is_container) return;
     gc_head *g = as_gc(child);
     if ((g->flags & GC_TRACKED) && gen_of(g) <= p->max_gen) {
@@ -272,23 +189,22 @@ static inline void visit_subtract(mm_object *child, gc_pass *p) {
         else p->to_newer++;
     }
 }
-static void visit_subtract_cb(mm_object *child, void *p) { visit_subtract(child, p); }
 
 /* Step 2's visitor: a child of a survivor survives. One not walked yet is only
  * marked (the walk will scan it); one already walked and set aside as
  * tentatively unreachable is rescued: its entry in the tentative array is
  * erased (gc_refs holds the index) and its references are scanned from the stack. */
-static inline void visit_reach(mm_object *child, gc_pass *p) {
+static inline void visit_reach(mm_object *child, void *arg) {
+    gc_pass *p = arg;
     if (!child->type->is_container) return;
     gc_head *g = as_gc(child);
     if (!is_candidate(p, g) || (g->flags & GC_REACHABLE)) return;
     g->flags |= GC_REACHABLE;
     if (g->flags & GC_UNREACHABLE) {
         p->tentative->items[g->gc_refs] = NULL;
-        stack_push(p->stack, child);
+        gc_stack_push(p->stack, child);
     }
 }
-static void visit_reach_cb(mm_object *child, void *p) { visit_reach(child, p); }
 
 /* A survivor: reset for the next collection (gc_refs 0, flags cleared, the new
  * generation and this collection's stamp), then its references survive too. */
@@ -344,7 +260,7 @@ static size_t deduce_unreachable(gc_state *st, gc_head *young, unsigned max_gen,
         } else {
             g->flags |= GC_UNREACHABLE;
             g->gc_refs = (intptr_t)p.tentative->len;
-            stack_push(p.tentative, from_gc(g));
+            gc_stack_push(p.tentative, from_gc(g));
         }
     }
     if (p.survivors < n) {
@@ -375,12 +291,10 @@ static inline void visit_in_set_reach(mm_object *child, void *arg) {
     gc_head *g = as_gc(child);
     if (g->flags & GC_IN_SET) {
         g->flags &= ~(uintptr_t)GC_IN_SET;
-        stack_push(arg, child);
+        gc_stack_push(arg, child);
     }
 }
 
-static void visit_in_set_subtract_cb(mm_object *child, void *arg) { visit_in_set_subtract(child, arg); }
-static void visit_in_set_reach_cb(mm_object *child, void *arg) { visit_in_set_reach(child, arg); }
 
 /* CPython's handle_resurrected_objects: after finalizers ran, the unreachable
  * set is partitioned again on its own (references from outside it now keep
@@ -400,7 +314,7 @@ static size_t split_resurrected(gc_state *st, gc_head *unreachable, gc_head *old
     for (g = unreachable->next; g != unreachable; g = g->next) {
         if (g->gc_refs > 0 && (g->flags & GC_IN_SET)) {
             g->flags &= ~(uintptr_t)GC_IN_SET;
-            stack_push(stack, from_gc(g));
+            gc_stack_push(stack, from_gc(g));
             while (stack->len > 0) {
                 mm_object *o = stack->items[--stack->len];
                 GC_TRAVERSE(o, visit_in_set_reach, stack);

@@ -6,6 +6,8 @@
 extern const mm_strategy mm_strategy_none;
 extern const mm_strategy mm_strategy_rc;
 extern const mm_strategy mm_strategy_gen;
+extern const mm_strategy mm_strategy_trial;
+extern const mm_strategy mm_strategy_incr;
 extern const mm_strategy mm_strategy_boehm;
 extern const mm_allocator_ops mm_allocator_system;
 extern const mm_allocator_ops mm_allocator_pool;
@@ -21,6 +23,8 @@ const mm_strategy *const mm_strategies[] = {
     &mm_strategy_none,
     &mm_strategy_rc,
     &mm_strategy_gen,
+    &mm_strategy_trial,
+    &mm_strategy_incr,
     &mm_strategy_boehm,
     NULL,
 };

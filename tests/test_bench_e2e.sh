@@ -184,5 +184,13 @@ check "SIGTERM: no run dir" test ! -e "$R/int1"
 check "SIGTERM: latest untouched" test "$(readlink "$R/latest")" = f1
 check "SIGTERM: t1 untouched" test "$(cat "$D/results.csv" "$D/meta.json" | cksum)" = "$sum_before"
 
+# --- the collector table: rc+trial beside rc+gen, same workload, ratios in collectors.csv ---
+printf 'ring/rc+gen/system/slots/n=2000\nring/rc+trial/system/slots/n=2000/policy=auto\n' > "$T/coll.txt"
+"$MS" bench --matrix "$T/coll.txt" --reps 1 --out "$R" --run-id coll1 --no-plots --gcscan-n 0 > "$T/outc" 2> /dev/null
+check "collector bench exits 0" test $? -eq 0
+check "collectors.csv pairs rc+trial with rc+gen" \
+    grep -q '^ring/rc+trial/system/slots/n=2000/policy=auto,ring/rc+gen/system/slots/n=2000,' "$R/coll1/collectors.csv"
+check "collector table printed" grep -q 'collectors beside rc+gen' "$T/outc"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -27,6 +27,7 @@ expect_bad "knob 'gc': 'bogus' is not T0,T1,T2" run list/rc+gen/system/slots/gc=
 expect_bad "knob 'policy': 'sometimes' is not auto, manual, batch or freeze" run list/rc+gen/system/slots/policy=sometimes
 expect_bad "unknown shape (list, tree): ring" gcscan --shapes ring
 expect_bad "unknown allocator: bogus" gcscan --alloc bogus
+expect_bad "no executable interpreter (or --cpython none): /nonexistent/python" gcscan --cpython /nonexistent/python
 expect_bad "missing value after: --reps" gcscan --reps
 expect_bad "unknown workload 'lisst'" run lisst/rc/system/slots
 expect_bad "unknown strategy 'refcount'" run list/refcount/system/slots

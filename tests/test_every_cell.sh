@@ -1,9 +1,9 @@
 #!/bin/bash
 # test_every_cell.sh — every workload runs under every reclaim strategy, layout and allocator
-# that applies, with small knobs: exit 0, and under rc+gen nothing leaks.
+# that applies, with small knobs: exit 0, and under rc+gen, rc+trial and rc+incr nothing leaks.
 #
 # Usage: test_every_cell.sh MEMSTRAT SOURCE_DIR
-# Workloads × {none, rc, rc+gen} × {slots, dict, shared} on system and pool (every combination),
+# Workloads × {none, rc, rc+gen, rc+trial, rc+incr} × {slots, dict, shared} on system and pool (every combination),
 # boehm × every layout on system (exit status only),
 # then every workload on each other allocator under rc+gen with one layout. Cells whose allocator
 # cannot run in this build (jemalloc/mimalloc under ASan) are skipped with a note.
@@ -24,7 +24,7 @@ for w in $workloads; do
     [ -n "${K[$w]+x}" ] || { bad "workload $w has no small knobs in this test: add it"; continue; }
 done
 
-# run_cell CELL: exit status 0, and no leak under rc+gen (none and rc leak by design)
+# run_cell CELL: exit status 0, and no leak under a cycle collector (none and rc leak by design)
 run_cell() {
     local cell=$1 out rc
     out=$("$MS" run "$cell" 2>&1); rc=$?
@@ -34,13 +34,13 @@ run_cell() {
     fi
     ok
     case "$cell" in
-    */rc+gen/*)
+    */rc+gen/* | */rc+trial/* | */rc+incr/*)
         grep -q "leaked_objects=0 " <<< "$out " && ok || bad "$cell leaks: $(grep -oE 'leaked_objects=[^ ]+' <<< "$out")" ;;
     esac
 }
 
 for w in $workloads; do
-    for r in none rc rc+gen; do
+    for r in none rc rc+gen rc+trial rc+incr; do
         for l in slots dict shared; do
             for a in system pool; do
                 run_cell "$w/$r/$a/$l${K[$w]:+/${K[$w]}}"

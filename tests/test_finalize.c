@@ -1,4 +1,5 @@
-/* test_finalize.c — finalizers (PEP 442) and weak references, under `rc` and `rc+gen`.
+/* test_finalize.c — finalizers (PEP 442) and weak references, under `rc`, `rc+gen`
+ * and `rc+incr` (whose gc.collect() is a full collection with the same steps).
  *
  * The collector scenarios mirror a python3.11 script run once by hand (objects
  * are instances of a `__slots__` class with `__weakref__`); its results are the
@@ -21,6 +22,7 @@
 
 #include "check.h"
 #include "reclaim_gen.h"
+#include "reclaim_incr.h"
 #include "registry.h"
 
 static int finalized_a, finalized_b, callbacks;
@@ -66,7 +68,8 @@ static void drop_holder_slot(mm_heap *h, mm_object *wr, void *ctx) {
 
 static mm_heap *heap(const char *reclaim) {
     char err[256];
-    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", "gc=off", err, sizeof err);
+    const char *off = strcmp(reclaim, "rc+incr") == 0 ? "young=0" : "gc=off";
+    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", off, err, sizeof err);
     if (h == NULL) h = mm_heap_new_named(reclaim, "system", "slots", NULL, err, sizeof err);
     if (h == NULL) {
         fprintf(stderr, "heap: %s\n", err);
@@ -141,8 +144,13 @@ static void cycle(mm_heap *h, mm_class *ca, mm_class *cb, mm_object **a, mm_obje
     mm_setattr(h, *b, ab, mm_ref(*a));
 }
 
-static void test_collector(void) {
-    mm_heap *h = heap("rc+gen");
+/* Tracked by the collector of either strategy. */
+static bool tracked(mm_heap *h, const char *reclaim, mm_object *o) {
+    return strcmp(reclaim, "rc+incr") == 0 ? mm_incr_is_tracked(h, o) : mm_gen_is_tracked(h, o);
+}
+
+static void test_collector(const char *reclaim) {
+    mm_heap *h = heap(reclaim);
     mm_class *plain = mm_class_new(h, "N", node_attrs, 3);
     mm_class *ca = mm_class_new(h, "FA", node_attrs, 3);
     mm_class *cb = mm_class_new(h, "FB", node_attrs, 3);
@@ -177,7 +185,7 @@ static void test_collector(void) {
     n = mm_collect(h, MM_COLLECT_FULL);
     CHECK(n == 0 && resurrect_into == a && live(h) == 2, "s3: resurrection: collect() == 0, both live (%llu, %llu)",
           (unsigned long long)n, (unsigned long long)live(h));
-    CHECK(mm_gen_is_tracked(h, a) && mm_gen_is_tracked(h, b), "s3: the resurrected are tracked again");
+    CHECK(tracked(h, reclaim, a) && tracked(h, reclaim, b), "s3: the resurrected are tracked again");
     mm_object *back = resurrect_into;
     resurrect_into = NULL;
     mm_decref(h, back);
@@ -229,6 +237,8 @@ static void test_collector(void) {
 int main(void) {
     test_refcount_path("rc");
     test_refcount_path("rc+gen");
-    test_collector();
+    test_refcount_path("rc+incr");
+    test_collector("rc+gen");
+    test_collector("rc+incr");
     return check_summary();
 }

@@ -1,0 +1,112 @@
+/* gc_list.h — the pieces every tracing-style cycle collector here shares: the
+ * tracking pre-header, its circular lists, a growable work list of objects and
+ * the traverse macro with the `slots` shape inlined.
+ *
+ * Contract: header-only (static inline), so each collector's hot loops inline
+ * them. A gc_head sits right before the object header (as_gc / from_gc); lists
+ * are circular and doubly linked around a sentinel; list_merge is O(1).
+ * Invariant: a node is in at most one list; list_remove leaves it unlinked (NULL).
+ */
+#ifndef MM_GC_LIST_H
+#define MM_GC_LIST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mm.h"
+
+/* First capacity of a work list; it doubles from there. */
+#define GC_WORK_INITIAL 1024
+
+/* The pre-header: links of the collector's lists, gc_refs in a field of its own,
+ * and the collector's flags (32 bytes; CPython packs the same into 16). */
+typedef struct gc_head {
+    struct gc_head *next, *prev;
+    intptr_t gc_refs; /* during a collection: references from outside the set collected */
+    uintptr_t flags;
+} gc_head;
+
+static inline gc_head *as_gc(mm_object *o) { return (gc_head *)o - 1; }
+static inline mm_object *from_gc(gc_head *g) { return (mm_object *)(g + 1); }
+
+static inline void list_init(gc_head *l) { l->next = l->prev = l; }
+static inline bool list_empty(const gc_head *l) { return l->next == l; }
+
+static inline void list_append(gc_head *node, gc_head *list) {
+    node->prev = list->prev;
+    node->next = list;
+    list->prev->next = node;
+    list->prev = node;
+}
+
+static inline void list_remove(gc_head *node) {
+    node->prev->next = node->next;
+    node->next->prev = node->prev;
+    node->next = node->prev = NULL;
+}
+
+static inline void list_move(gc_head *node, gc_head *list) {
+    list_remove(node);
+    list_append(node, list);
+}
+
+/* Appends all of from to to, leaving from empty: O(1), as merging generations must be. */
+static inline void list_merge(gc_head *from, gc_head *to) {
+    if (list_empty(from)) return;
+    gc_head *first = from->next, *last = from->prev;
+    first->prev = to->prev;
+    to->prev->next = first;
+    last->next = to;
+    to->prev = last;
+    list_init(from);
+}
+
+static inline size_t list_size(const gc_head *l) {
+    size_t n = 0;
+    for (const gc_head *g = l->next; g != l; g = g->next) n++;
+    return n;
+}
+
+/* A growable array of objects: mark stacks, candidate buffers, white sets. */
+typedef struct gc_stack {
+    mm_object **items;
+    size_t len, cap;
+} gc_stack;
+
+/* Slow path of gc_stack_push: doubles the array. Aborts on OOM, because a
+ * half-done collection cannot be undone. */
+static inline void gc_stack_grow_push(gc_stack *s, mm_object *o) {
+    size_t cap = s->cap ? s->cap * 2 : GC_WORK_INITIAL;
+    mm_object **n = realloc(s->items, cap * sizeof *n);
+    if (n == NULL) {
+        fprintf(stderr, "memstrat: out of memory in a cycle collector's work list\n");
+        abort();
+    }
+    s->items = n;
+    s->cap = cap;
+    s->items[s->len++] = o;
+}
+
+static inline void gc_stack_push(gc_stack *s, mm_object *o) {
+    if (MM_LIKELY(s->len < s->cap))
+        s->items[s->len++] = o;
+    else
+        gc_stack_grow_push(s, o);
+}
+
+/* Calls VISIT(child, ctx) on each reference of o; VISIT is a (mm_object *, void *)
+ * function, inlined for the `slots` shape (most of a collection is this loop)
+ * and passed to the type's traverse for any other shape. */
+#define GC_TRAVERSE(o, VISIT, ctx)                                                        \
+    do {                                                                                  \
+        const mm_type *t_ = (o)->type;                                                    \
+        if (MM_LIKELY(t_->traverse == mm_traverse_slots)) {                               \
+            mm_value *s_ = mm_slots(o);                                                   \
+            for (uint32_t i_ = 0; i_ < t_->nslots; i_++)                                  \
+                if (mm_is_ref(s_[i_])) VISIT((mm_object *)s_[i_], (ctx));                 \
+        } else if (t_->traverse) {                                                        \
+            t_->traverse((o), VISIT, (ctx));                                              \
+        }                                                                                 \
+    } while (0)
+
+#endif

@@ -1,0 +1,736 @@
+/* reclaim_incr.c — `rc+incr`: reference counting plus CPython 3.14.0's
+ * incremental cycle collector (Python/gc.c, 3.14.0–3.14.4; 3.14.5 reverted it).
+ *
+ * Invariant: every live container is in exactly one list while it is tracked —
+ * young, old[0], old[1] or permanent. One old space is `visited` (already
+ * scanned in the current full pass), the other `pending`; an object's space bit
+ * says which old list it is in, so flipping `visited_space` at the end of a pass
+ * turns every visited object into a pending one without touching it. During an
+ * increment the region being collected is its own list, every member carrying
+ * GC_REGION, and only objects found unreachable inside it are cleared.
+ *
+ * Counts and triggers (3.14.0):
+ *   - young.count += 1 on each container allocation, -= 1 on each free while
+ *     > 0; heap_size counts live containers. An increment runs when young.count
+ *     > young threshold (knob `young`, 3.14's threshold0 = 2000), the collector
+ *     is enabled and none is running — checked before the new object is tracked;
+ *   - work_to_do += young.count + min(heap_size / 10 / scale, young.count * 3/2)
+ *     (3.14's assess_work_to_do; `scale` is 3.14's threshold1, its
+ *     `scale_factor`, clamped to >= 2 as there); after the increment
+ *     work_to_do += heap_size / 10 / scale and -= the region's size, so the debt
+ *     or credit carries over to the next increment.
+ *
+ * mm_collect(g) follows gc.collect(g) in 3.14: 0 collects the young generation
+ * (survivors to visited), 1 runs one increment, 2 / MM_COLLECT_FULL one full
+ * collection of everything (which also completes the pass). Observers see
+ * generation 0, 1, 2 respectively, as gc.get_stats() counts them; automatic
+ * collections are increments, so they are generation 1. `examined` is the
+ * region's size plus the objects marked from the roots first.
+ *
+ * Where to start reading: collect_increment (the numbered steps).
+ *
+ * Mark phase (knob `mark`, on by default as in 3.14): the first increment of a
+ * pass only marks — everything the program's registered roots (mm_root_push:
+ * 3.14 marks from the interpreter's globals and frame stacks) reach moves to
+ * visited without being partitioned (mark_at_start); every later increment
+ * first marks from the roots again (mark_stacks), stopping at visited objects.
+ * Marked objects cost work (work_to_do -= marked). The gc.c read subtracts the
+ * first mark's count twice on that path; it is subtracted once here. 3.14
+ * skips frames marked in earlier increments; here every root is looked at
+ * again (marking stops at visited objects, so that costs one look per root).
+ * A root slot must hold a live object or NULL whenever an allocation can run
+ * (mm_root_push's contract for tracing strategies).
+ *
+ * Not modelled: the untracking of tuples, legacy tp_del finalizers (`uncollectable` is 0). The
+ * cycle-breaking steps (weakrefs, finalizers, resurrection, clear) follow
+ * reclaim_gen.c's order (3.11's), which the suite's other tests pin down.
+ *
+ * Pre-header {next, prev, gc_refs, flags}: 32 bytes, as rc+gen reports.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gc_list.h"
+#include "reclaim_incr.h"
+#include "strategy.h"
+
+/* CPython 3.14's threshold0: young objects between increments. */
+#define INCR_YOUNG_DEFAULT "2000"
+/* CPython 3.14's threshold1, used as the scan-rate scale factor. */
+#define INCR_SCALE_DEFAULT "10"
+/* 3.14 clamps the scale factor to at least this (a smaller one scans too fast to be incremental). */
+#define INCR_SCALE_MIN 2
+/* 3.14's SCAN_RATE_DIVISOR: with scale 10 an increment scans 1% of the heap. */
+#define SCAN_RATE_DIVISOR 10
+/* Default of `mark`: 3.14 marks from roots at the start of each pass. */
+#define INCR_MARK_DEFAULT "1"
+
+enum {
+    GC_TRACKED = 1u << 0,     /* in one of the lists */
+    GC_YOUNG = 1u << 1,       /* in the young list */
+    GC_PERMANENT = 1u << 2,   /* frozen */
+    GC_SPACE = 1u << 3,       /* old objects: which old space (0 or 1) */
+    GC_REGION = 1u << 4,      /* member of the region being collected */
+    GC_UNREACHABLE = 1u << 5, /* partition: in the (tentatively) unreachable list */
+    GC_IN_SET = 1u << 6,      /* resurrection check: member of the re-partitioned set */
+    GC_COLLECTION_BITS = GC_REGION | GC_UNREACHABLE | GC_IN_SET,
+};
+
+
+typedef struct incr_state {
+    gc_head young, old[2], permanent; /* list sentinels */
+    long young_count, young_threshold, scale;
+    bool mark;         /* the `mark` knob: model 3.14's root marking */
+    bool mark_phase;   /* the next increment is a pass's first: mark only */
+    size_t heap_size;
+    long work_to_do;
+    int visited_space;
+    bool enabled, collecting;
+    uint64_t passes, increments;
+    long last_budget, max_overshoot;
+    size_t last_young, last_examined, last_closure, last_marked, max_examined;
+    gc_stack stack; /* resurrection check's work list, kept between collections */
+    mm_incr_verify_fn verify;
+    void *verify_ctx;
+} incr_state;
+
+static inline incr_state *state_of(mm_heap *h) { return h->strategy_data; }
+
+/* Flags of an object that now lives in old space `space` (collection bits cleared). */
+static inline void set_old(gc_head *g, int space) {
+    g->flags = GC_TRACKED | (space ? (uintptr_t)GC_SPACE : 0);
+    g->gc_refs = 0;
+}
+
+static inline int space_of(const gc_head *g) { return (g->flags & GC_SPACE) ? 1 : 0; }
+
+/* ---- knobs ------------------------------------------------------------------- */
+
+static const mm_knob_desc incr_knobs[] = {
+    {"young", MM_KNOB_COUNT, INCR_YOUNG_DEFAULT, 0, 1000000000,
+     "young threshold: an increment runs when young count > this (3.14's threshold0; 0 = no automatic collection)"},
+    {"scale", MM_KNOB_COUNT, INCR_SCALE_DEFAULT, 1, 1000000000,
+     "3.14's threshold1 (scale_factor): an increment scans up to heap/10/scale old objects (< 2 acts as 2)"},
+    {"mark", MM_KNOB_COUNT, INCR_MARK_DEFAULT, 0, 1,
+     "1: a pass starts by marking what the roots reach as visited, as 3.14 does (0: every pass partitions all)"},
+    MM_POLICY_KNOB,
+    {0},
+};
+
+/* The CLI's early check: ranges are checked by type; the policy by name. */
+static bool incr_check(const mm_knobset *ks, char *err, size_t errlen) { return mm_policy_check(ks, err, errlen); }
+
+static bool incr_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
+    if (!incr_check(ks, err, errlen)) return false;
+    incr_state *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        snprintf(err, errlen, "out of memory creating the collector");
+        return false;
+    }
+    list_init(&st->young);
+    list_init(&st->old[0]);
+    list_init(&st->old[1]);
+    list_init(&st->permanent);
+    st->young_threshold = (long)mm_knob_int(ks, "young");
+    st->scale = (long)mm_knob_int(ks, "scale");
+    st->mark = mm_knob_int(ks, "mark") != 0;
+    st->mark_phase = st->mark;
+    st->enabled = true;
+    h->strategy_data = st;
+    return true;
+}
+
+/* Objects still tracked are leaks the harness counted; only our state goes. */
+static void incr_fini(mm_heap *h) {
+    incr_state *st = state_of(h);
+    free(st->stack.items);
+    free(st);
+}
+
+/* ---- the partition: which of the region is garbage ------------------------------ */
+
+static inline void visit_subtract(mm_object *child, void *arg) {
+    (void)arg;
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if (g->flags & GC_REGION) g->gc_refs--;
+}
+
+/* Step 3's state: the region's list, and how many set-aside objects came back. */
+typedef struct reach_ctx {
+    gc_head *region;
+    size_t rescued;
+} reach_ctx;
+
+/* move_unreachable's visitor: a child of a reachable object is reachable; one
+ * already set aside as unreachable goes back to the region's tail to be scanned.
+ * Scanned members no longer carry GC_REGION, so they are skipped. */
+static inline void visit_reachable(mm_object *child, void *arg) {
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if (!(g->flags & GC_REGION)) return;
+    if (g->flags & GC_UNREACHABLE) {
+        reach_ctx *r = arg;
+        g->flags &= ~(uintptr_t)GC_UNREACHABLE;
+        list_move(g, r->region);
+        g->gc_refs = 1;
+        r->rescued++;
+    } else if (g->gc_refs == 0) {
+        g->gc_refs = 1;
+    }
+}
+
+/* CPython's deduce_unreachable on the region (members flagged GC_REGION), in its
+ * classic passes, since the region is small by design:
+ *   1. gc_refs = refcount: done as each object joins the region (join_region);
+ *   2. every reference from a member to a member subtracts one: what remains
+ *      counts references from outside the region (program holds, visited or
+ *      pending objects, young ones outside an old-only region);
+ *   3. walk the region: a member with gc_refs > 0 is reachable and makes its
+ *      children reachable (re-appending any already set aside); one with 0 is set
+ *      aside in `unreachable` for now.
+ * A reachable member leaves the region as it is scanned (it becomes an object
+ * of old space `space`, so no later visit counts it), but stays in the list.
+ * Returns how many ended in `unreachable`. */
+static size_t deduce_unreachable(gc_head *region, gc_head *unreachable, int space) {
+    gc_head *g;
+    for (g = region->next; g != region; g = g->next) {
+        mm_object *o = from_gc(g);
+        GC_TRAVERSE(o, visit_subtract, NULL);
+    }
+    size_t set_aside = 0;
+    reach_ctx r = {.region = region};
+    for (g = region->next; g != region;) {
+        gc_head *next;
+        if (g->gc_refs > 0) {
+            set_old(g, space);
+            mm_object *o = from_gc(g);
+            GC_TRAVERSE(o, visit_reachable, &r);
+            next = g->next; /* read after the visit: it may have appended to region */
+        } else {
+            next = g->next;
+            g->flags |= GC_UNREACHABLE;
+            list_move(g, unreachable);
+            set_aside++;
+        }
+        g = next;
+    }
+    return set_aside - r.rescued;
+}
+
+/* ---- cycle breaking (reclaim_gen.c's steps, onto the visited space) ------------- */
+
+static void visit_in_set_subtract(mm_object *child, void *arg) {
+    (void)arg;
+    if (child->type->is_container && (as_gc(child)->flags & GC_IN_SET)) as_gc(child)->gc_refs--;
+}
+
+static void visit_in_set_reach(mm_object *child, void *arg) {
+    if (!child->type->is_container) return;
+    gc_head *g = as_gc(child);
+    if (g->flags & GC_IN_SET) {
+        g->flags &= ~(uintptr_t)GC_IN_SET;
+        gc_stack_push(arg, child);
+    }
+}
+
+/* handle_resurrected_objects: after finalizers ran, the unreachable set is
+ * partitioned again on its own; what is referenced from outside it now
+ * (resurrected, and what that reaches) moves to `to`, alive. */
+static void split_resurrected(incr_state *st, gc_head *unreachable, gc_head *to, int space) {
+    gc_head *g;
+    for (g = unreachable->next; g != unreachable; g = g->next) {
+        g->gc_refs = from_gc(g)->refcount;
+        g->flags |= GC_IN_SET;
+    }
+    for (g = unreachable->next; g != unreachable; g = g->next) {
+        mm_object *o = from_gc(g);
+        if (o->type->traverse) o->type->traverse(o, visit_in_set_subtract, NULL);
+    }
+    for (g = unreachable->next; g != unreachable; g = g->next) {
+        if (g->gc_refs <= 0 || !(g->flags & GC_IN_SET)) continue;
+        g->flags &= ~(uintptr_t)GC_IN_SET;
+        gc_stack_push(&st->stack, from_gc(g));
+        while (st->stack.len > 0) {
+            mm_object *o = st->stack.items[--st->stack.len];
+            if (o->type->traverse) o->type->traverse(o, visit_in_set_reach, &st->stack);
+        }
+    }
+    for (g = unreachable->next; g != unreachable;) {
+        gc_head *next = g->next;
+        if (g->flags & GC_IN_SET) {
+            g->flags &= ~(uintptr_t)GC_IN_SET;
+            g->gc_refs = 0;
+        } else {
+            set_old(g, space);
+            list_move(g, to);
+        }
+        g = next;
+    }
+}
+
+/* Collects weakrefs with callbacks to fire once all are cleared. */
+typedef struct wr_batch {
+    gc_stack s;
+} wr_batch;
+
+static void batch_weakref(mm_heap *h, mm_object *wr, void *arg) {
+    (void)h;
+    /* A weakref that is garbage itself gets no callback (CPython's rule). */
+    if (wr->type->is_container && (as_gc(wr)->flags & GC_UNREACHABLE)) return;
+    mm_incref(wr);
+    gc_stack_push(&((wr_batch *)arg)->s, wr);
+}
+
+/* Every weak reference to garbage is cleared before any finalizer runs, then
+ * callbacks of weakrefs that are not garbage run. Returns weakrefs freed right
+ * after their callback (counted as collected, as reclaim_gen.c does). */
+static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable) {
+    wr_batch b = {{0}};
+    for (gc_head *g = unreachable->next; g != unreachable; g = g->next) {
+        mm_object *o = from_gc(g);
+        if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
+            mm_weakrefs_clear(h, o, batch_weakref, &b);
+    }
+    size_t freed = 0;
+    for (size_t i = 0; i < b.s.len; i++) {
+        mm_object *wr = b.s.items[i];
+        mm_weakref_fire(h, wr);
+        if (wr->refcount == 1) freed++;
+        mm_decref(h, wr);
+    }
+    free(b.s.items);
+    return freed;
+}
+
+/* PEP 442: each unreachable object's finalizer, once. Objects move to `seen`
+ * before the call since a finalizer may free others of the list. */
+static size_t finalize_garbage(mm_heap *h, gc_head *unreachable) {
+    gc_head seen;
+    list_init(&seen);
+    size_t ran = 0;
+    while (!list_empty(unreachable)) {
+        gc_head *g = unreachable->next;
+        list_move(g, &seen);
+        mm_object *o = from_gc(g);
+        if (o->type->finalize && !mm_finalized(h, o)) {
+            mm_set_finalized(h, o);
+            mm_incref(o);
+            o->type->finalize(h, o);
+            mm_decref(h, o);
+            ran++;
+        }
+    }
+    list_merge(&seen, unreachable);
+    return ran;
+}
+
+/* tp_clear on each garbage object, holding a reference across the call; one
+ * that survives its clear (still referenced) moves to `to`. */
+static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *to, int space) {
+    while (!list_empty(unreachable)) {
+        gc_head *g = unreachable->next;
+        mm_object *o = from_gc(g);
+        if (o->type->clear) {
+            mm_incref(o);
+            o->type->clear(h, o);
+            mm_decref(h, o);
+        }
+        if (unreachable->next == g) {
+            set_old(g, space);
+            list_move(g, to);
+        }
+    }
+}
+
+/* 3.14's gc_collect_region: partitions `region`, moves survivors to `to` (old
+ * space `space`), breaks the garbage's cycles. Returns objects collected. */
+static size_t collect_region(mm_heap *h, gc_head *region, gc_head *to, int space) {
+    incr_state *st = state_of(h);
+    gc_head unreachable;
+    list_init(&unreachable);
+    size_t garbage = deduce_unreachable(region, &unreachable, space);
+    list_merge(region, to);
+    if (garbage == 0) return 0;
+    size_t collected = handle_weakrefs(h, &unreachable);
+    /* without finalizers nothing leaves the set before clearing: its size is known */
+    if (finalize_garbage(h, &unreachable) > 0) {
+        split_resurrected(st, &unreachable, to, space);
+        collected += list_size(&unreachable);
+    } else {
+        collected += garbage;
+    }
+    delete_garbage(h, &unreachable, to, space);
+    return collected;
+}
+
+/* ---- increments, passes, full collections ----------------------------------------- */
+
+/* An object joins the region: membership, and step 1 of the partition. */
+static inline void join_region(gc_head *g) {
+    g->flags = GC_TRACKED | GC_REGION;
+    g->gc_refs = from_gc(g)->refcount;
+}
+
+/* Every object of a list joins the region; returns how many. */
+static size_t mark_region(gc_head *list) {
+    size_t n = 0;
+    for (gc_head *g = list->next; g != list; g = g->next, n++) join_region(g);
+    return n;
+}
+
+/* 3.14's expand_region_transitively_reachable: from `from` to the region's end,
+ * every pending object a member refers to joins the region (and is scanned in
+ * turn), so that a cycle is never split between the region and pending.
+ * Returns how many joined. */
+typedef struct expand_ctx {
+    gc_head *region;
+    int pending;
+    size_t added;
+} expand_ctx;
+
+static inline void visit_expand(mm_object *child, void *arg) {
+    if (!child->type->is_container) return;
+    expand_ctx *e = arg;
+    gc_head *g = as_gc(child);
+    uintptr_t f = g->flags;
+    if ((f & GC_TRACKED) && !(f & (GC_YOUNG | GC_PERMANENT | GC_REGION)) && space_of(g) == e->pending) {
+        join_region(g);
+        list_move(g, e->region);
+        e->added++;
+    }
+}
+
+static size_t expand_region(gc_head *region, gc_head *from, int pending) {
+    expand_ctx e = {.region = region, .pending = pending};
+    for (gc_head *g = from; g != region; g = g->next) {
+        mm_object *o = from_gc(g);
+        GC_TRAVERSE(o, visit_expand, &e);
+    }
+    return e.added;
+}
+
+/* 3.14's completed_scavenge: the pass is over. With nothing frozen, the spaces
+ * swap roles by flipping one index (every visited object is now pending, at no
+ * cost); with a permanent generation, 3.14 instead moves visited back into
+ * pending, relabelling each object. The carried work resets. */
+static void completed_pass(incr_state *st) {
+    int visited = st->visited_space, pending = visited ^ 1;
+    if (list_empty(&st->permanent)) {
+        st->visited_space = pending;
+    } else {
+        for (gc_head *g = st->old[visited].next; g != &st->old[visited]; g = g->next) set_old(g, pending);
+        list_merge(&st->old[visited], &st->old[pending]);
+    }
+    st->work_to_do = 0;
+    st->passes++;
+    st->mark_phase = st->mark;
+}
+
+/* Root marking's step: an object not yet visited (young or pending) moves to
+ * visited and will be scanned; visited and frozen objects stop the walk. */
+static inline void visit_mark(mm_object *child, void *arg) {
+    if (!child->type->is_container) return;
+    incr_state *st = arg;
+    gc_head *g = as_gc(child);
+    uintptr_t f = g->flags;
+    if (!(f & GC_TRACKED) || (f & GC_PERMANENT)) return;
+    if (!(f & GC_YOUNG) && space_of(g) == st->visited_space) return;
+    set_old(g, st->visited_space);
+    list_move(g, &st->old[st->visited_space]);
+    gc_stack_push(&st->stack, child);
+    st->last_marked++;
+}
+
+/* 3.14's mark_at_start / mark_stacks: what the program's roots reach is alive,
+ * so it joins visited at the cost of one traversal instead of a partition —
+ * this is what keeps a large live structure from being re-partitioned every
+ * pass. Returns how many objects were marked. */
+static size_t mark_from_roots(mm_heap *h) {
+    incr_state *st = state_of(h);
+    st->last_marked = 0;
+    for (size_t i = 0; i < h->roots_len; i++) {
+        mm_object *o = *h->roots[i];
+        if (o == NULL) continue;
+        visit_mark(o, st);
+        while (st->stack.len > 0) {
+            mm_object *m = st->stack.items[--st->stack.len];
+            GC_TRAVERSE(m, visit_mark, st);
+        }
+    }
+    return st->last_marked;
+}
+
+/* 3.14's assess_work_to_do: new objects plus a slice of the heap no larger than
+ * 1.5× the new objects (so a big heap cannot make increments quadratic). */
+static long assess_work(incr_state *st) {
+    long scale = st->scale < INCR_SCALE_MIN ? INCR_SCALE_MIN : st->scale;
+    long young = st->young_count;
+    long slice = (long)st->heap_size / SCAN_RATE_DIVISOR / scale;
+    if (slice > young * 3 / 2) slice = young * 3 / 2;
+    st->young_count = 0;
+    return young + slice;
+}
+
+/* One increment, 3.14's gc_collect_increment:
+ *   1. budget: work_to_do += assess_work (young count + capped heap slice);
+ *      at a pass's start (mark phase) mark from the roots and stop there;
+ *      otherwise mark from the roots (work_to_do -= marked) and go on;
+ *   2. the region starts as all young objects (they join the visited space);
+ *   3. while the region is smaller than work_to_do and pending is not empty:
+ *      take pending's oldest object and expand the region by transitive closure
+ *      over pending (expand_region);
+ *   4. partition and clear the region (collect_region); survivors -> visited;
+ *   5. work_to_do += heap/10/scale − region size (debt or credit carries over);
+ *   6. pending empty: the full pass is complete, the spaces swap roles. */
+static uint64_t collect_increment(mm_heap *h) {
+    incr_state *st = state_of(h);
+    mm_gc_begin(h, 1);
+    long scale = st->scale < INCR_SCALE_MIN ? INCR_SCALE_MIN : st->scale;
+    st->work_to_do += assess_work(st);
+    if (st->mark_phase) {
+        size_t marked = mark_from_roots(h);
+        st->work_to_do -= (long)marked;
+        st->mark_phase = false;
+        st->increments++;
+        st->last_budget = st->work_to_do;
+        st->last_young = st->last_examined = st->last_closure = 0;
+        mm_gc_info info = {.generation = 1, .examined = marked};
+        mm_gc_end(h, &info);
+#if MM_DEBUG
+        if (st->verify) st->verify(h, st->verify_ctx);
+#endif
+        return 0;
+    }
+    st->work_to_do -= (long)mark_from_roots(h);
+    long budget = st->work_to_do;
+    int visited = st->visited_space, pending = visited ^ 1;
+    gc_head region;
+    list_init(&region);
+    size_t young = mark_region(&st->young);
+    list_merge(&st->young, &region);
+    size_t size = young, closure = 0;
+    while ((long)size < st->work_to_do && !list_empty(&st->old[pending])) {
+        gc_head *g = st->old[pending].next;
+        join_region(g);
+        list_move(g, &region);
+        closure = expand_region(&region, g, pending);
+        size += 1 + closure;
+    }
+    size_t collected = collect_region(h, &region, &st->old[visited], visited);
+    st->work_to_do += (long)st->heap_size / SCAN_RATE_DIVISOR / scale - (long)size;
+    if (list_empty(&st->old[pending])) completed_pass(st);
+
+    long floor = budget > (long)young ? budget : (long)young;
+    st->increments++;
+    st->last_budget = budget;
+    st->last_young = young;
+    st->last_examined = size;
+    st->last_closure = closure;
+    if ((long)size - floor > st->max_overshoot) st->max_overshoot = (long)size - floor;
+    if (size > st->max_examined) st->max_examined = size;
+    mm_gc_info info = {.generation = 1, .examined = size + st->last_marked, .collected = collected};
+    mm_gc_end(h, &info);
+#if MM_DEBUG
+    if (st->verify) st->verify(h, st->verify_ctx);
+#endif
+    return collected;
+}
+
+/* gc.collect(0) in 3.14 (gc_collect_young): the young generation alone; its
+ * survivors join the visited space. */
+static uint64_t collect_young(mm_heap *h) {
+    incr_state *st = state_of(h);
+    mm_gc_begin(h, 0);
+    gc_head region;
+    list_init(&region);
+    size_t n = mark_region(&st->young);
+    list_merge(&st->young, &region);
+    size_t collected = collect_region(h, &region, &st->old[st->visited_space], st->visited_space);
+    st->young_count = 0;
+    mm_gc_info info = {.generation = 0, .examined = n, .collected = collected};
+    mm_gc_end(h, &info);
+#if MM_DEBUG
+    if (st->verify) st->verify(h, st->verify_ctx);
+#endif
+    return collected;
+}
+
+/* gc.collect() in 3.14 (gc_collect_full): young and both old spaces form one
+ * region; survivors go to visited, and the pass completes. */
+static uint64_t collect_full(mm_heap *h) {
+    incr_state *st = state_of(h);
+    mm_gc_begin(h, 2);
+    int visited = st->visited_space;
+    gc_head region;
+    list_init(&region);
+    size_t n = mark_region(&st->young) + mark_region(&st->old[0]) + mark_region(&st->old[1]);
+    list_merge(&st->young, &region);
+    list_merge(&st->old[0], &region);
+    list_merge(&st->old[1], &region);
+    size_t collected = collect_region(h, &region, &st->old[visited], visited);
+    st->young_count = 0;
+    completed_pass(st);
+    mm_gc_info info = {.generation = 2, .examined = n, .collected = collected};
+    mm_gc_end(h, &info);
+#if MM_DEBUG
+    if (st->verify) st->verify(h, st->verify_ctx);
+#endif
+    return collected;
+}
+
+/* ---- hooks ------------------------------------------------------------------------ */
+
+/* Allocation: count, maybe run an increment (the new object not yet tracked), track. */
+static void incr_on_new(mm_heap *h, mm_object *o) {
+    if (!o->type->is_container) return;
+    incr_state *st = state_of(h);
+    st->young_count++;
+    st->heap_size++;
+    if (MM_UNLIKELY(st->young_count > st->young_threshold) && st->enabled && st->young_threshold &&
+        !st->collecting) {
+        st->collecting = true;
+        collect_increment(h);
+        st->collecting = false;
+    }
+    gc_head *g = as_gc(o);
+    g->flags = GC_TRACKED | GC_YOUNG;
+    g->gc_refs = 0;
+    list_append(g, &st->young);
+}
+
+/* Free: untrack; undo the count while positive; the heap shrinks. */
+static void incr_before_free(mm_heap *h, mm_object *o) {
+    if (!o->type->is_container) return;
+    incr_state *st = state_of(h);
+    gc_head *g = as_gc(o);
+    if (g->flags & GC_TRACKED) list_remove(g);
+    g->flags = 0;
+    if (st->young_count > 0) st->young_count--;
+    if (st->heap_size > 0) st->heap_size--;
+}
+
+/* gc.collect(g): runs even when disabled; not re-entrant. */
+static uint64_t incr_collect(mm_heap *h, int generation) {
+    incr_state *st = state_of(h);
+    if (st->collecting || generation < MM_COLLECT_FULL) return 0;
+    st->collecting = true;
+    uint64_t n = generation == 0 ? collect_young(h) : generation == 1 ? collect_increment(h) : collect_full(h);
+    st->collecting = false;
+    return n;
+}
+
+static void incr_set_enabled(mm_heap *h, bool enabled) { state_of(h)->enabled = enabled; }
+
+/* gc.freeze(): everything tracked becomes permanent, never examined again. */
+static void incr_freeze(mm_heap *h) {
+    incr_state *st = state_of(h);
+    gc_head *lists[3] = {&st->young, &st->old[0], &st->old[1]};
+    for (int i = 0; i < 3; i++) {
+        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next) g->flags = GC_TRACKED | GC_PERMANENT;
+        list_merge(lists[i], &st->permanent);
+    }
+    st->young_count = 0;
+}
+
+/* gc.unfreeze(): the permanent generation joins the visited space (3.14). */
+static void incr_unfreeze(mm_heap *h) {
+    incr_state *st = state_of(h);
+    for (gc_head *g = st->permanent.next; g != &st->permanent; g = g->next) set_old(g, st->visited_space);
+    list_merge(&st->permanent, &st->old[st->visited_space]);
+}
+
+/* ---- introspection for tests and tools ------------------------------------------- */
+
+void mm_incr_get_info(mm_heap *h, mm_incr_info *out) {
+    incr_state *st = state_of(h);
+    memset(out, 0, sizeof *out);
+    out->young_count = st->young_count;
+    out->young_threshold = st->young_threshold;
+    out->scale = st->scale;
+    out->young_size = list_size(&st->young);
+    out->visited_size = list_size(&st->old[st->visited_space]);
+    out->pending_size = list_size(&st->old[st->visited_space ^ 1]);
+    out->permanent_size = list_size(&st->permanent);
+    out->heap_size = st->heap_size;
+    out->work_to_do = st->work_to_do;
+    out->visited_space = st->visited_space;
+    out->passes = st->passes;
+    out->increments = st->increments;
+    out->last_budget = st->last_budget;
+    out->last_young = st->last_young;
+    out->last_examined = st->last_examined;
+    out->last_closure = st->last_closure;
+    out->last_marked = st->last_marked;
+    out->mark_phase = st->mark_phase;
+    out->max_overshoot = st->max_overshoot;
+    out->max_examined = st->max_examined;
+    out->enabled = st->enabled;
+}
+
+void mm_incr_set_verifier(mm_heap *h, mm_incr_verify_fn fn, void *ctx) {
+    incr_state *st = state_of(h);
+    st->verify = fn;
+    st->verify_ctx = ctx;
+}
+
+/* Tracked, with no collection bit, in the list its flags name (poisoned freed
+ * memory, 0xdb.., fails the bit test). */
+bool mm_incr_is_tracked(mm_heap *h, mm_object *o) {
+    (void)h;
+    if (!o->type->is_container) return false;
+    uintptr_t f = as_gc(o)->flags;
+    return (f & GC_TRACKED) && !(f & GC_COLLECTION_BITS) && !((f & GC_YOUNG) && (f & GC_PERMANENT));
+}
+
+void mm_incr_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *ctx) {
+    incr_state *st = state_of(h);
+    gc_head *lists[4] = {&st->young, &st->old[0], &st->old[1], &st->permanent};
+    for (int i = 0; i < 4; i++)
+        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next) fn(from_gc(g), ctx);
+}
+
+static void zero_refs(mm_object *o, void *ctx) {
+    (void)ctx;
+    as_gc(o)->gc_refs = 0;
+}
+
+static void count_incoming(mm_object *child, void *arg) {
+    (void)arg;
+    if (child->type->is_container) as_gc(child)->gc_refs++;
+}
+
+static void count_from(mm_object *o, void *ctx) {
+    (*(intptr_t *)ctx)++;
+    if (o->type->traverse) o->type->traverse(o, count_incoming, NULL);
+}
+
+intptr_t mm_incr_incoming_prepare(mm_heap *h) {
+    intptr_t n = 0;
+    mm_incr_for_each(h, zero_refs, NULL);
+    mm_incr_for_each(h, count_from, &n);
+    return n;
+}
+
+intptr_t mm_incr_incoming(mm_object *o) { return as_gc(o)->gc_refs; }
+
+void mm_incr_incoming_finish(mm_heap *h) { mm_incr_for_each(h, zero_refs, NULL); }
+
+const mm_strategy mm_strategy_incr = {
+    .name = "rc+incr",
+    .summary = "refcounting + CPython 3.14.0's incremental cycle collector (young + visited/pending old spaces)",
+    .knobs = incr_knobs,
+    .preheader = sizeof(gc_head),
+    .has_collector = true,
+    .check = incr_check,
+    .init = incr_init,
+    .fini = incr_fini,
+    .on_new = incr_on_new,
+    .on_zero = mm_release,
+    .before_free = incr_before_free,
+    .collect = incr_collect,
+    .set_enabled = incr_set_enabled,
+    .freeze = incr_freeze,
+    .unfreeze = incr_unfreeze,
+};

@@ -1,0 +1,496 @@
+/* test_incr.c — `rc+incr`: CPython 3.14.0's trigger and budget rules, cycles
+ * collected by increments within two full passes, finalizers once and weakrefs
+ * cleared when an increment (not a full collection) finds the garbage, bounded
+ * increment work, and a property test over random graph operations.
+ *
+ * Work bound: each increment's region is at most max(budget, young objects)
+ * plus the closure of the last pending object it took (3.14 checks the budget
+ * before taking an object, never inside the closure). An observer checks this
+ * after every increment; the largest overshoot and region are printed.
+ *
+ * Property test: as test_gen.c's, with random increments, young collections and
+ * full collections (half the seeds register the holds as roots, so root marking
+ * runs): after every collection refcounts equal incoming references
+ * from tracked objects plus the program's holds, every referent of a tracked
+ * object is tracked, live == tracked; after every full collection the live set
+ * is exactly what the holds reach; at the end nothing is alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "mm.h"
+#include "reclaim_incr.h"
+
+/* Slots of the objects the property test makes: small, as Python objects are. */
+#define MAX_SLOTS 4
+/* Program holds (handles): bounds the live set while garbage keeps coming. */
+#define HANDLES 1024
+/* 3.14's default young threshold. */
+#define YOUNG_DEFAULT 2000
+
+static const mm_type node_type = {
+    .name = "PNode",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+};
+
+static int finalized;
+static void count_finalize(mm_heap *h, mm_object *o) {
+    (void)h;
+    (void)o;
+    finalized++;
+}
+
+/* A node type with a finalizer and a weak-reference list (after its 2 slots). */
+typedef struct fnode {
+    mm_object ob;
+    mm_value slot[2];
+    mm_object *weaklist;
+} fnode;
+
+static const mm_type fin_type = {
+    .name = "FNode",
+    .size = sizeof(fnode),
+    .nslots = 2,
+    .is_container = true,
+    .traverse = mm_traverse_slots,
+    .clear = mm_clear_slots,
+    .finalize = count_finalize,
+    .weaklist_offset = offsetof(fnode, weaklist),
+};
+
+static mm_heap *incr_heap(const char *knobs) {
+    char err[256];
+    mm_heap *h = mm_heap_new_named("rc+incr", "system", "slots", knobs, err, sizeof err);
+    if (h == NULL) {
+        fprintf(stderr, "heap: %s\n", err);
+        exit(1);
+    }
+    return h;
+}
+
+static uint64_t live(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return mm_stats_live_objects(&s);
+}
+
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
+
+static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
+    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
+}
+
+/* Observer: every increment's region is within its budget plus the last closure. */
+typedef struct bound_ctx {
+    mm_heap *h;
+    long increments, violations;
+} bound_ctx;
+
+static void check_bound(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
+    bound_ctx *b = arg;
+    if (phase != MM_GC_STOP || info->generation != 1) return;
+    mm_incr_info ii;
+    mm_incr_get_info(b->h, &ii);
+    long floor = ii.last_budget > (long)ii.last_young ? ii.last_budget : (long)ii.last_young;
+    b->increments++;
+    if (info->examined != ii.last_examined + ii.last_marked || (long)ii.last_examined > floor + (long)ii.last_closure) b->violations++;
+}
+
+/* 3.14: young count > threshold0 (strict), checked before tracking the new
+ * object. Without root marking (mark=0) the first increment collects at once. */
+static void test_trigger(void) {
+    mm_heap *h = incr_heap("mark=0");
+    mm_object *keep[YOUNG_DEFAULT + 1];
+    mm_stats s;
+    for (int i = 0; i < YOUNG_DEFAULT; i++) keep[i] = node(h, 0);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[1] == 0, "2000 allocations must not collect");
+    keep[YOUNG_DEFAULT] = node(h, 0);
+    mm_get_stats(h, &s);
+    mm_incr_info ii;
+    mm_incr_get_info(h, &ii);
+    CHECK(s.collections[1] == 1 && s.collections[0] == 0 && s.collections[2] == 0,
+          "the 2001st allocation runs one increment, reported as generation 1");
+    /* budget: young 2001 + min(2001/10/10, 2001*3/2) = 2001 + 20 */
+    CHECK(ii.last_budget == 2021 && ii.last_examined == 2000, "budget %ld (2021), region %zu (2000)", ii.last_budget,
+          ii.last_examined);
+    /* pending was empty: the pass completed and the spaces flipped; survivors are pending now */
+    CHECK(ii.passes == 1 && ii.visited_space == 1 && ii.pending_size == 2000 && ii.young_size == 1,
+          "pass done: %llu passes, space %d, pending %zu, young %zu", (unsigned long long)ii.passes, ii.visited_space,
+          ii.pending_size, ii.young_size);
+    CHECK(ii.work_to_do == 0, "work_to_do resets when a pass completes (%ld)", ii.work_to_do);
+    for (int i = 0; i <= YOUNG_DEFAULT; i++) mm_decref(h, keep[i]);
+    CHECK(live(h) == 0, "all freed");
+    mm_incr_get_info(h, &ii);
+    CHECK(ii.heap_size == 0 && ii.young_count == 0, "counts undone on free (%zu, %ld)", ii.heap_size, ii.young_count);
+    mm_heap_free(h);
+
+    /* with root marking (the default), a pass's first increment only marks:
+     * what the roots reach joins visited; the rest stays where it was */
+    h = incr_heap(NULL);
+    mm_object *rooted = node(h, 1), *child = node(h, 0), *loose = node(h, 0);
+    link_slot(h, rooted, 0, child);
+    mm_decref(h, child);
+    mm_root_push(h, &rooted);
+    mm_collect(h, 1);
+    mm_incr_get_info(h, &ii);
+    CHECK(ii.last_marked == 2 && ii.visited_size == 2 && ii.young_size == 1 && !ii.mark_phase,
+          "mark phase: %zu marked, %zu visited, %zu young", ii.last_marked, ii.visited_size, ii.young_size);
+    mm_collect(h, 1);
+    mm_incr_get_info(h, &ii);
+    CHECK(ii.last_examined == 1 && ii.passes == 1 && ii.mark_phase,
+          "then an increment collects the young one and completes the pass (%zu, %llu)", ii.last_examined,
+          (unsigned long long)ii.passes);
+    mm_root_pop(h, 1);
+    mm_decref(h, rooted);
+    mm_decref(h, loose);
+    CHECK(live(h) == 0, "all freed");
+    mm_heap_free(h);
+
+    char err[200];
+    CHECK(mm_heap_new_named("rc+incr", "system", "slots", "scale=0", err, sizeof err) == NULL && strstr(err, "scale"),
+          "scale=0 refused: %s", err);
+    CHECK(mm_heap_new_named("rc+incr", "system", "slots", "policy=sometimes", err, sizeof err) == NULL,
+          "bad policy refused: %s", err);
+}
+
+/* gc.collect(): a full collection takes everything at once. */
+static void test_full(void) {
+    mm_heap *h = incr_heap(NULL);
+    mm_object *a = node(h, 2), *b = node(h, 1), *c = node(h, 1), *tail = node(h, 0);
+    link_slot(h, a, 0, b);
+    link_slot(h, b, 0, c);
+    link_slot(h, c, 0, a);
+    link_slot(h, a, 1, tail);
+    mm_decref(h, b);
+    mm_decref(h, c);
+    mm_decref(h, tail);
+    CHECK(mm_collect(h, 1) == 0 && live(h) == 4, "a held cycle survives an increment");
+    mm_decref(h, a);
+    uint64_t n = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(n == 4 && live(h) == 0, "full collection: cycle and tail (%llu, %llu left)", (unsigned long long)n,
+          (unsigned long long)live(h));
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(s.collections[2] == 1 && s.collected_by_gen[2] == 4, "reported as generation 2");
+    /* gc.collect(0): the young generation only */
+    mm_object *x = node(h, 1);
+    link_slot(h, x, 0, x);
+    mm_decref(h, x);
+    CHECK(mm_collect(h, 0) == 1 && live(h) == 0, "young collection frees a young self-cycle");
+    mm_heap_free(h);
+}
+
+/* Garbage cycles that reached the old spaces are collected by increments alone,
+ * within two full passes (a cycle split between visited and pending waits for
+ * the flip); a young cycle goes in the next increment. */
+static void test_increments(void) {
+    enum { LIVE = 20000, CYCLES = 3000 };
+    mm_heap *h = incr_heap("young=500");
+    bound_ctx b = {.h = h};
+    mm_set_observer(h, check_bound, &b);
+    mm_object **keep = malloc(LIVE * sizeof *keep);
+    for (int i = 0; i < LIVE; i++) {
+        keep[i] = node(h, 1);
+        if (i) link_slot(h, keep[i], 0, keep[i - 1]);
+    }
+    mm_object **cyc = malloc(CYCLES * sizeof *cyc);
+    for (int i = 0; i < CYCLES; i++) {
+        mm_object *p = mm_new(h, &fin_type, 0), *q = mm_new(h, &fin_type, 0);
+        mm_store(h, p, &mm_slots(p)[0], mm_ref(q));
+        mm_store(h, q, &mm_slots(q)[0], mm_ref(p));
+        mm_decref(h, q);
+        cyc[i] = p;
+    }
+    mm_object *wr = mm_weakref_new(h, cyc[0], NULL, NULL);
+    for (int k = 0; k < 5; k++) mm_collect(h, 1); /* the cycles leave the young generation */
+    mm_incr_info ii;
+    mm_incr_get_info(h, &ii);
+    CHECK(ii.young_size == 0, "increments moved young objects to the old spaces (%zu young)", ii.young_size);
+    finalized = 0;
+    for (int i = 0; i < CYCLES; i++) mm_decref(h, cyc[i]);
+    CHECK(live(h) == LIVE + 2 * CYCLES + 1, "old garbage cycles wait for the collector");
+    uint64_t start = ii.passes;
+    long steps = 0;
+    while (live(h) > LIVE + 1 && steps < 100000) {
+        mm_collect(h, 1);
+        steps++;
+        mm_incr_get_info(h, &ii);
+        if (ii.passes >= start + 2) break;
+    }
+    mm_incr_get_info(h, &ii);
+    CHECK(live(h) == LIVE + 1, "increments alone collect every old cycle within two passes (%llu live, %llu passes)",
+          (unsigned long long)live(h), (unsigned long long)(ii.passes - start));
+    CHECK(finalized == 2 * CYCLES, "each finalizer once (%d of %d)", finalized, 2 * CYCLES);
+    CHECK(mm_weakref_get(wr) == NULL, "the weakref to collected garbage reads empty");
+    printf("old cycles: %ld increments, %llu passes to collect %d cycles among %d live\n", steps,
+           (unsigned long long)(ii.passes - start), CYCLES, LIVE);
+    mm_decref(h, wr);
+
+    /* a young cycle: the next increment */
+    mm_object *x = node(h, 1);
+    link_slot(h, x, 0, x);
+    mm_decref(h, x);
+    mm_collect(h, 1);
+    CHECK(live(h) == (uint64_t)LIVE, "a young cycle goes in the next increment");
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0, "nothing left for a full collection");
+    /* automatic increments while allocating: bounded regions */
+    for (int r = 0; r < 20000; r++) {
+        mm_object *y = node(h, 1);
+        link_slot(h, y, 0, keep[r % LIVE]);
+        link_slot(h, keep[r % LIVE], 0, y); /* cycles through the live chain: closures grow */
+        mm_decref(h, y);
+    }
+    mm_incr_get_info(h, &ii);
+    CHECK(b.violations == 0 && b.increments > 10, "%ld of %ld increments over budget + closure", b.violations,
+          b.increments);
+    printf("work: %ld increments, max region %zu, max overshoot past the budget %ld\n", b.increments,
+           ii.max_examined, ii.max_overshoot);
+    for (int i = 0; i < LIVE; i++) mm_decref(h, keep[i]);
+    mm_collect(h, MM_COLLECT_FULL);
+    CHECK(live(h) == 0, "all freed at the end (%llu)", (unsigned long long)live(h));
+    free(keep);
+    free(cyc);
+    mm_heap_free(h);
+}
+
+/* freeze: nothing frozen is examined; completing a pass with a permanent
+ * generation relabels visited as pending instead of flipping (3.14). */
+static void test_freeze(void) {
+    mm_heap *h = incr_heap(NULL);
+    mm_object *a = node(h, 1), *b = node(h, 1);
+    link_slot(h, a, 0, b);
+    link_slot(h, b, 0, a);
+    mm_decref(h, b);
+    mm_decref(h, a);
+    mm_freeze(h);
+    mm_incr_info ii;
+    mm_incr_get_info(h, &ii);
+    CHECK(ii.permanent_size == 2, "frozen: %zu permanent", ii.permanent_size);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2, "the permanent generation is never collected");
+    mm_incr_get_info(h, &ii);
+    CHECK(ii.visited_space == 0, "with a permanent generation the pass does not flip");
+    mm_unfreeze(h);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 2 && live(h) == 0, "after unfreeze the cycle goes");
+    mm_heap_free(h);
+}
+
+/* ---- property test --------------------------------------------------------------- */
+
+/* Open-addressing pointer → count map for the oracle. */
+typedef struct {
+    mm_object **keys;
+    long *vals;
+    size_t cap, len;
+} ptrmap;
+
+static void pm_init(ptrmap *m, size_t cap) {
+    m->cap = cap;
+    m->len = 0;
+    m->keys = calloc(cap, sizeof *m->keys);
+    m->vals = calloc(cap, sizeof *m->vals);
+}
+static void pm_free(ptrmap *m) {
+    free(m->keys);
+    free(m->vals);
+}
+static size_t pm_slot(const ptrmap *m, mm_object *k) {
+    size_t i = ((uintptr_t)k >> 4) * 0x9E3779B97F4A7C15ull % m->cap;
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) % m->cap;
+    return i;
+}
+static long *pm_get(ptrmap *m, mm_object *k, bool insert) {
+    if (insert && (m->len + 1) * 2 > m->cap) {
+        ptrmap n;
+        pm_init(&n, m->cap * 2);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = pm_slot(&n, m->keys[i]);
+                n.keys[j] = m->keys[i];
+                n.vals[j] = m->vals[i];
+                n.len++;
+            }
+        pm_free(m);
+        *m = n;
+    }
+    size_t i = pm_slot(m, k);
+    if (m->keys[i] == NULL) {
+        if (!insert) return NULL;
+        m->keys[i] = k;
+        m->len++;
+    }
+    return &m->vals[i];
+}
+
+typedef struct {
+    mm_object *held[HANDLES];
+    long verify_runs, verify_failures;
+} world;
+
+typedef struct {
+    mm_heap *h;
+    ptrmap holds;
+    long tracked, bad;
+} verify_ctx;
+
+static void check_children(mm_object *child, void *arg) {
+    verify_ctx *v = arg;
+    if (!mm_incr_is_tracked(v->h, child)) v->bad++;
+}
+
+static void check_one(mm_object *o, void *arg) {
+    verify_ctx *v = arg;
+    v->tracked++;
+    long *ext = pm_get(&v->holds, o, false);
+    if (!mm_incr_is_tracked(v->h, o) || o->refcount != mm_incr_incoming(o) + (ext ? *ext : 0)) v->bad++;
+    if (o->type->traverse) o->type->traverse(o, check_children, v);
+}
+
+/* The heap verifier: refcounts equal incoming references plus holds; every
+ * referent tracked; live objects == tracked objects. */
+static void verify(mm_heap *h, void *arg) {
+    world *w = arg;
+    verify_ctx v = {.h = h};
+    pm_init(&v.holds, 4 * HANDLES);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
+    mm_incr_incoming_prepare(h);
+    mm_incr_for_each(h, check_one, &v);
+    mm_incr_incoming_finish(h);
+    if ((uint64_t)v.tracked != live(h)) v.bad++;
+    w->verify_runs++;
+    if (v.bad) {
+        if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
+        w->verify_failures++;
+    }
+    pm_free(&v.holds);
+}
+
+typedef struct {
+    ptrmap seen;
+    mm_object **stack;
+    size_t len, cap;
+} reach_ctx;
+
+static void reach(mm_object *o, void *arg) {
+    reach_ctx *r = arg;
+    if (pm_get(&r->seen, o, false)) return;
+    *pm_get(&r->seen, o, true) = 1;
+    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
+    r->stack[r->len++] = o;
+}
+
+/* Objects reachable from the holds: after a full collection, exactly the live set. */
+static size_t reachable_count(world *w) {
+    reach_ctx r = {0};
+    pm_init(&r.seen, 4096);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) reach(w->held[i], &r);
+    while (r.len) {
+        mm_object *o = r.stack[--r.len];
+        o->type->traverse(o, reach, &r);
+    }
+    size_t n = r.seen.len;
+    pm_free(&r.seen);
+    free(r.stack);
+    return n;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64*: deterministic per seed */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+static void property_seed(uint64_t seed, long ops, const char *knobs) {
+    mm_heap *h = incr_heap(knobs);
+    world *w = calloc(1, sizeof *w);
+    bound_ctx b = {.h = h};
+    mm_set_observer(h, check_bound, &b);
+    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    bool rooted = seed % 2 == 0; /* half the seeds register the holds: root marking runs */
+    if (rooted)
+        for (int i = 0; i < HANDLES; i++) mm_root_push(h, &w->held[i]);
+#if MM_DEBUG
+    mm_incr_set_verifier(h, verify, w);
+#endif
+    long full_checks = 0, full_failures = 0;
+    for (long op = 0; op < ops; op++) {
+        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
+        unsigned kind = (unsigned)(rnd() % 100);
+        if (kind < 35) { /* new (drop the hold first: an increment may run inside node()) */
+            mm_object *old = w->held[i];
+            w->held[i] = NULL;
+            if (old) mm_decref(h, old);
+            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
+        } else if (kind < 75) { /* store */
+            mm_object *o = w->held[i];
+            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
+        } else if (kind < 90) { /* drop */
+            if (w->held[i]) mm_decref(h, w->held[i]);
+            w->held[i] = NULL;
+        } else if (kind < 99) { /* hold a referent */
+            mm_object *o = w->held[j];
+            if (o && ((mm_varobject *)o)->nitems) {
+                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
+                if (t) mm_incref(t);
+                if (w->held[i]) mm_decref(h, w->held[i]);
+                w->held[i] = t;
+            }
+        } else { /* collect: young, one increment, or full */
+            int g = (int)(rnd() % 3);
+            mm_collect(h, g);
+            if (g == 2) {
+                full_checks++;
+                if (reachable_count(w) != live(h)) full_failures++;
+            }
+            verify(h, w);
+        }
+    }
+    verify(h, w);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) mm_decref(h, w->held[i]);
+    memset(w->held, 0, sizeof w->held);
+    if (rooted) mm_root_pop(h, HANDLES);
+    mm_collect(h, MM_COLLECT_FULL);
+    mm_stats s;
+    mm_get_stats(h, &s);
+    mm_incr_info ii;
+    mm_incr_get_info(h, &ii);
+    CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
+          w->verify_failures, w->verify_runs);
+    CHECK(full_failures == 0, "seed %llu: %ld of %ld full collections left garbage", (unsigned long long)seed,
+          full_failures, full_checks);
+    CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
+          (unsigned long long)live(h));
+    CHECK(b.violations == 0, "seed %llu: %ld of %ld increments over budget + closure", (unsigned long long)seed,
+          b.violations, b.increments);
+    CHECK(s.collections[1] > 100 && s.collected > 0, "seed %llu: the collector ran (%llu increments, %llu collected)",
+          (unsigned long long)seed, (unsigned long long)s.collections[1], (unsigned long long)s.collected);
+    printf("seed %llu: %ld ops, %llu/%llu/%llu collections, %llu passes, %llu collected, max region %zu, max "
+           "overshoot %ld, %ld verifications\n",
+           (unsigned long long)seed, ops, (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
+           (unsigned long long)s.collections[2], (unsigned long long)ii.passes, (unsigned long long)s.collected,
+           ii.max_examined, ii.max_overshoot, w->verify_runs);
+    free(w);
+    mm_heap_free(h);
+}
+
+int main(void) {
+    test_trigger();
+    test_full();
+    test_increments();
+    test_freeze();
+    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
+    int seeds = e_seeds ? atoi(e_seeds) : 4;
+    long ops = e_ops ? atol(e_ops) : 300000;
+    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, s % 2 ? "young=100/scale=2" : "young=50");
+    return check_summary();
+}

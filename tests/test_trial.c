@@ -1,0 +1,500 @@
+/* test_trial.c — `rc+trial`: Bacon-Rajan trial deletion finds cycles and only cycles.
+ *
+ * Scenarios: a ring of n freed by one collection; a tree with parent pointers
+ * freed once its root is dropped; a cycle reachable from a live object is not
+ * collected; a cycle whose member is decremented to non-zero but is still held
+ * from outside survives (and goes once the hold does); the `buffer=` size
+ * triggers a collection by itself; finalizers run once, weakrefs to garbage are
+ * cleared before them, resurrection keeps objects alive; bad knobs are refused.
+ *
+ * Property test: per seed ≥ 200k random operations (new object with k slots,
+ * store a held object or None into a slot, drop a hold, take a hold on a
+ * slot's referent, collect). Half the seeds use a tiny buffer so automatic
+ * collections run all through. After each explicit collection: live objects ==
+ * objects reachable from the holds (no garbage left, nothing live freed), and
+ * every reachable object has a valid type (freed memory is poisoned in debug
+ * builds and ASan watches it), is black and unbuffered, and has refcount ==
+ * incoming references from reachable objects + holds. At the end, every hold
+ * dropped and a collection run, nothing is alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "mm.h"
+#include "reclaim_trial.h"
+
+/* Slots of the objects the property test makes: small, as Python objects are. */
+#define MAX_SLOTS 4
+/* Program holds (handles): bounds the live set while garbage keeps coming. */
+#define HANDLES 1024
+
+static const mm_type node_type = {
+    .name = "TNode",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+};
+
+/* A leaf: holds no references, so the collector never colors it. */
+static const mm_type leaf_type = {.name = "TLeaf", .size = sizeof(mm_object)};
+
+static mm_heap *trial_heap(const char *knobs) {
+    char err[256];
+    mm_heap *h = mm_heap_new_named("rc+trial", "system", "slots", knobs, err, sizeof err);
+    if (h == NULL) {
+        fprintf(stderr, "heap: %s\n", err);
+        exit(1);
+    }
+    return h;
+}
+
+static uint64_t live(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return mm_stats_live_objects(&s);
+}
+
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
+
+static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
+    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
+}
+
+static void test_ring(void) {
+    enum { N = 100000 };
+    mm_heap *h = trial_heap("buffer=1000000");
+    mm_object *first = node(h, 2), *prev = first;
+    for (int i = 1; i < N; i++) {
+        mm_object *x = node(h, 2);
+        link_slot(h, prev, 0, x);
+        mm_object *leaf = mm_new(h, &leaf_type, 0);
+        link_slot(h, x, 1, leaf); /* a leaf child of a white object is released too */
+        mm_decref(h, leaf);
+        if (prev != first) mm_decref(h, prev);
+        prev = x;
+    }
+    link_slot(h, prev, 0, first);
+    mm_decref(h, prev);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2 * N - 1, "held ring survives (%llu live)",
+          (unsigned long long)live(h));
+    mm_decref(h, first);
+    CHECK(live(h) == 2 * N - 1, "rc alone cannot free the ring");
+    CHECK(mm_trial_buffered(h) == 1, "the head is buffered once (%zu)", mm_trial_buffered(h));
+    uint64_t n = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(n == N, "collected counts the ring's containers (%llu)", (unsigned long long)n);
+    CHECK(live(h) == 0, "ring and its leaves freed (%llu left)", (unsigned long long)live(h));
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 2 && s.collected == N && s.preheader_bytes == 16, "stats: %llu collections, 16-byte pre-header",
+          (unsigned long long)s.collections[0]);
+    mm_heap_free(h);
+}
+
+/* A complete binary tree whose nodes point back at their parent: every edge is on a cycle. */
+static void test_tree_parent(void) {
+    enum { DEPTH = 14 };
+    mm_heap *h = trial_heap(NULL);
+    mm_object *root = node(h, 3);
+    mm_object **level = malloc(sizeof *level << DEPTH), **next = malloc(sizeof *next << DEPTH);
+    size_t n = 1, total = 1;
+    level[0] = root;
+    for (int d = 1; d < DEPTH; d++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            for (int c = 0; c < 2; c++) {
+                mm_object *k = node(h, 3);
+                link_slot(h, level[i], (size_t)c, k);
+                link_slot(h, k, 2, level[i]);
+                next[m++] = k;
+                mm_decref(h, k);
+            }
+        }
+        mm_object **t = level;
+        level = next;
+        next = t;
+        n = m;
+        total += m;
+    }
+    mm_collect(h, MM_COLLECT_FULL);
+    CHECK(live(h) == total, "held tree survives collection (%llu of %zu)", (unsigned long long)live(h), total);
+    CHECK(mm_trial_is_clean(h, root) && mm_trial_is_clean(h, level[0]), "survivors are black and unbuffered");
+    mm_decref(h, root);
+    uint64_t c = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(c == total && live(h) == 0, "dropped tree collected (%llu of %zu, %llu left)", (unsigned long long)c, total,
+          (unsigned long long)live(h));
+    free(level);
+    free(next);
+    mm_heap_free(h);
+}
+
+static void test_live_cycles_survive(void) {
+    mm_heap *h = trial_heap(NULL);
+    /* a 3-cycle reachable from a live holder */
+    mm_object *holder = node(h, 1), *a = node(h, 1), *b = node(h, 1), *c = node(h, 1);
+    link_slot(h, holder, 0, a);
+    link_slot(h, a, 0, b);
+    link_slot(h, b, 0, c);
+    link_slot(h, c, 0, a);
+    mm_decref(h, a);
+    mm_decref(h, b);
+    mm_decref(h, c);
+    CHECK(mm_trial_buffered(h) == 3, "three decrements to non-zero, three candidates (%zu)", mm_trial_buffered(h));
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 4, "a cycle reachable from a live object survives");
+    CHECK(a->refcount == 2 && b->refcount == 1 && c->refcount == 1, "counts restored (%ld %ld %ld)", (long)a->refcount,
+          (long)b->refcount, (long)c->refcount);
+    CHECK(mm_trial_is_clean(h, a) && mm_trial_is_clean(h, b) && mm_trial_is_clean(h, c), "survivors black, unbuffered");
+    link_slot(h, holder, 0, NULL);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 3 && live(h) == 1, "unlinked from the holder, the cycle goes");
+    mm_decref(h, holder);
+
+    /* a member decremented to non-zero while the program still holds it */
+    mm_object *x = node(h, 1), *y = node(h, 1);
+    link_slot(h, x, 0, y);
+    link_slot(h, y, 0, x);
+    mm_incref(x); /* a second program hold on x */
+    mm_decref(h, x);
+    mm_decref(h, y);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2, "externally held cycle survives");
+    CHECK(x->refcount == 2 && y->refcount == 1, "its counts are intact (%ld, %ld)", (long)x->refcount, (long)y->refcount);
+    mm_decref(h, x);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 2 && live(h) == 0, "after the hold goes, so does the cycle");
+
+    /* an object freed by refcounting while buffered leaves the buffer */
+    mm_object *p = node(h, 0);
+    mm_incref(p);
+    mm_decref(h, p);
+    CHECK(mm_trial_buffered(h) == 1, "buffered");
+    mm_decref(h, p);
+    CHECK(mm_trial_buffered(h) == 0 && live(h) == 0, "freed while buffered: out of the buffer");
+    mm_heap_free(h);
+}
+
+static void test_buffer_trigger(void) {
+    enum { B = 100 };
+    mm_heap *h = trial_heap("buffer=100");
+    mm_stats s;
+    for (int i = 0; i < B - 1; i++) {
+        mm_object *x = node(h, 1);
+        link_slot(h, x, 0, x);
+        mm_decref(h, x);
+    }
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 0 && mm_trial_buffered(h) == B - 1 && live(h) == B - 1, "no collection below the buffer size");
+    mm_object *x = node(h, 1);
+    link_slot(h, x, 0, x);
+    mm_decref(h, x);
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 1 && s.collected == B && live(h) == 0 && mm_trial_buffered(h) == 0,
+          "the %dth candidate triggers a collection (%llu collections, %llu live)", B,
+          (unsigned long long)s.collections[0], (unsigned long long)live(h));
+    /* disabled: the buffer only grows; mm_collect still works */
+    mm_gc_disable(h);
+    for (int i = 0; i < 3 * B; i++) {
+        mm_object *y = node(h, 1);
+        link_slot(h, y, 0, y);
+        mm_decref(h, y);
+    }
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] == 1 && live(h) == 3 * B, "disabled: no automatic collection");
+    CHECK(mm_collect(h, 0) == 3 * B && live(h) == 0, "mm_collect runs while disabled");
+    mm_heap_free(h);
+    char err[200];
+    CHECK(mm_heap_new_named("rc+trial", "system", "slots", "buffer=0", err, sizeof err) == NULL && strstr(err, "buffer"),
+          "buffer=0 refused: %s", err);
+    CHECK(mm_heap_new_named("rc+trial", "system", "slots", "policy=sometimes", err, sizeof err) == NULL &&
+              strstr(err, "policy"),
+          "bad policy refused: %s", err);
+    CHECK(mm_heap_new_named("rc+trial", "system", "slots", "gc=700,10,10", err, sizeof err) == NULL,
+          "rc+gen's knob refused: %s", err);
+}
+
+/* ---- finalizers and weak references ---------------------------------------------------- */
+
+static int finalized_a, finalized_b, callbacks;
+static bool a_saw_b_weakref_dead;
+static mm_object *weak_to_b, *resurrect_into;
+
+static void fin_a(mm_heap *h, mm_object *o) {
+    (void)h;
+    (void)o;
+    finalized_a++;
+    if (weak_to_b) a_saw_b_weakref_dead = mm_weakref_get(weak_to_b) == NULL;
+}
+
+static void fin_b(mm_heap *h, mm_object *o) {
+    (void)h;
+    (void)o;
+    finalized_b++;
+}
+
+static void fin_resurrect(mm_heap *h, mm_object *o) {
+    (void)h;
+    finalized_a++;
+    mm_incref(o);
+    resurrect_into = o;
+}
+
+static void count_callback(mm_heap *h, mm_object *wr, void *ctx) {
+    (void)h;
+    (void)ctx;
+    callbacks++;
+    CHECK(mm_weakref_get(wr) == NULL, "a callback sees its weakref already cleared");
+}
+
+static void reset(void) {
+    finalized_a = finalized_b = callbacks = 0;
+    a_saw_b_weakref_dead = false;
+    weak_to_b = resurrect_into = NULL;
+}
+
+static const char *const node_attrs[] = {"a", "b", MM_WEAKREF_ATTR};
+
+/* Makes the cycle a <-> b through slot "b"; returns new references to both. */
+static void cycle(mm_heap *h, mm_class *ca, mm_class *cb, mm_object **a, mm_object **b) {
+    mm_attr ab = mm_intern(h, "b");
+    *a = mm_instance_new(h, ca);
+    *b = mm_instance_new(h, cb);
+    mm_setattr(h, *a, ab, mm_ref(*b));
+    mm_setattr(h, *b, ab, mm_ref(*a));
+}
+
+/* The scenarios of test_finalize.c's collector test, with CPython's expected results. */
+static void test_finalizers_weakrefs(void) {
+    mm_heap *h = trial_heap(NULL);
+    mm_class *plain = mm_class_new(h, "N", node_attrs, 3);
+    mm_class *ca = mm_class_new(h, "FA", node_attrs, 3);
+    mm_class *cb = mm_class_new(h, "FB", node_attrs, 3);
+    mm_class *cr = mm_class_new(h, "R", node_attrs, 3);
+    mm_class_set_finalizer(ca, fin_a);
+    mm_class_set_finalizer(cb, fin_b);
+    mm_class_set_finalizer(cr, fin_resurrect);
+    mm_attr aa = mm_intern(h, "a");
+    mm_object *a, *b;
+
+    reset();
+    cycle(h, ca, cb, &a, &b);
+    mm_object *w = mm_weakref_new(h, a, count_callback, NULL);
+    weak_to_b = mm_weakref_new(h, b, NULL, NULL);
+    mm_decref(h, a);
+    mm_decref(h, b);
+    uint64_t n = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(n == 2 && live(h) == 2, "finalizable cycle collected (%llu)", (unsigned long long)n);
+    CHECK(finalized_a == 1 && finalized_b == 1, "each finalizer once (%d, %d)", finalized_a, finalized_b);
+    CHECK(a_saw_b_weakref_dead, "weakrefs to garbage are cleared before finalizers run");
+    CHECK(callbacks == 1 && mm_weakref_get(w) == NULL, "the live weakref's callback ran once (%d)", callbacks);
+    mm_decref(h, w);
+    mm_decref(h, weak_to_b);
+    CHECK(live(h) == 0, "all freed (%llu live)", (unsigned long long)live(h));
+
+    reset();
+    cycle(h, cr, plain, &a, &b);
+    mm_decref(h, a);
+    mm_decref(h, b);
+    n = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(n == 0 && resurrect_into == a && live(h) == 2, "resurrection: nothing collected, both live (%llu, %llu)",
+          (unsigned long long)n, (unsigned long long)live(h));
+    mm_object *back = resurrect_into;
+    resurrect_into = NULL;
+    mm_decref(h, back);
+    n = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(n == 2 && finalized_a == 1 && live(h) == 0, "then collected, no second finalizer (%llu, %d)",
+          (unsigned long long)n, finalized_a);
+
+    reset();
+    cycle(h, plain, plain, &a, &b);
+    mm_object *gw = mm_weakref_new(h, a, count_callback, NULL);
+    mm_setattr(h, b, aa, mm_ref(gw));
+    mm_decref(h, gw);
+    mm_decref(h, a);
+    mm_decref(h, b);
+    n = mm_collect(h, MM_COLLECT_FULL);
+    CHECK(n == 3 && callbacks == 0 && live(h) == 0, "a garbage weakref's callback does not run (%llu, %d)",
+          (unsigned long long)n, callbacks);
+
+    reset();
+    enum { CYCLES = 10000 };
+    for (int i = 0; i < CYCLES; i++) {
+        cycle(h, ca, cb, &a, &b);
+        mm_decref(h, a);
+        mm_decref(h, b);
+    }
+    mm_collect(h, MM_COLLECT_FULL);
+    CHECK(finalized_a == CYCLES && finalized_b == CYCLES && live(h) == 0, "bulk: %d/%d finalizers for %d cycles",
+          finalized_a, finalized_b, CYCLES);
+    mm_heap_free(h);
+}
+
+/* ---- property test -------------------------------------------------------------------- */
+
+/* A tiny open-addressing pointer → count map for the oracle. */
+typedef struct {
+    mm_object **keys;
+    long *vals;
+    size_t cap, len;
+} ptrmap;
+
+static void pm_init(ptrmap *m, size_t cap) {
+    m->cap = cap;
+    m->len = 0;
+    m->keys = calloc(cap, sizeof *m->keys);
+    m->vals = calloc(cap, sizeof *m->vals);
+}
+static void pm_free(ptrmap *m) {
+    free(m->keys);
+    free(m->vals);
+}
+static size_t pm_slot(const ptrmap *m, mm_object *k) {
+    size_t i = ((uintptr_t)k >> 4) * 0x9E3779B97F4A7C15ull % m->cap;
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) % m->cap;
+    return i;
+}
+static long *pm_get(ptrmap *m, mm_object *k, bool insert) {
+    if (insert && (m->len + 1) * 2 > m->cap) {
+        ptrmap n;
+        pm_init(&n, m->cap * 2);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = pm_slot(&n, m->keys[i]);
+                n.keys[j] = m->keys[i];
+                n.vals[j] = m->vals[i];
+                n.len++;
+            }
+        pm_free(m);
+        *m = n;
+    }
+    size_t i = pm_slot(m, k);
+    if (m->keys[i] == NULL) {
+        if (!insert) return NULL;
+        m->keys[i] = k;
+        m->len++;
+    }
+    return &m->vals[i];
+}
+
+typedef struct {
+    mm_object *held[HANDLES];
+} world;
+
+typedef struct {
+    ptrmap seen;     /* reachable object → incoming references from reachable objects + holds */
+    mm_object **stack;
+    size_t len, cap;
+    long bad;
+} reach_ctx;
+
+/* Counts one reference to o and schedules o's own references the first time. */
+static void reach(mm_object *o, void *arg) {
+    reach_ctx *r = arg;
+    long *n = pm_get(&r->seen, o, false);
+    if (n) {
+        ++*n;
+        return;
+    }
+    if (o->type != &node_type || !mm_trial_is_clean(NULL, o)) r->bad++; /* poisoned, or left gray/white/buffered */
+    *pm_get(&r->seen, o, true) = 1;
+    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
+    r->stack[r->len++] = o;
+}
+
+/* The oracle after a collection: live == reachable, each reachable object sane with a true count. */
+static bool verify_after_collect(mm_heap *h, world *w) {
+    reach_ctx r = {0};
+    pm_init(&r.seen, 4096);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) reach(w->held[i], &r);
+    for (size_t i = 0; i < r.len; i++) r.stack[i]->type->traverse(r.stack[i], reach, &r);
+    for (size_t i = 0; i < r.seen.cap; i++)
+        if (r.seen.keys[i] && r.seen.keys[i]->refcount != r.seen.vals[i]) r.bad++;
+    bool ok = r.bad == 0 && r.seen.len == live(h) && mm_trial_buffered(h) == 0;
+    if (!ok)
+        fprintf(stderr, "verify: %ld bad, %zu reachable, %llu live, %zu buffered\n", r.bad, r.seen.len,
+                (unsigned long long)live(h), mm_trial_buffered(h));
+    pm_free(&r.seen);
+    free(r.stack);
+    return ok;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64*: deterministic per seed */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+static void property_seed(uint64_t seed, long ops, const char *knobs) {
+    mm_heap *h = trial_heap(knobs);
+    world *w = calloc(1, sizeof *w);
+    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    long checks = 0, failures = 0;
+    for (long op = 0; op < ops; op++) {
+        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
+        unsigned kind = (unsigned)(rnd() % 1000);
+        if (kind < 350) { /* new (the hold is dropped first: a collection may run inside node()) */
+            mm_object *old = w->held[i];
+            w->held[i] = NULL;
+            if (old) mm_decref(h, old);
+            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
+        } else if (kind < 700) { /* store */
+            mm_object *o = w->held[i];
+            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
+        } else if (kind < 750) { /* store both ways: a 2-cycle (or a self-loop), so garbage cycles are common */
+            mm_object *o = w->held[i], *p = w->held[j];
+            if (o && p && ((mm_varobject *)o)->nitems && ((mm_varobject *)p)->nitems) {
+                link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, p);
+                link_slot(h, p, rnd() % ((mm_varobject *)p)->nitems, o);
+            }
+        } else if (kind < 900) { /* drop */
+            mm_object *o = w->held[i];
+            w->held[i] = NULL;
+            if (o) mm_decref(h, o);
+        } else if (kind < 998) { /* hold a referent */
+            mm_object *o = w->held[j];
+            if (o && ((mm_varobject *)o)->nitems) {
+                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
+                if (t) mm_incref(t);
+                mm_object *old = w->held[i];
+                w->held[i] = t;
+                if (old) mm_decref(h, old);
+            }
+        } else { /* collect */
+            mm_collect(h, MM_COLLECT_FULL);
+            checks++;
+            if (!verify_after_collect(h, w)) failures++;
+        }
+    }
+    for (int i = 0; i < HANDLES; i++) {
+        mm_object *o = w->held[i];
+        w->held[i] = NULL;
+        if (o) mm_decref(h, o);
+    }
+    mm_collect(h, MM_COLLECT_FULL);
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(failures == 0, "seed %llu: %ld of %ld checks after a collection failed", (unsigned long long)seed, failures,
+          checks);
+    CHECK(live(h) == 0, "seed %llu: %llu objects survive the final collection", (unsigned long long)seed,
+          (unsigned long long)live(h));
+    CHECK(s.collections[0] > (uint64_t)checks && s.collected > 0, "seed %llu: automatic collections ran too (%llu, %ld explicit)",
+          (unsigned long long)seed, (unsigned long long)s.collections[0], checks);
+    printf("seed %llu (%s): %ld ops, %llu collections, %llu collected, %ld checks\n", (unsigned long long)seed,
+           knobs, ops, (unsigned long long)s.collections[0], (unsigned long long)s.collected, checks);
+    free(w);
+    mm_heap_free(h);
+}
+
+int main(void) {
+    test_ring();
+    test_tree_parent();
+    test_live_cycles_survive();
+    test_buffer_trigger();
+    test_finalizers_weakrefs();
+    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
+    int seeds = e_seeds ? atoi(e_seeds) : 4;
+    long ops = e_ops ? atol(e_ops) : 200000;
+    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, s % 2 ? "buffer=20" : "buffer=500");
+    return check_summary();
+}
