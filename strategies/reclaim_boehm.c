@@ -165,10 +165,9 @@ static void boehm_process_init(void) {
 static bool boehm_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
     (void)ks;
 #ifdef MS_SANITIZE_BUILD
-    (void)h;
     snprintf(err, errlen, "boehm (libgc) conflicts with AddressSanitizer: its stack scan cannot see ASan's fake stacks");
     return false;
-#else
+#endif
     boehm_process_init();
     boehm_state *s = GC_MALLOC_UNCOLLECTABLE(sizeof *s);
     boehm_anchor *a = GC_MALLOC(sizeof *a);
@@ -183,7 +182,6 @@ static bool boehm_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errle
     boehm.heaps = s;
     h->strategy_data = s;
     return true;
-#endif
 }
 
 /* Unlinks the heap; finalizers still pending for its objects find a NULL anchor. */
@@ -353,6 +351,18 @@ static void boehm_stats(mm_heap *h, mm_stats *out) {
     out->collector_heap_bytes = GC_get_heap_size();
 }
 
+/* Before anything runs: a sanitizer build cannot host libgc (exit 2, one line),
+ * and `policy` must be one of the known values. */
+static bool boehm_check(const mm_knobset *ks, char *err, size_t errlen) {
+#ifdef MS_SANITIZE_BUILD
+    (void)ks;
+    snprintf(err, errlen, "boehm (libgc) conflicts with AddressSanitizer: its stack scan cannot see ASan's fake stacks");
+    return false;
+#else
+    return mm_policy_check(ks, err, errlen);
+#endif
+}
+
 /* Only the `policy` knob: libgc tunes its own heap growth. */
 static const mm_knob_desc boehm_knobs[] = {
     MM_POLICY_KNOB,
@@ -365,6 +375,7 @@ const mm_strategy mm_strategy_boehm = {
     .knobs = boehm_knobs,
     .preheader = 0,
     .has_collector = true,
+    .check = boehm_check,
     .init = boehm_init,
     .fini = boehm_fini,
     .on_zero = NULL, /* the heap keeps the object: libgc reclaims it when unreachable */
