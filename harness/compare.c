@@ -225,7 +225,8 @@ static int ms_cmp_all_zero(const double *v, size_t n)
 
 /* Compare one metric of one cell: medians, ratio, the U test and the mark. */
 static void ms_cmp_one(const double *a, size_t n1, const double *b, size_t n2,
-                       const ms_cmp_metric *m, const ms_cmp_opts *o, ms_cmp_row *row)
+                       const ms_cmp_metric *m, const int good[2], const ms_cmp_opts *o,
+                       ms_cmp_row *row)
 {
     memset(row, 0, sizeof *row);
     row->n1 = n1;
@@ -235,7 +236,11 @@ static void ms_cmp_one(const double *a, size_t n1, const double *b, size_t n2,
     row->ratio = NAN;
     row->test.p = NAN;
     if (n1 == 0 || n2 == 0) {
-        row->na = n1 == 0 && n2 == 0 ? "absent" : n1 == 0 ? "absent in A" : "absent in B";
+        /* a cell whose repetitions all failed is not a metric that is missing */
+        row->na = good[0] == 0 ? "failed in A"
+                  : good[1] == 0 ? "failed in B"
+                  : n1 == 0 && n2 == 0 ? "absent"
+                  : n1 == 0 ? "absent in A" : "absent in B";
         return;
     }
     if (ms_cmp_all_zero(a, n1) && ms_cmp_all_zero(b, n2)) {
@@ -446,11 +451,12 @@ static int ms_cmp_execute(const ms_cmp_opts *o)
     for (size_t i = 0; i < run[0].matrix.n; i++) {
         if (b_of[i] < 0)
             continue;
+        const int good[2] = {run[0].sum[i].reps, run[1].sum[b_of[i]].reps};
         for (size_t m = 0; m < MS_CMP_NMETRICS; m++) {
             ms_cmp_row *r = &rows[k * MS_CMP_NMETRICS + m];
             size_t n1 = ms_cmp_values(&run[0], i, &ms_cmp_metrics[m], va);
             size_t n2 = ms_cmp_values(&run[1], (size_t)b_of[i], &ms_cmp_metrics[m], vb);
-            ms_cmp_one(va, n1, vb, n2, &ms_cmp_metrics[m], o, r);
+            ms_cmp_one(va, n1, vb, n2, &ms_cmp_metrics[m], good, o, r);
             marked += r->mark != 0;
             higher += r->mark > 0;
             under += r->under_floor;

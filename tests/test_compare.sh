@@ -4,7 +4,7 @@
 # every time made slower than any of the original's (json real_time rewritten): that cell's
 # time is marked '+', p = 2/252 (exact, 5 vs 5), the other cell is not marked. 2 vs 2 reps:
 # one warning that p < 0.05 is unreachable, nothing marked. Cells in one run only are listed.
-# The CSV has one row per cell x metric. Bad input: exactly one line on stderr and exit 2.
+# A cell that failed in B and a counter missing in B are n/a, not a crash. The CSV has one row per cell x metric. Bad input: exactly one line on stderr and exit 2.
 # usage: test_compare.sh path/to/memstrat source_dir
 set -u
 MS=$1
@@ -28,8 +28,8 @@ bench 5 "$TMP/r5"
 bench 2 "$TMP/r2"
 A=$TMP/r5/latest
 
-# slower COPY FACTOR_OF_SPREAD CELL_SLUG...: copy run A and multiply real_time of the named
-# cells by twice A's max/min ratio, so every repetition of B is above every one of A.
+# slower SRC DST SLUG...: copy run SRC to DST and multiply real_time of the named cells by
+# twice SRC's max/min ratio, so every repetition of DST is above every one of SRC.
 slower() {
     local src=$1 dst=$2; shift 2
     cp -rL "$src" "$dst"
@@ -125,7 +125,25 @@ out=$("$MS" compare "$A" "$TMP/slow" --noise-floor=1000 2>/dev/null)
 has "$out" "significant changes: 0 " "--noise-floor 1000"
 has "$out" "1 more with p < 0.05 within the 1000% noise floor" "--noise-floor 1000"
 
-# 5. bad input: one line on stderr, exit 2
+# 5. a cell whose repetitions all failed in B, and a counter missing in B: n/a, exit 0
+cp -rL "$A" "$TMP/holes"
+rm "$TMP/holes/json/list__none__system__slots__n=20000".rep*.json
+python3 - "$TMP/holes" "$SLUG_GEN" <<'EOF' || exit 1
+import glob, json, sys
+for f in glob.glob(f"{sys.argv[1]}/json/{sys.argv[2]}.rep*.json"):
+    doc = json.load(open(f))
+    for b in doc["benchmarks"]:
+        del b["pause_p99_us"]
+    json.dump(doc, open(f, "w"))
+EOF
+out=$("$MS" compare "$A" "$TMP/holes" --csv "$TMP/holes.csv" 2>/dev/null); rc=$?
+[ "$rc" -eq 0 ] && ok || bad "holes exit $rc"
+n=$(printf '%s\n' "$out" | grep "^$NONE " | grep -o 'n/a (failed in B)' | grep -c '')
+[ "$n" -eq 3 ] && ok || bad "failed cell shows $n x 'n/a (failed in B)', expected 3"
+has "$(printf '%s\n' "$out" | grep "^$GEN ")" "n/a (absent in B)" "missing counter"
+[ "$(grep -c ',none,0$' "$TMP/holes.csv")" -eq 4 ] && ok || bad "holes CSV: $(cat "$TMP/holes.csv")"
+
+# 6. bad input: one line on stderr, exit 2
 expect_bad() { # "message part" args...
     local want=$1; shift
     local err rc lines
