@@ -4,7 +4,8 @@
 # every time made slower than any of the original's (json real_time rewritten): that cell's
 # time is marked '+', p = 2/252 (exact, 5 vs 5), the other cell is not marked. 2 vs 2 reps:
 # one warning that p < 0.05 is unreachable, nothing marked. Cells in one run only are listed.
-# A cell that failed in B and a counter missing in B are n/a, not a crash. The CSV has one row per cell x metric. Bad input: exactly one line on stderr and exit 2.
+# A cell that failed in B and a counter missing in B are n/a, not a crash. The CSV has one
+# row per cell x metric. Bad input: exactly one line on stderr and exit 2.
 # usage: test_compare.sh path/to/memstrat source_dir
 set -u
 MS=$1
