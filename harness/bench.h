@@ -28,6 +28,10 @@
  * binary, which is re-executed as `self_exe run CELL ...` for every cell × repetition. */
 int ms_bench_main(int argc, char **argv, const char *self_exe);
 
+/* Entry point for `memstrat compare RUN_A RUN_B [--alpha P] [--noise-floor PCT] [--csv FILE]`
+ * (compare.c): argv[0] is "compare". 0 when compared (changes or not), 2 on bad input. */
+int ms_compare_main(int argc, char **argv);
+
 /* ---- internal to harness/bench*.c -------------------------------------------------------- */
 
 /* Build facts CMake defines for the core library; fallbacks keep a standalone build working. */

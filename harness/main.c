@@ -1,4 +1,4 @@
-/* main.c — the `memstrat` command: list | run | bench | gcscan.
+/* main.c — the `memstrat` command: list | run | bench | compare | gcscan.
  *
  * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
  * gets one line on stderr naming the problem and exit status 2; a failed cell
@@ -56,6 +56,7 @@ static void usage(FILE *out) {
                  "       memstrat run CELL... [--ms_timeline=FILE] [--ms_pauses=FILE] [--benchmark_* flags]\n"
                  "       memstrat bench [--matrix FILE] [--reps N] [--quick] [--out DIR] [--run-id ID] [--no-plots]\n"
                  "       memstrat bench --plots-only RUN_DIR\n"
+                 "       memstrat compare RUN_A RUN_B [--alpha P] [--noise-floor PCT] [--csv FILE]\n"
                  "       memstrat gcscan [--n N] [--reps R] [--shapes list,tree] [--alloc NAME] [--cpython PY|none] [--out F]\n"
                  "a CELL is workload/reclaim/allocator/layout[/knob=value...], e.g. list/rc/system/slots/n=100000\n");
 }
@@ -72,6 +73,7 @@ int main(int argc, char **argv) {
         int st = ms_malloc_select(argc, argv);
         return st >= 0 ? st : ms_run_main(argc - 1, argv + 1);
     }
+    if (strcmp(cmd, "compare") == 0) return ms_compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gcscan") == 0) return ms_gcscan_main(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) {
         char self[PATH_MAX];
@@ -84,6 +86,6 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, gcscan, help)\n", cmd);
+    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, gcscan, help)\n", cmd);
     return 2;
 }
