@@ -156,8 +156,13 @@ static void ms_report_compare_rss(ms_sbuf *b, const ms_bench_run *run, size_t a,
         return;
     }
     double r = x->rss_peak_median / y->rss_peak_median;
-    ms_sbuf_printf(b, "%.2f× (%.1f vs %.1f MB, medians; min–max ranges disjoint).\n", r,
-                   x->rss_peak_median, y->rss_peak_median);
+    if (r < MS_REPORT_MIN_RATIO && r > 1.0 / MS_REPORT_MIN_RATIO)
+        ms_sbuf_printf(b, "the same within %.1f%% (medians; ranges disjoint).\n",
+                       (MS_REPORT_MIN_RATIO - 1) * 100);
+    else
+        ms_sbuf_printf(b, "`%s` peaks at **%.2f×** the RSS of `%s` (%.1f vs %.1f MB, medians; "
+                          "min–max ranges disjoint).\n",
+                       na, r, nb, x->rss_peak_median, y->rss_peak_median);
 }
 
 /* The `none` cell the summary's overhead of cell i was computed against, or -1. */
@@ -185,10 +190,25 @@ static long ms_report_none_of(const ms_bench_run *run, size_t i)
 /* What each per-workload plot shows, for the caption under its link. */
 static const char *ms_report_caption(const char *plot, const char *wl, const ms_bench_run *run)
 {
-    (void)wl;
-    (void)run;
-    if (!strcmp(plot, "throughput"))
-        return "throughput relative to the rc+gen reference cell (median; bar: min–max of repetitions)";
+    if (!strcmp(plot, "throughput")) {
+        int pool = 0, sys = 0, none = 0;
+        for (size_t i = 0; i < run->matrix.n; i++) {
+            const char *alloc = "";
+            if (run->sum[i].reps == 0 || strcmp(run->matrix.cells[i].workload, wl))
+                continue;
+            long r = ms_bench_norm_ref(run, i, &alloc);
+            pool += r >= 0 && !strcmp(alloc, "pool");
+            sys += r >= 0 && !strcmp(alloc, "system");
+            none += r < 0;
+        }
+        if (!pool && !sys)
+            return "absolute throughput: no rc+gen cell to normalise to (median; bar: min–max of repetitions)";
+        if (!sys && !none)
+            return "throughput relative to rc+gen/pool of the same layout and knobs (median; bar: min–max of repetitions, divided by the reference median)";
+        if (!pool && !none)
+            return "throughput relative to rc+gen/system of the same layout and knobs: no rc+gen/pool cell (median; bar: min–max of repetitions, divided by the reference median)";
+        return "throughput relative to rc+gen/pool, or rc+gen/system where the label says [vs system]; [no ref] cells not drawn (median; bar: min–max of repetitions)";
+    }
     if (!strcmp(plot, "pause_cdf"))
         return "pause-time CDF per cell, pauses of all repetitions pooled, log x (µs)";
     if (!strcmp(plot, "pause_timeline"))

@@ -64,6 +64,7 @@ if (LO_min > 0 && HI_max / LO_min > log_ratio) {
     set yrange [0:*]
 }
 set bmargin 9
+set lmargin 16
 
 do for [fmt in "png svg"] {
     eval set_term(fmt, width, 650)

@@ -49,7 +49,7 @@ set yrange [0:*]
 set offsets 0, 0, graph 0.12, 0
 set xtics add ("no pauses" no_pause_us)
 set grid
-set key outside right top box title "strategy"
+set key outside right top box width 2 title "strategy"
 
 do for [fmt in "png svg"] {
     eval set_term(fmt, 1200, 750)

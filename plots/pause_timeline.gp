@@ -35,12 +35,12 @@ set termoption noenhanced
 set logscale y
 set format y "%g"
 set grid
-set key top right box opaque font ",8"
+set key outside right top box font ",8"
 set xlabel "time since the cell started (ms)"
 set ylabel "pause (µs, log scale)"
 
 do for [fmt in "png svg"] {
-    eval set_term(fmt, ncols * 700, nrows * row_px + 90)
+    eval set_term(fmt, ncols * 780, nrows * row_px + 90)
     set output outdir."/".outname.".".fmt
     set multiplot layout nrows, ncols title sprintf("%s: pauses over time, first repetition (long runs: longest pause per kind per 1/1500 of the run)\n%s%s", \
         title_workloads, title_machine, title_run ne "" ? "   run ".title_run : "")

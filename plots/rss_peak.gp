@@ -47,6 +47,7 @@ set key outside right top box
 set boxwidth bar_width
 set style fill solid 0.6 border -1
 set bmargin 9
+set lmargin 16
 
 do for [fmt in "png svg"] {
     eval set_term(fmt, width, 700)
