@@ -23,7 +23,7 @@ color_of(s) = sprintf("#%06x", rgb_of(s))
 
 # Point types of pause kinds (pause_timeline): CPython's three generations, then one type for
 # everything that is not a generational collection (rc+incr increments, rc+trial, boehm).
-pt_of_kind(k) = k == 1 ? 7 : k == 2 ? 5 : k == 3 ? 9 : 1
+pt_of_kind(k) = k == 1 ? 7 : k == 2 ? 5 : k == 3 ? 9 : 3
 kind_names = "gen0 gen1 gen2 increment/other"
 
 # The PNG/SVG terminal pair, one place: w x h pixels, fonts legible at that size.
