@@ -63,11 +63,14 @@ if (LO_min > 0 && HI_max / LO_min > log_ratio) {
 } else {
     set yrange [0:*]
 }
-set bmargin 9
-set lmargin 16
+# Margins from the longest x label (30° rotation): its height below the axis and its reach
+# left of the first cell, in character units (a character is about 0.6 of its height wide).
+stats datafile using (strlen(strcol("label")) + 0) name "LBL" nooutput
+set bmargin LBL_max * 0.6 * 0.5 + 4
+set lmargin (LBL_max * 0.6 * 0.87 > 12 ? LBL_max * 0.6 * 0.87 : 12)
 
 do for [fmt in "png svg"] {
-    eval set_term(fmt, width, 650)
+    eval set_term(fmt, width, 560 + LBL_max * 6)
     set output outdir."/".outname.".".fmt
     plot datafile using 0:(column(ymed)):(column(ylo)):(column(yhi)):(rgb_of(strcol("reclaim"))):xtic(lbl(0)) \
              with yerrorbars lc rgb variable pt 7 ps 1.4 lw 1.5 notitle, \

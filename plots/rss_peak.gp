@@ -46,11 +46,14 @@ set grid ytics
 set key outside right top box
 set boxwidth bar_width
 set style fill solid 0.6 border -1
-set bmargin 9
-set lmargin 16
+# Margins from the longest x label (30° rotation): its height below the axis and its reach
+# left of the first cell, in character units (a character is about 0.6 of its height wide).
+stats datafile using (strlen(strcol(labelcol)) + 0) name "LBL" nooutput
+set bmargin LBL_max * 0.6 * 0.5 + 4
+set lmargin (LBL_max * 0.6 * 0.87 > 12 ? LBL_max * 0.6 * 0.87 : 12)
 
 do for [fmt in "png svg"] {
-    eval set_term(fmt, width, 700)
+    eval set_term(fmt, width, 560 + LBL_max * 6)
     set output outdir."/".outname.".".fmt
     plot datafile using 0:(column("rss_peak_mb_median")):(rgb_of(strcol("reclaim"))):xtic(strcol(labelcol)) \
              with boxes lc rgb variable notitle, \
