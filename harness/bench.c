@@ -8,7 +8,7 @@
  *     then rep 2, ...) so that slow drift of the machine spreads over all cells instead of
  *     biasing the ones that happen to run last. Child outputs go to "<file>.part" and are
  *     renamed once the child succeeded; its stdout/stderr are kept in logs/.
- *  3. Write results.csv, summary.csv, meta.json and plots/ into results/.tmp-<run-id>/, rename
+ *  3. Write results.csv, summary.csv, plots/, meta.json and report.md into results/.tmp-<run-id>/, rename
  *     it to results/<run-id>/ (never over an existing one), then repoint results/latest
  *     (symlink .latest.tmp-<run-id> → <run-id>, renamed over latest).
  *  4. SIGINT/SIGTERM/SIGHUP before step 3's rename: the running child is stopped, the .tmp
@@ -420,6 +420,10 @@ static int ms_bench_write_outputs(ms_bench_run *run, int no_plots)
     }
     free(p);
     cJSON_free(text);
+    /* report.md last: it reads meta.json and links the plots drawn above; a run whose
+     * report cannot be written is still a run */
+    if (rc == 0 && ms_bench_write_report(run, run->dir) != 0)
+        fprintf(stderr, "memstrat bench: warning: report.md not written\n");
     return rc;
 }
 

@@ -15,6 +15,7 @@
  *   bench_proc.c    child processes, signals, timeout  bench_meta.c     meta.json
  *   bench_util.c    strings, files, numbers            bench_plots.c    gnuplot
  *   bench_knobs.c   which knobs pick a cell's `none` baseline (through the registries)
+ *   bench_plotdata.c per-workload plot data   bench_report.c  report.md
  */
 #ifndef MS_BENCH_H
 #define MS_BENCH_H
@@ -204,8 +205,36 @@ cJSON *ms_bench_meta_build(const ms_bench_run *run, const char *matrix_path);
 int ms_bench_load_run(const char *run_dir, ms_bench_run *run, char **cpu_model);
 void ms_bench_run_free(ms_bench_run *run);
 
+/* bench_plotdata.c: per-workload data files under plots/data/ and the references the plots
+ * and report.md share. */
+typedef enum ms_bench_ref_kind {
+    MS_REF_POOL,   /* every cell normalised to rc+gen/pool */
+    MS_REF_SYSTEM, /* every cell to rc+gen/system: the workload has no rc+gen/pool cell */
+    MS_REF_MIXED,  /* some to pool, some to system, some perhaps to nothing */
+    MS_REF_NONE    /* no rc+gen cell at all: absolute throughput */
+} ms_bench_ref_kind;
+typedef struct ms_bench_wl_plots {
+    ms_sbuf reclaims;                          /* strategies present, legend order */
+    ms_sbuf p_labels, p_reclaims, p_dash;      /* cells that paused (pause_* blocks) */
+    ms_sbuf t_labels, t_reclaims, t_dash;      /* cells with an RSS timeline (rss_tl blocks) */
+    ms_bench_ref_kind ref;
+    size_t ncells;
+} ms_bench_wl_plots;
+long ms_bench_norm_ref(const ms_bench_run *run, size_t i, const char **alloc);
+size_t ms_bench_workloads(const ms_bench_run *run, const char ***out);
+const char *ms_bench_cell_label(const ms_bench_cell *c);
+int ms_bench_plotdata_write(const ms_bench_run *run, const char *run_dir, const char *datadir,
+                            const char *wl, ms_bench_wl_plots *out);
+void ms_bench_wl_plots_free(ms_bench_wl_plots *p);
+
 /* bench_plots.c */
 int ms_bench_draw_plots(const ms_bench_run *run, const char *cpu_model);
 int ms_bench_plots_only(const char *run_dir);
+/* Names of the per-workload plots (plots/<workload>-<name>.png/.svg), NULL-terminated. */
+extern const char *const ms_bench_wl_plot_names[];
+
+/* bench_report.c: run_dir/report.md from meta.json, the summary and the files of the run
+ * (plots linked only where their PNG exists). 0, or -1 when it cannot be written. */
+int ms_bench_write_report(const ms_bench_run *run, const char *run_dir);
 
 #endif /* MS_BENCH_H */

@@ -8,9 +8,19 @@
 # file is the runner's --ms_timeline CSV "t_ms,rss_mb". Writes outdir/rss_timeline.png and
 # outdir/rss_timeline.svg. Without `files` it plots every timeline/*.rep1.csv of the current
 # directory, titled by file name.
+# Per workload the driver passes blockprefix='plots/data/<wl>' instead of files: then
+# blockprefix.rss_tl.dat holds one index block "t_ms rss_mb" per word of titles (thinned by
+# bench_plotdata.c to the highest sample per 1/1500 of the run) and outname is <wl>-rss_timeline.
+# Colour: file_reclaims (one strategy per file/title) through colors.gp; the n-th cell of a
+# strategy gets dash type n (file_dash, else counted here).
 
-if (!exists("files")) files = system("ls timeline/*.rep1.csv 2>/dev/null")
+lastslash(s, i) = i < 1 ? 0 : s[i:i] eq "/" ? i : lastslash(s, i - 1)
+load (exists("ARG0") ? ARG0[1:lastslash(ARG0, strlen(ARG0))] : "")."colors.gp"
+
+blocks = exists("blockprefix")
+if (!blocks && !exists("files")) files = system("ls timeline/*.rep1.csv 2>/dev/null")
 if (!exists("titles")) titles = files
+if (!exists("file_reclaims")) file_reclaims = ""
 if (!exists("outdir")) outdir = "plots"
 # Output name: rss_timeline (every cell), or cache_timeline (the cache cells alone) from the driver.
 if (!exists("outname")) outname = "rss_timeline"
@@ -20,14 +30,23 @@ if (!exists("title_machine")) title_machine = "unknown machine"
 if (!exists("title_workloads")) title_workloads = "all workloads"
 if (!exists("title_run")) title_run = ""
 
-# Distinct colours in gnuplot's default cycle; past it lines are dashed to stay apart.
-ncolours = 8
+n = words(titles)
+# Strategy of line i (fallback colour when unknown) and its ordinal among that strategy's lines.
+recl(i) = words(file_reclaims) == n ? word(file_reclaims, i) : "?"
+same_before(i, j) = j >= i ? 0 : (recl(j) eq recl(i)) + same_before(i, j + 1)
+dash(i) = exists("file_dash") && words(file_dash) == n ? int(word(file_dash, i)) : 1 + same_before(i, 1)
+src(i) = blocks ? blockprefix.".rss_tl.dat" : word(files, i)
 
-set datafile separator comma
-set datafile columnheaders
+if (blocks) {
+    set datafile separator whitespace
+    set datafile nocolumnheaders
+} else {
+    set datafile separator comma
+    set datafile columnheaders
+}
 set termoption noenhanced
-set title sprintf("%s over time, first repetition of each cell: %s\n%s%s", \
-                 ycolumn eq "live_mb" ? "Live bytes" : "RSS", title_workloads, \
+set title sprintf("%s: %s over time, first repetition of each cell\n%s%s", title_workloads, \
+                 ycolumn eq "live_mb" ? "live bytes" : "RSS", \
                   title_machine, title_run ne "" ? "   run ".title_run : "")
 set xlabel "time (ms)"
 set ylabel (ycolumn eq "live_mb" ? "live bytes held by the program (MB)" : "resident set size (MB)")
@@ -38,17 +57,14 @@ set grid
 set key outside right top vertical
 
 do for [fmt in "png svg"] {
-    if (fmt eq "png") {
-        if (strstrt(GPVAL_TERMINALS, "pngcairo")) {
-            set terminal pngcairo size 1200, 800 noenhanced font ",10"
-        } else {
-            set terminal png size 1200, 800 noenhanced
-        }
-    } else {
-        set terminal svg size 1200, 800 noenhanced font ",10" background "white"
-    }
+    eval set_term(fmt, 1200, 800)
     set output outdir."/".outname.".".fmt
-    plot for [i=1:words(files)] word(files, i) using (column("t_ms")):(column(ycolumn)) \
-         with lines lw 1.5 lc 1 + (i - 1) % ncolours dt 1 + (i - 1) / ncolours title word(titles, i)
+    if (blocks) {
+        plot for [i=1:n] src(i) index (i - 1) using 1:2 \
+             with lines lw 1.5 lc rgb color_of(recl(i)) dt dash(i) title word(titles, i)
+    } else {
+        plot for [i=1:n] src(i) using (column("t_ms")):(column(ycolumn)) \
+             with lines lw 1.5 lc rgb color_of(recl(i)) dt dash(i) title word(titles, i)
+    }
     unset output
 }

@@ -6,16 +6,19 @@
 #               title_workloads='list, ring'; title_run='<run-id>'; reclaims='none rc'" throughput.gp
 # datafile is tab-separated, its header row is summary.csv's, one row per cell with results.
 # Writes outdir/throughput.png and outdir/throughput.svg: each cell's median as a point and the
-# min-max over its repetitions as an error bar, one colour per reclamation strategy; the y axis
+# min-max over its repetitions as an error bar, one colour per reclamation strategy (colors.gp); the y axis
 # turns logarithmic when the values span more than log_ratio. Every variable has a default, so
 # `cd results/latest && gnuplot /path/to/plots/throughput.gp` works too.
+
+lastslash(s, i) = i < 1 ? 0 : s[i:i] eq "/" ? i : lastslash(s, i - 1)
+load (exists("ARG0") ? ARG0[1:lastslash(ARG0, strlen(ARG0))] : "")."colors.gp"
 
 if (!exists("datafile")) datafile = "plots/summary.tsv"
 if (!exists("outdir")) outdir = "plots"
 if (!exists("title_machine")) title_machine = "unknown machine"
 if (!exists("title_workloads")) title_workloads = "all workloads"
 if (!exists("title_run")) title_run = ""
-if (!exists("reclaims")) reclaims = ""
+if (!exists("reclaims")) reclaims = known_strategies
 
 # Above this max/min ratio the slower cells would lie flat on a linear axis.
 log_ratio = 30.0
@@ -29,8 +32,6 @@ stats datafile using (column("ops_per_s_max")) name "HI" nooutput
 ncells = LO_records
 width = ncells * px_per_cell + 400 > 1000 ? ncells * px_per_cell + 400 : 1000
 
-# Median of one strategy's rows only, so each strategy gets its own colour and key entry.
-sel(i, col) = (words(reclaims) == 0 || strcol("reclaim") eq word(reclaims, i)) ? column(col) : NaN
 
 set termoption noenhanced
 set title sprintf("Throughput per cell: %s\n%s%s", title_workloads, title_machine, \
@@ -48,21 +49,13 @@ if (LO_min > 0 && HI_max / LO_min > log_ratio) {
 } else {
     set yrange [0:*]
 }
-nser = words(reclaims) > 0 ? words(reclaims) : 1
 
 do for [fmt in "png svg"] {
-    if (fmt eq "png") {
-        if (strstrt(GPVAL_TERMINALS, "pngcairo")) {
-            set terminal pngcairo size width, 700 noenhanced font ",10"
-        } else {
-            set terminal png size width, 700 noenhanced
-        }
-    } else {
-        set terminal svg size width, 700 noenhanced font ",10" background "white"
-    }
+    eval set_term(fmt, width, 700)
     set output outdir."/throughput.".fmt
-    plot for [i=1:nser] datafile using 0:(sel(i, "ops_per_s_median")):(sel(i, "ops_per_s_min")):(sel(i, "ops_per_s_max")):xtic(strcol("cell")) \
-         with yerrorbars lc i pt 7 ps 1.3 lw 1.5 \
-         title (words(reclaims) ? "reclaim ".word(reclaims, i) : "median").", bar: min-max of repetitions"
+    plot datafile using 0:(column("ops_per_s_median")):(column("ops_per_s_min")):(column("ops_per_s_max")):(rgb_of(strcol("reclaim"))):xtic(strcol("cell")) \
+         with yerrorbars lc rgb variable pt 7 ps 1.3 lw 1.5 notitle, \
+         for [i=1:words(reclaims)] NaN with points pt 7 ps 1.3 lc rgb color_of(word(reclaims, i)) \
+         title word(reclaims, i).(i == 1 ? " (median; bar: min-max of repetitions)" : "")
     unset output
 }
