@@ -305,6 +305,8 @@ static void weakref_detach(mm_weakref *wr) {
     wr->referent = NULL;
 }
 
+void mm_weakref_detach(mm_object *wr) { weakref_detach((mm_weakref *)wr); }
+
 /* A dying weakref leaves its referent's list, so the referent never reaches it. */
 static void weakref_on_free(mm_heap *h, mm_object *o) {
     (void)h;

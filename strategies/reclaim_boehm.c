@@ -23,6 +23,9 @@
  * (mm_type.weak_offset), so a weak reference does not keep its referent alive.
  * Our own kinds let the live count below tell our objects from libgc's own.
  *
+ * Weak references the program drops (refcount zero) are detached from their
+ * referent at once (boehm_on_zero): they must not run a callback later.
+ *
  * Finalizers and weak references: a type with a finalizer or a weak-reference
  * list gets a libgc finalizer (GC_register_finalizer_no_order, so cycles of such
  * objects are finalized too, as PEP 442 does). When libgc finds the object
@@ -336,6 +339,17 @@ static uint64_t boehm_collect(mm_heap *h, int generation) {
     return collect_full(h);
 }
 
+/* Refcounts are exact even here, and zero means the program holds no
+ * reference: only a weakref acts on it. Left in its referent's list it would
+ * stay reachable and its callback would run after the program let go of it
+ * (the weak-value dict frees the entry that is the callback's context when it
+ * drops the weakref: a use after free). CPython's rule: a weakref that dies
+ * first gets no callback. libgc reclaims the detached weakref later. */
+static void boehm_on_zero(mm_heap *h, mm_object *o) {
+    (void)h;
+    if (MM_UNLIKELY(mm_is_weakref(o))) mm_weakref_detach(o);
+}
+
 /* gc.disable()/gc.enable(): libgc's counter of disables. */
 static void boehm_set_enabled(mm_heap *h, bool enabled) {
     (void)h;
@@ -378,7 +392,7 @@ const mm_strategy mm_strategy_boehm = {
     .check = boehm_check,
     .init = boehm_init,
     .fini = boehm_fini,
-    .on_zero = NULL, /* the heap keeps the object: libgc reclaims it when unreachable */
+    .on_zero = boehm_on_zero, /* keeps the object: libgc reclaims it when unreachable */
     .collect = boehm_collect,
     .set_enabled = boehm_set_enabled,
     .stats = boehm_stats,

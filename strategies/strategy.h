@@ -74,6 +74,10 @@ void mm_set_finalized(mm_heap *h, mm_object *o);
  * now or later through mm_weakref_fire; the refcount path fires at once, the
  * cycle collector first skips weakrefs that are garbage themselves. */
 void mm_weakrefs_clear(mm_heap *h, mm_object *o, void (*on_cleared)(mm_heap *h, mm_object *wr, void *arg), void *arg);
+/* Unlinks weakref wr from its referent's list: it reads NULL and no callback
+ * will run for it. For a strategy that frees nothing at refcount zero (boehm),
+ * so that a weakref the program dropped dies detached, as in CPython. */
+void mm_weakref_detach(mm_object *wr);
 /* Runs wr's callback (the caller holds a reference to wr across the call). */
 void mm_weakref_fire(mm_heap *h, mm_object *wr);
 

@@ -294,6 +294,26 @@ static void test_weakref(void) {
     mm_heap_free(h);
 }
 
+/* A weakref the program drops before its referent dies gets no callback (CPython's
+ * rule; the weak-value dict frees the callback's context when it drops the weakref). */
+static void test_weakref_dropped_first(void) {
+    mm_heap *h = boehm_heap();
+    mm_object **holds = calloc(2, sizeof *holds);
+    mm_root_push(h, &holds[0]);
+    mm_root_push(h, &holds[1]);
+    int before = callbacks;
+    holds[1] = make_weak(h, holds);
+    mm_decref(h, holds[1]); /* the program's only hold */
+    holds[1] = NULL;
+    holds[0] = NULL;
+    mm_collect(h, MM_COLLECT_FULL);
+    CHECK(callbacks == before, "no callback for a weakref dropped before its referent (%d)", callbacks - before);
+    CHECK(live(h) == 0, "referent and weakref both reclaimed (%llu live)", (unsigned long long)live(h));
+    mm_root_pop(h, 2);
+    free(holds);
+    mm_heap_free(h);
+}
+
 /* Raw memory (side tables) is scanned: a reference kept only there survives. */
 static void test_raw_scanned(void) {
     mm_heap *h = boehm_heap();
@@ -311,6 +331,7 @@ int main(void) {
     test_held_survive();
     test_property();
     test_weakref();
+    test_weakref_dropped_first();
     test_raw_scanned();
     return check_summary();
 }

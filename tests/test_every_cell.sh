@@ -52,6 +52,8 @@ for w in $workloads; do
     for l in slots dict shared; do
         run_cell "$w/boehm/system/$l${K[$w]:+/${K[$w]}}"
     done
+    # the weak-value cache: weakrefs dropped before their referents (no late callbacks)
+    [ "$w" = cache ] && for r in rc rc+gen rc+trial rc+incr boehm; do run_cell "$w/$r/system/slots/${K[$w]}/cache=weak"; done
     for a in pymalloc jemalloc mimalloc bump; do
         run_cell "$w/rc+gen/$a/shared${K[$w]:+/${K[$w]}}"
     done
