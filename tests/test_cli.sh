@@ -78,5 +78,16 @@ n=$(python3 -c "import json; print(sum(1 for b in json.load(open('$tmp/o.json'))
 head -1 "$tmp/t.csv" | grep -q '^t_ms,rss_mb' && ok || bad "timeline CSV missing"
 head -1 "$tmp/p.csv" | grep -q '^t_ms,duration_us' && ok || bad "pause CSV missing"
 
+# every cell of the shipped matrices is valid (a typo there would stop `make bench` at its start)
+for m in matrix.txt matrix-quick.txt; do
+    n=0
+    while read -r cell; do
+        out=$("$MS" run "$cell" --benchmark_list_tests=true 2>&1) && { n=$((n + 1)); continue; }
+        case "$out" in *AddressSanitizer* | *"sanitizer build"*) n=$((n + 1)); continue ;; esac
+        bad "$m: $cell: $(tail -1 <<< "$out")"
+    done < <(grep -E '^[a-z]' "$SRC/harness/$m")
+    [ "$n" -gt 10 ] && ok || bad "$m: only $n cells"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
