@@ -218,6 +218,41 @@ const char *ms_bench_cell_label(const ms_bench_cell *c)
     return !strncmp(c->name, c->workload, n) && c->name[n] == '/' ? c->name + n + 1 : c->name;
 }
 
+/* Whether the ';'-separated knob list has the token kv (len bytes) as one of its items. */
+static int ms_pd_has_knob(const char *knobs, const char *kv, size_t len)
+{
+    for (const char *p = knobs; *p;) {
+        size_t n = strcspn(p, ";");
+        if (n == len && !strncmp(p, kv, len))
+            return 1;
+        p += n + (p[n] == ';');
+    }
+    return 0;
+}
+
+/* A cell's label in its workload's plots: reclaim/allocator/layout and only the knobs that tell
+ * it apart from the workload's other cells. Knobs every cell shares (the matrix's sizes) said
+ * again on every tick squeezed the plots to a sliver; report.md's tables keep full names.
+ * Owned by the caller. */
+static char *ms_pd_label(const ms_bench_run *run, const char *wl, const ms_bench_cell *c)
+{
+    ms_sbuf b = {0};
+    ms_sbuf_printf(&b, "%s/%s/%s", c->reclaim, c->allocator, c->layout);
+    for (const char *p = c->knobs; *p;) {
+        size_t n = strcspn(p, ";");
+        int everywhere = 1;
+        for (size_t j = 0; j < run->matrix.n && everywhere; j++)
+            if (run->sum[j].reps && !strcmp(run->matrix.cells[j].workload, wl))
+                everywhere = ms_pd_has_knob(run->matrix.cells[j].knobs, p, n);
+        if (!everywhere)
+            ms_sbuf_printf(&b, "/%.*s", (int)n, p);
+        p += n + (p[n] == ';');
+    }
+    char *label = ms_bench_xstrdup(ms_sbuf_str(&b));
+    ms_sbuf_free(&b);
+    return label;
+}
+
 /* Appends "word" to a space-separated list. */
 static void ms_pd_word(ms_sbuf *b, const char *w)
 {
@@ -329,7 +364,8 @@ int ms_bench_plotdata_write(const ms_bench_run *run, const char *run_dir, const 
         int dash = ms_pd_dash(run, i);
         char dash_s[16];
         snprintf(dash_s, sizeof dash_s, "%d", dash);
-        ms_sbuf_printf(&tsv, "%s\t%s\t%s\t%s\t%s\t%s\t%d", c->name, ms_bench_cell_label(c),
+        char *label = ms_pd_label(run, wl, c);
+        ms_sbuf_printf(&tsv, "%s\t%s\t%s\t%s\t%s\t%s\t%d", c->name, label,
                        c->reclaim, c->allocator, c->layout, c->knobs[0] ? c->knobs : "-",
                        s->reps);
         const double nums[] = {s->ops_median, s->ops_min, s->ops_max, s->ops_median / base,
@@ -347,18 +383,19 @@ int ms_bench_plotdata_write(const ms_bench_run *run, const char *run_dir, const 
             ms_pd_cdf_block(&cdf, &all);
             ms_sbuf_printf(&ptl, "%s# %s\n", ptl.len ? "\n\n" : "", c->name);
             ms_pd_tl_block(&ptl, &first, 1);
-            ms_pd_word(&out->p_labels, ms_bench_cell_label(c));
+            ms_pd_word(&out->p_labels, label);
             ms_pd_word(&out->p_reclaims, c->reclaim);
             ms_pd_word(&out->p_dash, dash_s);
         }
         if (rss.n > 0) {
             ms_sbuf_printf(&rtl, "%s# %s\n", rtl.len ? "\n\n" : "", c->name);
             ms_pd_tl_block(&rtl, &rss, 0);
-            ms_pd_word(&out->t_labels, ms_bench_cell_label(c));
+            ms_pd_word(&out->t_labels, label);
             ms_pd_word(&out->t_reclaims, c->reclaim);
             ms_pd_word(&out->t_dash, dash_s);
         }
         out->ncells++;
+        free(label);
         free(all.p);
         free(first.p);
         free(rss.p);
