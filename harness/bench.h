@@ -28,6 +28,14 @@
  * binary, which is re-executed as `self_exe run CELL ...` for every cell × repetition. */
 int ms_bench_main(int argc, char **argv, const char *self_exe);
 
+/* Entry point for `memstrat tune CELL --grid AXIS...` (tune.c): argv[0] is "tune"; runs the
+ * grid through `self_exe bench`, or prints it as jobs (--emit-jobs), or analyses a run (--from). */
+int ms_tune_main(int argc, char **argv, const char *self_exe);
+
+/* Entry point for `memstrat merge RUN_DIR...` (merge.c): argv[0] is "merge"; joins published
+ * runs into a new run directory without touching them. */
+int ms_merge_main(int argc, char **argv);
+
 /* ---- internal to harness/bench*.c -------------------------------------------------------- */
 
 /* Build facts CMake defines for the core library; fallbacks keep a standalone build working. */
