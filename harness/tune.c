@@ -1071,7 +1071,12 @@ static int ms_tune_analyse(ms_tune *t, const char *run_dir)
         fprintf(stderr, "memstrat tune: cannot write %s: %s\n", txt, strerror(errno));
         rc = -1;
     }
-    int plots = t->no_plots ? -1 : ms_tune_plots(t, &run, run_dir, cpu);
+    int plots = -1;
+    if (!t->no_plots) {
+        ms_bench_signals_begin(); /* spawn_wait reaps gnuplot through SIGCHLD */
+        plots = ms_tune_plots(t, &run, run_dir, cpu);
+        ms_bench_signals_end();
+    }
     printf("tune:   %s and %s%s\n", csv, txt, plots == 0 ? ", heatmaps in plots/" : "");
     ms_sbuf_free(&o);
     ms_sbuf_free(&full);
