@@ -35,6 +35,8 @@ int ms_tune_main(int argc, char **argv, const char *self_exe);
 /* Entry point for `memstrat merge RUN_DIR...` (merge.c): argv[0] is "merge"; joins published
  * runs into a new run directory without touching them. */
 int ms_merge_main(int argc, char **argv);
+/* merge.c: is `id` usable as a run id (a plain directory name, not hidden, not `latest`)? */
+int ms_run_id_ok(const char *id);
 
 /* ---- internal to harness/bench*.c -------------------------------------------------------- */
 

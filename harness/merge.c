@@ -68,8 +68,9 @@ static int ms_merge_error(const char *fmt, ...)
     return MS_BENCH_EXIT_USAGE;
 }
 
-/* Same rule as bench's run ids: a plain directory name that cannot be `latest` or hidden. */
-static int ms_merge_id_ok(const char *id)
+/* Same rule as bench's run ids: a plain directory name that cannot be `latest` or hidden
+ * (shared with tune.c, which checks its id before anything is written). */
+int ms_run_id_ok(const char *id)
 {
     size_t n = strlen(id);
     if (n == 0 || n > MS_MERGE_MAX_RUN_ID || id[0] == '.' || id[0] == '-' || !strcmp(id, "latest"))
@@ -416,7 +417,7 @@ int ms_merge_main(int argc, char **argv)
             strftime(stamp, sizeof stamp, "merged-%Y%m%d-%H%M%S", &tm);
             id = ms_bench_xstrdup(stamp);
         }
-        if (!ms_merge_id_ok(id))
+        if (!ms_run_id_ok(id))
             rc = ms_merge_error("bad run id '%s': use letters, digits, '-', '_', '.' (not leading "
                                 "'.' or '-', not 'latest')", id);
     }

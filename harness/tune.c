@@ -1323,7 +1323,10 @@ int ms_tune_main(int argc, char **argv, const char *self_exe)
         snprintf(self, sizeof self, "%s", self_exe);
         char *id = t.run_id ? ms_bench_xstrdup(t.run_id) : ms_tune_default_id();
         const char *out = t.out ? t.out : "results";
-        if (t.from) {
+        if (!t.from && !ms_run_id_ok(id)) {
+            rc = ms_tune_error("bad run id '%s': use letters, digits, '-', '_', '.' (not "
+                               "leading '.' or '-', not 'latest')", id);
+        } else if (t.from) {
             rc = ms_tune_analyse(&t, t.from);
         } else if (t.emit_jobs) {
             free(t.command);

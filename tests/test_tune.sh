@@ -170,6 +170,7 @@ bad_input "unknown goal metric" "$CELL" --grid gen0=100..200 --goal 'latency<=2m
 bad_input "unknown goal" "$CELL" --grid gen0=100..200 --goal fastest
 bad_input "unsigned relative bound" "$CELL" --grid gen0=100..200 --goal 'rss<=10%'
 bad_input "two objectives" "$CELL" --grid gen0=100..200 --goal min-p99,min-rss
+bad_input "bad run id" "$CELL" --grid gen0=100..200 --run-id ../x
 bad_input "--from with --reps" "$CELL" --grid gen0=100..200 --from "$D" --reps 3
 bad_input "--from a non-run" "$CELL" --grid gen0=100..200 --from "$T"
 bad_input "--from a run of another grid" "$CELL" --grid gen0=1,2 --from "$D"
