@@ -91,7 +91,7 @@ do for [m=1:3] {
             set terminal svg size width, height noenhanced font ",10" background "white"
         }
         set output outdir."/tune_heatmap_".word(names, m).".".fmt_out
-        set multiplot layout 1, nz title sprintf("%s, median per grid point\nbrighter = better, * = on the Pareto front, black frame = recommended\n%s   on %s", \
+        set multiplot layout 1, nz title sprintf("%s, median per grid point\nbrighter = better, * = on the Pareto front, black frame = recommended\n%s\n%s", \
             label_m, title_cell, title_machine)
         do for [k=1:nz] {
             if (nz > 1) { set title sprintf("%s = %s", zname, word(zvals, k)) } else { unset title }
