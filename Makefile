@@ -1,4 +1,5 @@
 # memstrat — the front door. Two commands for a user: `make bench` and `make test`.
+# `make tune` runs a small threshold grid on two workloads (a few minutes on 2 cores).
 # Everything else lives in CMake (build), build/memstrat (run, bench) and ctest (tests).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -9,7 +10,10 @@ ifdef QUICK
 BENCH_ARGS += --quick
 endif
 
-.PHONY: all build build-asan bench test test-release test-asan plots deps ensure-deps clean
+TUNE_REPS  ?= 3
+TUNE_POINTS ?= 3
+
+.PHONY: all build build-asan bench tune test test-release test-asan plots deps ensure-deps clean
 
 all: build
 
@@ -30,6 +34,15 @@ build-asan: ensure-deps
 
 bench: build
 	$(MEMSTRAT) bench $(BENCH_ARGS)
+
+# Threshold grids (harness/tune.c): request (latency-bound: the lowest p99 pause that keeps
+# throughput within 5% of CPython's default) and tree with parent links (cycles everywhere:
+# the fastest thresholds whose peak RSS stays within 10% of the default's).
+tune: build
+	$(MEMSTRAT) tune request/rc+gen/pool/slots/requests=4000 --grid gen0=200..20000 gen1=5..50 \
+		--points $(TUNE_POINTS) --reps $(TUNE_REPS) --goal 'min-p99,throughput>=-5%'
+	$(MEMSTRAT) tune tree/rc+gen/system/slots/parent=1/stretch=16/longlived=14/max=14 \
+		--grid gen0=200..20000 gen2=5..50 --points $(TUNE_POINTS) --reps $(TUNE_REPS) --goal 'rss<=+10%'
 
 plots: build
 	$(MEMSTRAT) bench --plots-only results/latest

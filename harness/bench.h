@@ -33,6 +33,16 @@ int ms_bench_main(int argc, char **argv, const char *self_exe);
  * (compare.c): argv[0] is "compare". 0 when compared (changes or not), 2 on bad input. */
 int ms_compare_main(int argc, char **argv);
 
+/* Entry point for `memstrat tune CELL --grid AXIS...` (tune.c): argv[0] is "tune"; runs the
+ * grid through `self_exe bench`, or prints it as jobs (--emit-jobs), or analyses a run (--from). */
+int ms_tune_main(int argc, char **argv, const char *self_exe);
+
+/* Entry point for `memstrat merge RUN_DIR...` (merge.c): argv[0] is "merge"; joins published
+ * runs into a new run directory without touching them. */
+int ms_merge_main(int argc, char **argv);
+/* merge.c: is `id` usable as a run id (a plain directory name, not hidden, not `latest`)? */
+int ms_run_id_ok(const char *id);
+
 /* ---- internal to harness/bench*.c -------------------------------------------------------- */
 
 /* Build facts CMake defines for the core library; fallbacks keep a standalone build working. */

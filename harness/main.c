@@ -1,4 +1,4 @@
-/* main.c — the `memstrat` command: list | run | bench | compare | gcscan.
+/* main.c — the `memstrat` command: list | run | bench | compare | tune | merge | gcscan.
  *
  * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
  * gets one line on stderr naming the problem and exit status 2; a failed cell
@@ -57,6 +57,9 @@ static void usage(FILE *out) {
                  "       memstrat bench [--matrix FILE] [--reps N] [--quick] [--out DIR] [--run-id ID] [--no-plots]\n"
                  "       memstrat bench --plots-only RUN_DIR\n"
                  "       memstrat compare RUN_A RUN_B [--alpha P] [--noise-floor PCT] [--csv FILE]\n"
+                 "       memstrat tune CELL --grid gen0=100..20000 gen1=2..50 [--points K] [--reps R] [--goal GOAL]\n"
+                 "                     [--out DIR] [--run-id ID] [--emit-jobs | --from RUN_DIR]\n"
+                 "       memstrat merge RUN_DIR... [--out DIR] [--run-id ID] [--no-plots]\n"
                  "       memstrat gcscan [--n N] [--reps R] [--shapes list,tree] [--alloc NAME] [--cpython PY|none] [--out F]\n"
                  "a CELL is workload/reclaim/allocator/layout[/knob=value...], e.g. list/rc/system/slots/n=100000\n");
 }
@@ -75,17 +78,19 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "compare") == 0) return ms_compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gcscan") == 0) return ms_gcscan_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "bench") == 0) {
+    if (strcmp(cmd, "merge") == 0) return ms_merge_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "tune") == 0) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0) snprintf(self, sizeof self, "%s", argv[0]);
         else self[n] = '\0';
-        return ms_bench_main(argc - 1, argv + 1, self);
+        return strcmp(cmd, "tune") == 0 ? ms_tune_main(argc - 1, argv + 1, self)
+                                        : ms_bench_main(argc - 1, argv + 1, self);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, gcscan, help)\n", cmd);
+    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, tune, merge, gcscan, help)\n", cmd);
     return 2;
 }
