@@ -56,6 +56,7 @@ typedef struct ms_bench_opts {
     const char *run_id;
     int quick;
     int no_plots;
+    int no_latest;   /* publish without repointing DIR/latest (tune's runs) */
     const char *memstrat;
     double timeout_s;
     const char *plots_only;
@@ -65,7 +66,7 @@ typedef struct ms_bench_opts {
 
 static const char ms_bench_usage[] =
     "usage: memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]\n"
-    "                      [--no-plots] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]\n"
+    "                      [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]\n"
     "       memstrat bench --plots-only RUN_DIR\n"
     "\n"
     "Runs every cell of the matrix N times, each in its own process, and writes\n"
@@ -78,6 +79,7 @@ static const char ms_bench_usage[] =
     "  --run-id ID      name of the run (default UTC timestamp + short commit)\n"
     "  --quick          harness/matrix-quick.txt and 3 repetitions (explicit options win)\n"
     "  --no-plots       do not run gnuplot\n"
+    "  --no-latest      leave DIR/latest where it is (memstrat tune's runs use it)\n"
     "  --gcscan-n N     objects in the gc-scan table (rc+gen vs CPython); 0 skips it\n"
     "  --memstrat PATH  binary that runs the cells (default: this one)\n"
     "  --timeout SEC    kill a cell after SEC seconds and mark it failed (default 600)\n"
@@ -174,6 +176,8 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             o->quick = 1;
         } else if (MS_IS("no-plots")) {
             o->no_plots = 1;
+        } else if (MS_IS("no-latest")) {
+            o->no_latest = 1;
         } else {
             return ms_bench_usage_error("unknown option '%s' (see memstrat bench --help)", arg);
         }
@@ -428,7 +432,8 @@ static int ms_bench_write_outputs(ms_bench_run *run, int no_plots)
 }
 
 /* Step 3, second half: publish the .tmp directory under its final name, then latest. */
-static int ms_bench_publish(const char *tmp, const char *final, const char *out, const char *id)
+static int ms_bench_publish(const char *tmp, const char *final, const char *out, const char *id,
+                            int move_latest)
 {
     int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE);
     if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) { /* file system without NOREPLACE */
@@ -442,6 +447,8 @@ static int ms_bench_publish(const char *tmp, const char *final, const char *out,
                 final, strerror(errno), tmp);
         return -1;
     }
+    if (!move_latest)
+        return 0;
     char *link = ms_bench_xprintf("%s/.latest.tmp-%s", out, id);
     char *latest = ms_bench_xprintf("%s/latest", out);
     unlink(link);
@@ -456,7 +463,8 @@ static int ms_bench_publish(const char *tmp, const char *final, const char *out,
 }
 
 /* The end of a run for a person: the table, failures, where things are. */
-static void ms_bench_report(const ms_bench_run *run, const char *final, const char *out)
+static void ms_bench_report(const ms_bench_run *run, const char *final, const char *out,
+                            int moved_latest)
 {
     ms_bench_print_table(run, stdout);
     ms_bench_churn_table(run, NULL, stdout);
@@ -476,7 +484,8 @@ static void ms_bench_report(const ms_bench_run *run, const char *final, const ch
         fprintf(stderr, "memstrat bench: %zu cell(s) with time CV > %.0f%%, see meta.json\n",
                 run->n_cv_warned, MS_BENCH_CV_WARN_PCT);
     printf("run:    %s\n", final);
-    printf("latest: %s/latest -> %s\n", out, run->run_id);
+    if (moved_latest)
+        printf("latest: %s/latest -> %s\n", out, run->run_id);
     fflush(stdout);
 }
 
@@ -611,10 +620,10 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
             ms_bench_rm_rf(tmp);
             fprintf(stderr, "memstrat bench: interrupted by signal %d; removed %s\n", sig, tmp);
             rc = 128 + sig;
-        } else if (rc == 0 && ms_bench_publish(tmp, final, out, id) != 0) {
+        } else if (rc == 0 && ms_bench_publish(tmp, final, out, id, !o->no_latest) != 0) {
             rc = MS_BENCH_EXIT_FAILED;
         } else if (rc == 0) {
-            ms_bench_report(&run, final, out);
+            ms_bench_report(&run, final, out, !o->no_latest);
             char *table = ms_bench_xprintf("%s/gc_scan.txt", final);
             FILE *f = o->gcscan_n != 0 ? fopen(table, "r") : NULL;
             if (f) {
@@ -650,7 +659,7 @@ int ms_bench_main(int argc, char **argv, const char *self_exe)
         return MS_BENCH_EXIT_OK;
     }
     if (o.plots_only) {
-        if (o.matrix || o.reps || o.out || o.run_id || o.quick || o.no_plots || o.memstrat)
+        if (o.matrix || o.reps || o.out || o.run_id || o.quick || o.no_plots || o.no_latest || o.memstrat)
             return ms_bench_usage_error("--plots-only takes no other options");
         return ms_bench_plots_only(o.plots_only);
     }

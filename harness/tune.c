@@ -1126,7 +1126,7 @@ static int ms_tune_emit_jobs(const ms_tune *t, const char *self, const char *out
                                : ms_bench_xstrdup(i == t->npt ? "j-default" : "j-none");
         char *q_cell = ms_bench_shell_quote(cell);
         printf("printf '%%s\\n' %s | %s bench --matrix /dev/stdin --reps %d --out %s --run-id %s "
-               "--no-plots --gcscan-n 0\n",
+               "--no-plots --no-latest --gcscan-n 0\n",
                q_cell, q_self, t->reps, q_dir, tag);
         free(q_cell);
         free(tag);
@@ -1190,7 +1190,7 @@ static int ms_tune_run(ms_tune *t, const char *self, const char *out, const char
     char reps[16];
     snprintf(reps, sizeof reps, "%d", t->reps);
     char *argv[] = {(char *)self, "bench", "--matrix", matrix, "--reps", reps, "--out",
-                    (char *)out, "--run-id", (char *)id, "--no-plots", "--gcscan-n", "0", NULL};
+                    (char *)out, "--run-id", (char *)id, "--no-plots", "--no-latest", "--gcscan-n", "0", NULL};
     fprintf(stderr, "memstrat tune: %zu grid points + default + none, %d reps each -> %s\n",
             t->npt, t->reps, final);
     int out_fd = open(table, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

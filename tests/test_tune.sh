@@ -31,6 +31,7 @@ R=$T/results
 front_of() { grep '^  front: ' "$1" | awk '{print $2}' | sort; }
 
 # --- a local tune run -----------------------------------------------------------------------
+mkdir -p "$R/bench-run" && ln -s bench-run "$R/latest"  # a bench run's latest must stay put
 "$MS" tune "$CELL" "${GRID[@]}" --reps 2 --out "$R" --run-id t1 --goal max-throughput \
     > out1 2> err1
 rc=$?
@@ -41,6 +42,7 @@ check "tune.csv has 4 rows (got $rows)" test "$rows" -eq 4
 check "tune.csv has the axis and metric columns" \
     grep -q '^point,knobs,cell,gen0,gen1,status,reps,time_median_ms,ops_per_s_median,pause_p99_us_median,pause_max_us_median,pause_max_us_max,rss_peak_mb_median,time_cv_pct,.*,on_front,' "$D/tune.csv"
 check "tune.txt written" test -s "$D/tune.txt"
+check "tune leaves results/latest alone (-> $(readlink "$R/latest"))" test "$(readlink "$R/latest")" = bench-run
 check "summary.csv has 4 points + default + none" test "$(tail -n +2 "$D/summary.csv" | grep -c .)" -eq 6
 check "the none cell ran" grep -q '^list/none/system/slots/n=20000,' "$D/summary.csv"
 check "a front is printed" grep -q '^Pareto front (max throughput, min p99 pause, min peak RSS): [1-4] of 4 points' out1
