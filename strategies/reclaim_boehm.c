@@ -282,6 +282,10 @@ static void count_one(void *obj, size_t bytes, void *cd) {
     (void)bytes;
     int kind = GC_get_kind_and_size(obj, NULL);
     if (kind != (int)boehm.scan_kind && kind != (int)boehm.atomic_kind && kind != boehm.typed_kind) return;
+    /* A cell of our kinds with no type is free memory (libgc clears cells it frees), not
+     * an object: mm_new sets the type before anyone sees the object. libgc was seen to
+     * leave such a cell marked now and then (a crash in CI before this check). */
+    if (((mm_object *)obj)->type == NULL) return;
     live_count *c = cd;
     c->objects++;
     c->bytes += mm_sizeof(obj);

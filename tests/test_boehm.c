@@ -294,22 +294,33 @@ static void test_weakref(void) {
     mm_heap_free(h);
 }
 
+/* Pairs made and the weakrefs dropped in their own frame: the referents stay held. */
+#define DROPPED_PAIRS 1000
+__attribute__((noinline)) static void make_dropped_weakrefs(mm_heap *h, mm_object **holds) {
+    for (size_t i = 0; i < DROPPED_PAIRS; i++) {
+        holds[i] = mm_new(h, &weak_target, 0);
+        mm_decref(h, mm_weakref_new(h, holds[i], on_dead, NULL)); /* the program's only hold */
+    }
+}
+
 /* A weakref the program drops before its referent dies gets no callback (CPython's
- * rule; the weak-value dict frees the callback's context when it drops the weakref). */
+ * rule; the weak-value dict frees the callback's context when it drops the weakref).
+ * Many pairs, so that the referents surely die (libgc is conservative: a stray word
+ * may keep one or two), and then no callback may have run at all. */
 static void test_weakref_dropped_first(void) {
     mm_heap *h = boehm_heap();
-    mm_object **holds = calloc(2, sizeof *holds);
-    mm_root_push(h, &holds[0]);
-    mm_root_push(h, &holds[1]);
+    mm_object **holds = calloc(DROPPED_PAIRS, sizeof *holds);
+    for (size_t i = 0; i < DROPPED_PAIRS; i++) mm_root_push(h, &holds[i]);
+    mm_collect(h, MM_COLLECT_FULL);
+    uint64_t live0 = live(h);
     int before = callbacks;
-    holds[1] = make_weak(h, holds);
-    mm_decref(h, holds[1]); /* the program's only hold */
-    holds[1] = NULL;
-    holds[0] = NULL;
+    make_dropped_weakrefs(h, holds);
+    for (size_t i = 0; i < DROPPED_PAIRS; i++) holds[i] = NULL;
     mm_collect(h, MM_COLLECT_FULL);
     CHECK(callbacks == before, "no callback for a weakref dropped before its referent (%d)", callbacks - before);
-    CHECK(live(h) == 0, "referent and weakref both reclaimed (%llu live)", (unsigned long long)live(h));
-    mm_root_pop(h, 2);
+    CHECK(live(h) <= live0 + (1 - GARBAGE_FLOOR) * 2 * DROPPED_PAIRS, "referents and weakrefs reclaimed (%llu of %d live)",
+          (unsigned long long)(live(h) - live0), 2 * DROPPED_PAIRS);
+    mm_root_pop(h, DROPPED_PAIRS);
     free(holds);
     mm_heap_free(h);
 }
