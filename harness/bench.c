@@ -42,7 +42,6 @@
 /* The runner only lists its benchmark when asked to check a cell; this is plenty. */
 #define MS_BENCH_PREFLIGHT_TIMEOUT_S 60.0
 /* Longest run id: it becomes a directory name. */
-#define MS_BENCH_MAX_RUN_ID 100
 /* Characters of the commit id appended to a default run id. */
 #define MS_BENCH_SHORT_SHA 7
 
@@ -85,31 +84,6 @@ static const char ms_bench_usage[] =
     "  --timeout SEC    kill a cell after SEC seconds and mark it failed (default 600)\n"
     "  --plots-only DIR redraw the plots of an existing run directory\n";
 
-/* Bad input is one line naming the problem, and exit 2 with nothing written. */
-static int ms_bench_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ms_bench_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("memstrat bench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return MS_BENCH_EXIT_USAGE;
-}
-
-/* Strict integer: the whole string, in range; "5x" or "" is an error, not 5 or 0. */
-static int ms_parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Parse argv into opts; returns 0 or MS_BENCH_EXIT_USAGE after saying why. */
 static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
 {
@@ -125,7 +99,7 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0 || !arg[2])
-            return ms_bench_usage_error("unexpected argument '%s' (see memstrat bench --help)", arg);
+            return ms_usage_error("bench", "unexpected argument '%s' (see memstrat bench --help)", arg);
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         int needs = 0;
@@ -139,11 +113,11 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             else if (i + 1 < argc)
                 val = argv[++i];
             else
-                return ms_bench_usage_error("option '%s' needs a value", arg);
+                return ms_usage_error("bench", "option '%s' needs a value", arg);
             if (!*val)
-                return ms_bench_usage_error("option '%s' needs a value", arg);
+                return ms_usage_error("bench", "option '%s' needs a value", arg);
         } else if (eq) {
-            return ms_bench_usage_error("option '%s' takes no value", arg);
+            return ms_usage_error("bench", "option '%s' takes no value", arg);
         }
 #define MS_IS(s) (nlen == strlen(s) && !strncmp(name, s, nlen))
         long v;
@@ -151,7 +125,7 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             o->matrix = val;
         } else if (MS_IS("reps")) {
             if (ms_parse_long(val, 1, MS_BENCH_MAX_REPS, &v) != 0)
-                return ms_bench_usage_error("--reps must be an integer from 1 to %d, not '%s'",
+                return ms_usage_error("bench", "--reps must be an integer from 1 to %d, not '%s'",
                                             MS_BENCH_MAX_REPS, val);
             o->reps = (int)v;
         } else if (MS_IS("out")) {
@@ -162,7 +136,7 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             o->memstrat = val;
         } else if (MS_IS("timeout")) {
             if (ms_parse_long(val, 1, (long)MS_BENCH_MAX_TIMEOUT_S, &v) != 0)
-                return ms_bench_usage_error(
+                return ms_usage_error("bench", 
                     "--timeout must be a whole number of seconds from 1 to %.0f, not '%s'",
                     MS_BENCH_MAX_TIMEOUT_S, val);
             o->timeout_s = (double)v;
@@ -170,7 +144,7 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
             o->plots_only = val;
         } else if (MS_IS("gcscan-n")) {
             if (ms_parse_long(val, 0, 100000000L, &v) != 0)
-                return ms_bench_usage_error("--gcscan-n must be an integer from 0 to 100000000, not '%s'", val);
+                return ms_usage_error("bench", "--gcscan-n must be an integer from 0 to 100000000, not '%s'", val);
             o->gcscan_n = v;
         } else if (MS_IS("quick")) {
             o->quick = 1;
@@ -179,7 +153,7 @@ static int ms_bench_parse_opts(int argc, char **argv, ms_bench_opts *o)
         } else if (MS_IS("no-latest")) {
             o->no_latest = 1;
         } else {
-            return ms_bench_usage_error("unknown option '%s' (see memstrat bench --help)", arg);
+            return ms_usage_error("bench", "unknown option '%s' (see memstrat bench --help)", arg);
         }
 #undef MS_IS
     }
@@ -193,20 +167,6 @@ static char *ms_bench_default_matrix(const char *rel)
     if (access(rel, F_OK) == 0)
         return ms_bench_xstrdup(rel);
     return ms_bench_xprintf("%s/%s", MS_SOURCE_DIR, rel);
-}
-
-/* Run ids become directory names next to `latest` and the .tmp dirs: keep them plain. */
-static int ms_bench_run_id_ok(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > MS_BENCH_MAX_RUN_ID || id[0] == '.' || id[0] == '-' ||
-        !strcmp(id, "latest"))
-        return 0;
-    for (const char *s = id; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-            return 0;
-    return 1;
 }
 
 /* Default run id: UTC start time (sorts by date), plus the short commit when known. */
@@ -560,7 +520,7 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
     int rc = ms_bench_matrix_load(matrix, &run.matrix, err, sizeof err);
     free(matrix);
     if (rc != 0)
-        return ms_bench_usage_error("%s", err);
+        return ms_usage_error("bench", "%s", err);
 
     char *runner = ms_bench_resolve_runner(o->memstrat, self_exe);
     char *out = ms_bench_xstrdup(o->out ? o->out : "results");
@@ -578,15 +538,15 @@ static int ms_bench_execute(const ms_bench_opts *o, const char *self_exe)
 
     rc = 0;
     if (access(runner, X_OK) != 0)
-        rc = ms_bench_usage_error("cannot execute '%s': %s", runner, strerror(errno));
-    else if (!ms_bench_run_id_ok(id))
-        rc = ms_bench_usage_error("bad run id '%s': use letters, digits, '-', '_', '.' "
+        rc = ms_usage_error("bench", "cannot execute '%s': %s", runner, strerror(errno));
+    else if (!ms_run_id_ok(id))
+        rc = ms_usage_error("bench", "bad run id '%s': use letters, digits, '-', '_', '.' "
                                   "(not leading '.' or '-', not 'latest')", id);
     else if (ms_bench_exists(final))
-        rc = ms_bench_usage_error("%s already exists; refusing to overwrite it (choose another "
+        rc = ms_usage_error("bench", "%s already exists; refusing to overwrite it (choose another "
                                   "--run-id)", final);
     else if (ms_bench_exists(tmp))
-        rc = ms_bench_usage_error("%s exists: another run with this id, or a crashed one "
+        rc = ms_usage_error("bench", "%s exists: another run with this id, or a crashed one "
                                   "(remove it)", tmp);
 
     int signals = 0, sig = 0;
@@ -660,7 +620,7 @@ int ms_bench_main(int argc, char **argv, const char *self_exe)
     }
     if (o.plots_only) {
         if (o.matrix || o.reps || o.out || o.run_id || o.quick || o.no_plots || o.no_latest || o.memstrat)
-            return ms_bench_usage_error("--plots-only takes no other options");
+            return ms_usage_error("bench", "--plots-only takes no other options");
         return ms_bench_plots_only(o.plots_only);
     }
     return ms_bench_execute(&o, self_exe);

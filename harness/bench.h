@@ -40,8 +40,6 @@ int ms_tune_main(int argc, char **argv, const char *self_exe);
 /* Entry point for `memstrat merge RUN_DIR...` (merge.c): argv[0] is "merge"; joins published
  * runs into a new run directory without touching them. */
 int ms_merge_main(int argc, char **argv);
-/* merge.c: is `id` usable as a run id (a plain directory name, not hidden, not `latest`)? */
-int ms_run_id_ok(const char *id);
 
 /* ---- internal to harness/bench*.c -------------------------------------------------------- */
 
@@ -159,6 +157,12 @@ char *ms_bench_find_in_path(const char *prog);
 void ms_bench_fmt_num(char *buf, size_t n, double v);
 void ms_bench_csv_field(ms_sbuf *b, const char *s);
 void ms_bench_utc_iso(char *buf, size_t n, long long epoch_s);
+/* Longest run id: it is a directory name. */
+#define MS_MAX_RUN_ID 100
+int ms_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ms_parse_long(const char *s, long lo, long hi, long *out);
+/* Is `id` usable as a run id (a plain directory name, not hidden, not `latest`)? */
+int ms_run_id_ok(const char *id);
 
 /* bench_matrix.c */
 int ms_bench_cell_parse(const char *text, ms_bench_cell *c, char *err, size_t errlen);

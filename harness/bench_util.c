@@ -372,3 +372,42 @@ void ms_bench_utc_iso(char *buf, size_t n, long long epoch_s)
     gmtime_r(&t, &tm);
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+/* Bad input on a subcommand's command line: "memstrat CMD: <why>" as one line on stderr;
+ * returns the usage exit status (2) so callers can `return ms_usage_error(...)`. */
+int ms_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "memstrat %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return MS_BENCH_EXIT_USAGE;
+}
+
+/* Strict integer: the whole string, in [lo, hi]; "5x" or "" is an error, not 5 or 0. */
+int ms_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Run ids become directory names next to `latest` and the .tmp dirs: plain names only
+ * (bench, tune and merge all name runs). */
+int ms_run_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > MS_MAX_RUN_ID || id[0] == '.' || id[0] == '-' || !strcmp(id, "latest"))
+        return 0;
+    for (const char *s = id; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return 0;
+    return 1;
+}

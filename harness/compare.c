@@ -82,19 +82,6 @@ static const char ms_cmp_usage[] =
     "  --noise-floor PCT  smallest change in percent that is marked (default 2)\n"
     "  --csv FILE         also write one row per cell x metric to FILE\n";
 
-/* Bad input is one line naming the problem, and exit 2 with nothing written. */
-static int ms_cmp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ms_cmp_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("memstrat compare: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return MS_BENCH_EXIT_USAGE;
-}
-
 /* Strict number: the whole string, finite; "0.05x" or "" is an error, not 0.05 or 0. */
 static int ms_cmp_parse_double(const char *s, double *out)
 {
@@ -123,13 +110,13 @@ static int ms_cmp_parse_opts(int argc, char **argv, ms_cmp_opts *o)
         }
         if (arg[0] != '-' || !arg[1]) {
             if (npos == 2)
-                return ms_cmp_usage_error("expected two run directories, got a third: '%s'",
+                return ms_usage_error("compare", "expected two run directories, got a third: '%s'",
                                           arg);
             o->dir[npos++] = arg;
             continue;
         }
         if (strncmp(arg, "--", 2) != 0 || !arg[2])
-            return ms_cmp_usage_error("unknown option '%s' (see memstrat compare --help)", arg);
+            return ms_usage_error("compare", "unknown option '%s' (see memstrat compare --help)", arg);
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         int needs = 0;
@@ -137,19 +124,19 @@ static int ms_cmp_parse_opts(int argc, char **argv, ms_cmp_opts *o)
             if (strlen(with_value[k]) == nlen && !strncmp(with_value[k], name, nlen))
                 needs = 1;
         if (!needs)
-            return ms_cmp_usage_error("unknown option '%s' (see memstrat compare --help)", arg);
+            return ms_usage_error("compare", "unknown option '%s' (see memstrat compare --help)", arg);
         const char *val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
         if (!val || !*val)
-            return ms_cmp_usage_error("option '--%.*s' needs a value", (int)nlen, name);
+            return ms_usage_error("compare", "option '--%.*s' needs a value", (int)nlen, name);
         double v;
         if (nlen == 5 && !strncmp(name, "alpha", 5)) {
             if (ms_cmp_parse_double(val, &v) != 0 || !(v > 0 && v < 1))
-                return ms_cmp_usage_error("--alpha must be a number between 0 and 1, not '%s'",
+                return ms_usage_error("compare", "--alpha must be a number between 0 and 1, not '%s'",
                                           val);
             o->alpha = v;
         } else if (nlen == 11 && !strncmp(name, "noise-floor", 11)) {
             if (ms_cmp_parse_double(val, &v) != 0 || v < 0 || v > MS_CMP_MAX_NOISE_PCT)
-                return ms_cmp_usage_error(
+                return ms_usage_error("compare", 
                     "--noise-floor must be a percentage from 0 to %.0f, not '%s'",
                     MS_CMP_MAX_NOISE_PCT, val);
             o->noise_pct = v;
@@ -158,7 +145,7 @@ static int ms_cmp_parse_opts(int argc, char **argv, ms_cmp_opts *o)
         }
     }
     if (npos != 2 && !o->help)
-        return ms_cmp_usage_error("expected two run directories (RUN_A RUN_B), got %d", npos);
+        return ms_usage_error("compare", "expected two run directories (RUN_A RUN_B), got %d", npos);
     return 0;
 }
 
@@ -167,9 +154,9 @@ static int ms_cmp_check_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
-        return ms_cmp_usage_error("cannot open run directory %s: %s", dir, strerror(errno));
+        return ms_usage_error("compare", "cannot open run directory %s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return ms_cmp_usage_error("%s is not a directory (expected a run directory)", dir);
+        return ms_usage_error("compare", "%s is not a directory (expected a run directory)", dir);
     return 0;
 }
 
@@ -369,7 +356,7 @@ static int ms_cmp_write_csv(const char *path, const ms_bench_run *run_a, const l
     int err = errno;
     ms_sbuf_free(&b);
     if (rc != 0)
-        return ms_cmp_usage_error("cannot write %s: %s", path, strerror(err));
+        return ms_usage_error("compare", "cannot write %s: %s", path, strerror(err));
     return 0;
 }
 
@@ -441,7 +428,7 @@ static int ms_cmp_execute(const ms_cmp_opts *o)
         }
     }
     if (common == 0) {
-        rc = ms_cmp_usage_error("no cells in common between %s and %s", o->dir[0], o->dir[1]);
+        rc = ms_usage_error("compare", "no cells in common between %s and %s", o->dir[0], o->dir[1]);
         goto out;
     }
     rows = ms_bench_xmalloc(common * MS_CMP_NMETRICS * sizeof *rows);

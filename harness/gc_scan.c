@@ -243,16 +243,6 @@ static int usage_error(const char *msg, const char *arg) {
     return 2;
 }
 
-/* Strict integer parse: the whole argument, in range. */
-static bool parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return false;
-    *out = v;
-    return true;
-}
-
 int ms_gcscan_main(int argc, char **argv) {
     gcscan_opts o = {.n = GCSCAN_DEFAULT_N, .reps = GCSCAN_DEFAULT_REPS, .alloc = "system",
                      .cpython = "python3.11", .tools = MS_SOURCE_DIR "/tools", .shapes = "list,tree"};
@@ -261,9 +251,9 @@ int ms_gcscan_main(int argc, char **argv) {
         if (i + 1 >= argc) return usage_error("missing value after", a);
         const char *v = argv[++i];
         if (strcmp(a, "--n") == 0) {
-            if (!parse_long(v, 1, GCSCAN_MAX_N, &o.n)) return usage_error("--n must be 1..100000000, not", v);
+            if (ms_parse_long(v, 1, GCSCAN_MAX_N, &o.n) != 0) return usage_error("--n must be 1..100000000, not", v);
         } else if (strcmp(a, "--reps") == 0) {
-            if (!parse_long(v, 1, GCSCAN_MAX_REPS, &o.reps)) return usage_error("--reps must be 1..1000, not", v);
+            if (ms_parse_long(v, 1, GCSCAN_MAX_REPS, &o.reps) != 0) return usage_error("--reps must be 1..1000, not", v);
         } else if (strcmp(a, "--alloc") == 0) {
             if (mm_find_allocator(v) == NULL) return usage_error("unknown allocator", v);
             o.alloc = v;

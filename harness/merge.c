@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 /* Longest run id: it becomes a directory name (as bench's). */
-#define MS_MERGE_MAX_RUN_ID 100
 /* Bytes copied per read; timelines are a few MB at most. */
 #define MS_MERGE_COPY_CHUNK 65536
 
@@ -54,33 +53,6 @@ static const char ms_merge_usage[] =
     "merged-<UTC>): the union of their cells (a cell in several runs is taken from the first,\n"
     "with a warning), their per-repetition files copied, results.csv and summary.csv\n"
     "regenerated, meta.json listing the source runs and machines. Inputs are never modified.\n";
-
-/* Bad input: one line naming the problem, exit 2, nothing written. */
-static int ms_merge_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ms_merge_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("memstrat merge: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return MS_BENCH_EXIT_USAGE;
-}
-
-/* Same rule as bench's run ids: a plain directory name that cannot be `latest` or hidden
- * (shared with tune.c, which checks its id before anything is written). */
-int ms_run_id_ok(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > MS_MERGE_MAX_RUN_ID || id[0] == '.' || id[0] == '-' || !strcmp(id, "latest"))
-        return 0;
-    for (const char *s = id; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_' || *s == '.'))
-            return 0;
-    return 1;
-}
 
 /* Copy one file byte for byte (0, or -1 with errno). */
 static int ms_merge_copy(const char *from, const char *to)
@@ -390,7 +362,7 @@ int ms_merge_main(int argc, char **argv)
             return MS_BENCH_EXIT_OK;
         } else if (!strcmp(a, "--out") || !strcmp(a, "--run-id")) {
             if (i + 1 >= argc || !argv[i + 1][0])
-                rc = ms_merge_error("option '%s' needs a value", a);
+                rc = ms_usage_error("merge", "option '%s' needs a value", a);
             else if (!strcmp(a, "--out"))
                 out = argv[++i];
             else
@@ -398,13 +370,13 @@ int ms_merge_main(int argc, char **argv)
         } else if (!strcmp(a, "--no-plots")) {
             no_plots = 1;
         } else if (!strncmp(a, "--", 2)) {
-            rc = ms_merge_error("unknown option '%s' (see memstrat merge --help)", a);
+            rc = ms_usage_error("merge", "unknown option '%s' (see memstrat merge --help)", a);
         } else {
             dirs[ndirs++] = a;
         }
     }
     if (rc == 0 && ndirs == 0)
-        rc = ms_merge_error("no run directory given");
+        rc = ms_usage_error("merge", "no run directory given");
     char *id = NULL;
     if (rc == 0) {
         if (id_opt) {
@@ -418,16 +390,16 @@ int ms_merge_main(int argc, char **argv)
             id = ms_bench_xstrdup(stamp);
         }
         if (!ms_run_id_ok(id))
-            rc = ms_merge_error("bad run id '%s': use letters, digits, '-', '_', '.' (not leading "
+            rc = ms_usage_error("merge", "bad run id '%s': use letters, digits, '-', '_', '.' (not leading "
                                 "'.' or '-', not 'latest')", id);
     }
     char *final = id ? ms_bench_xprintf("%s/%s", out, id) : NULL;
     char *tmp = id ? ms_bench_xprintf("%s/.tmp-%s", out, id) : NULL;
     if (rc == 0 && ms_bench_exists(final))
-        rc = ms_merge_error("%s already exists; refusing to overwrite it (choose another --run-id)",
+        rc = ms_usage_error("merge", "%s already exists; refusing to overwrite it (choose another --run-id)",
                             final);
     if (rc == 0 && ms_bench_exists(tmp))
-        rc = ms_merge_error("%s exists: another merge with this id, or a crashed one (remove it)",
+        rc = ms_usage_error("merge", "%s exists: another merge with this id, or a crashed one (remove it)",
                             tmp);
     ms_merge_src *src = ms_bench_xmalloc((size_t)(ndirs ? ndirs : 1) * sizeof *src);
     memset(src, 0, (size_t)(ndirs ? ndirs : 1) * sizeof *src);
@@ -437,10 +409,10 @@ int ms_merge_main(int argc, char **argv)
         loaded = k + 1;
         for (int j = 0; rc == 0 && j < k; j++)
             if (!strcmp(src[j].real, src[k].real))
-                rc = ms_merge_error("%s is given twice (as %s and %s)", src[k].real, dirs[j],
+                rc = ms_usage_error("merge", "%s is given twice (as %s and %s)", src[k].real, dirs[j],
                                     dirs[k]);
         if (rc == 0 && src[k].run.reps != src[0].run.reps)
-            rc = ms_merge_error("%s has %d repetitions per cell, %s has %d: merge runs made "
+            rc = ms_usage_error("merge", "%s has %d repetitions per cell, %s has %d: merge runs made "
                                 "with the same --reps",
                                 dirs[0], src[0].run.reps, dirs[k], src[k].run.reps);
     }

@@ -135,19 +135,6 @@ static const char ms_tune_usage[] =
     "  --from RUN     analyse an existing (e.g. merged) run instead of running; writes\n"
     "                 tune.csv, tune.txt and plots into RUN\n";
 
-/* Bad input is one line naming the problem, and exit 2 with nothing run or written. */
-static int ms_tune_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ms_tune_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("memstrat tune: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return MS_BENCH_EXIT_USAGE;
-}
-
 /* Strict non-negative integer with the knob suffixes (k, m, g) the cells accept. */
 static int ms_tune_int(const char *s, long *out)
 {
@@ -203,28 +190,28 @@ static int ms_tune_parse_axis(ms_tune *t, const char *spec)
 {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1])
-        return ms_tune_error("grid axis '%s' is not name=LO..HI or name=a,b,c", spec);
+        return ms_usage_error("tune", "grid axis '%s' is not name=LO..HI or name=a,b,c", spec);
     if (t->naxes == MS_TUNE_MAX_AXES)
-        return ms_tune_error("grid axis '%s': at most %d axes", spec, MS_TUNE_MAX_AXES);
+        return ms_usage_error("tune", "grid axis '%s': at most %d axes", spec, MS_TUNE_MAX_AXES);
     ms_tune_axis *a = &t->axis[t->naxes];
     memset(a, 0, sizeof *a);
     size_t nlen = (size_t)(eq - spec);
     if (nlen >= sizeof a->name)
-        return ms_tune_error("grid axis '%.*s...': name too long", 20, spec);
+        return ms_usage_error("tune", "grid axis '%.*s...': name too long", 20, spec);
     memcpy(a->name, spec, nlen);
     a->name[nlen] = '\0';
     for (int i = 0; i < t->naxes; i++)
         if (!strcmp(t->axis[i].name, a->name))
-            return ms_tune_error("grid axis '%s' given twice", a->name);
+            return ms_usage_error("tune", "grid axis '%s' given twice", a->name);
     a->gen = ms_tune_gen_of(a->name);
     const mm_knob_desc *d = NULL;
     if (a->gen >= 0) {
         if (!t->strategy->knobs || !mm_knob_find(t->strategy->knobs, "gc"))
-            return ms_tune_error("grid axis '%s': strategy '%s' has no generation thresholds "
+            return ms_usage_error("tune", "grid axis '%s': strategy '%s' has no generation thresholds "
                                  "(gen0/gen1/gen2 tune rc+gen's gc= knob)",
                                  a->name, t->strategy->name);
         if (ms_tune_cell_sets(&t->cell, "gc"))
-            return ms_tune_error("grid axis '%s': the cell already sets gc=; leave it out, the "
+            return ms_usage_error("tune", "grid axis '%s': the cell already sets gc=; leave it out, the "
                                  "grid sets it", a->name);
         t->has_gen = 1;
     } else {
@@ -236,13 +223,13 @@ static int ms_tune_parse_axis(ms_tune *t, const char *spec)
             for (const mm_knob_desc *k = t->strategy->knobs; k && k->name; k++)
                 if (strcmp(k->name, "gc"))
                     ms_sbuf_printf(&known, "%s%s", known.len ? ", " : "", k->name);
-            int rc = ms_tune_error("unknown grid axis '%s' for strategy '%s' (its axes: %s)",
+            int rc = ms_usage_error("tune", "unknown grid axis '%s' for strategy '%s' (its axes: %s)",
                                    a->name, t->strategy->name, known.len ? known.p : "none");
             ms_sbuf_free(&known);
             return rc;
         }
         if (ms_tune_cell_sets(&t->cell, a->name))
-            return ms_tune_error("grid axis '%s': the cell already sets %s=; leave it out, the "
+            return ms_usage_error("tune", "grid axis '%s': the cell already sets %s=; leave it out, the "
                                  "grid sets it", a->name, a->name);
     }
     int numeric = a->gen >= 0 || d->kind != MM_KNOB_STRING;
@@ -251,20 +238,20 @@ static int ms_tune_parse_axis(ms_tune *t, const char *spec)
         char lo_s[64], hi_s[64];
         size_t ll = (size_t)(dots - v);
         if (!numeric)
-            return ms_tune_error("grid axis '%s': knob %s is not numeric; give a list a,b,c",
+            return ms_usage_error("tune", "grid axis '%s': knob %s is not numeric; give a list a,b,c",
                                  spec, a->name);
         if (ll >= sizeof lo_s || strlen(dots + 2) >= sizeof hi_s)
-            return ms_tune_error("grid axis '%s': bounds too long", spec);
+            return ms_usage_error("tune", "grid axis '%s': bounds too long", spec);
         memcpy(lo_s, v, ll);
         lo_s[ll] = '\0';
         snprintf(hi_s, sizeof hi_s, "%s", dots + 2);
         long lo, hi;
         if (ms_tune_int(lo_s, &lo) != 0 || ms_tune_int(hi_s, &hi) != 0)
-            return ms_tune_error("grid axis '%s': LO and HI must be non-negative integers", spec);
+            return ms_usage_error("tune", "grid axis '%s': LO and HI must be non-negative integers", spec);
         if (lo > hi)
-            return ms_tune_error("grid axis '%s': LO %ld > HI %ld", spec, lo, hi);
+            return ms_usage_error("tune", "grid axis '%s': LO %ld > HI %ld", spec, lo, hi);
         if (lo == 0)
-            return ms_tune_error("grid axis '%s': a log-spaced range needs LO >= 1 (list 0 "
+            return ms_usage_error("tune", "grid axis '%s': a log-spaced range needs LO >= 1 (list 0 "
                                  "explicitly: %s=0,...)", spec, a->name);
         ms_tune_logspace(a, lo, hi, t->points_per_axis);
     } else {
@@ -276,15 +263,15 @@ static int ms_tune_parse_axis(ms_tune *t, const char *spec)
                 *comma++ = '\0';
             long x = 0;
             if (!*tok)
-                rc = ms_tune_error("grid axis '%s': empty value in the list", spec);
+                rc = ms_usage_error("tune", "grid axis '%s': empty value in the list", spec);
             else if (numeric && ms_tune_int(tok, &x) != 0)
-                rc = ms_tune_error("grid axis '%s': '%s' is not a non-negative integer", spec, tok);
+                rc = ms_usage_error("tune", "grid axis '%s': '%s' is not a non-negative integer", spec, tok);
             else if (a->n == MS_TUNE_MAX_AXIS_POINTS)
-                rc = ms_tune_error("grid axis '%s': more than %d values", spec,
+                rc = ms_usage_error("tune", "grid axis '%s': more than %d values", spec,
                                    MS_TUNE_MAX_AXIS_POINTS);
             for (size_t i = 0; !rc && i < a->n; i++)
                 if (!strcmp(a->val[i], tok))
-                    rc = ms_tune_error("grid axis '%s': value '%s' listed twice", spec, tok);
+                    rc = ms_usage_error("tune", "grid axis '%s': value '%s' listed twice", spec, tok);
             if (!rc)
                 a->val[a->n++] = numeric ? ms_bench_xprintf("%ld", x) : ms_bench_xstrdup(tok);
             tok = comma;
@@ -350,7 +337,7 @@ static int ms_tune_parse_goal(ms_tune_goal *g, const char *text)
             *comma++ = '\0';
         const char *op = strpbrk(tok, "<>");
         if (!*tok) {
-            rc = ms_tune_error("--goal '%s': empty part", text);
+            rc = ms_usage_error("tune", "--goal '%s': empty part", text);
         } else if (!op) {
             static const char *const obj[] = {"max-throughput", "min-p99", "min-maxpause",
                                               "min-rss"};
@@ -360,16 +347,16 @@ static int ms_tune_parse_goal(ms_tune_goal *g, const char *text)
             while (k < 4 && strcmp(tok, obj[k]))
                 k++;
             if (k == 4)
-                rc = ms_tune_error("--goal '%s': unknown goal '%s' (max-throughput, min-p99, "
+                rc = ms_usage_error("tune", "--goal '%s': unknown goal '%s' (max-throughput, min-p99, "
                                    "min-maxpause, min-rss, or METRIC<=VALUE / METRIC>=VALUE)",
                                    text, tok);
             else if (have_objective++)
-                rc = ms_tune_error("--goal '%s': more than one of max-throughput, min-p99, "
+                rc = ms_usage_error("tune", "--goal '%s': more than one of max-throughput, min-p99, "
                                    "min-maxpause, min-rss", text);
             else
                 g->objective = objm[k];
         } else if (g->n == MS_TUNE_MAX_CONSTRAINTS) {
-            rc = ms_tune_error("--goal '%s': more than %d constraints", text,
+            rc = ms_usage_error("tune", "--goal '%s': more than %d constraints", text,
                                MS_TUNE_MAX_CONSTRAINTS);
         } else {
             ms_tune_constraint *c = &g->c[g->n];
@@ -385,10 +372,10 @@ static int ms_tune_parse_goal(ms_tune_goal *g, const char *text)
             const char *val = op + (c->strict ? 1 : 2);
             size_t vlen = strlen(val);
             if (m == MS_M_N) {
-                rc = ms_tune_error("--goal '%s': unknown metric '%.*s' (throughput, p99, "
+                rc = ms_usage_error("tune", "--goal '%s': unknown metric '%.*s' (throughput, p99, "
                                    "maxpause, rss)", text, (int)mlen, tok);
             } else if (!*val) {
-                rc = ms_tune_error("--goal '%s': '%s' has no value", text, tok);
+                rc = ms_usage_error("tune", "--goal '%s': '%s' has no value", text, tok);
             } else if ((val[0] == '+' || val[0] == '-') && val[vlen - 1] == '%') {
                 char *end;
                 c->m = (ms_tune_metric)m;
@@ -396,15 +383,15 @@ static int ms_tune_parse_goal(ms_tune_goal *g, const char *text)
                 errno = 0;
                 c->value = strtod(val, &end);
                 if (end != val + vlen - 1 || errno || !isfinite(c->value) || c->value <= -100)
-                    rc = ms_tune_error("--goal '%s': '%s' is not a percentage like +10%% or "
+                    rc = ms_usage_error("tune", "--goal '%s': '%s' is not a percentage like +10%% or "
                                        "-5%%", text, val);
             } else if (val[vlen - 1] == '%') {
-                rc = ms_tune_error("--goal '%s': a relative bound needs a sign: %s%s (against "
+                rc = ms_usage_error("tune", "--goal '%s': a relative bound needs a sign: %s%s (against "
                                    "the default cell)", text, val[0] == '+' ? "" : "+", val);
             } else {
                 c->m = (ms_tune_metric)m;
                 if (ms_tune_abs_value(c->m, val, &c->value) != 0)
-                    rc = ms_tune_error("--goal '%s': '%s' is not a number with a unit for %s "
+                    rc = ms_usage_error("tune", "--goal '%s': '%s' is not a number with a unit for %s "
                                        "(%s)", text, val, ms_metric_names[m],
                                        ms_tune_units_of(c->m));
             }
@@ -418,18 +405,6 @@ static int ms_tune_parse_goal(ms_tune_goal *g, const char *text)
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
-
-/* Strict integer in [lo, hi]: "3x" or "" is an error. */
-static int ms_tune_parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* argv into t, grid axes still as text (they need --points and the cell first). */
 static int ms_tune_parse_opts(ms_tune *t, int argc, char **argv, const char ***axes, int *naxes,
@@ -447,7 +422,7 @@ static int ms_tune_parse_opts(ms_tune *t, int argc, char **argv, const char ***a
         }
         if (strncmp(a, "--", 2) != 0) {
             if (t->cell_text)
-                return ms_tune_error("unexpected argument '%s' (one CELL; grid axes follow "
+                return ms_usage_error("tune", "unexpected argument '%s' (one CELL; grid axes follow "
                                      "--grid)", a);
             t->cell_text = a;
             continue;
@@ -460,7 +435,7 @@ static int ms_tune_parse_opts(ms_tune *t, int argc, char **argv, const char ***a
                 k++;
             }
             if (!k)
-                return ms_tune_error("--grid needs at least one axis name=LO..HI or name=a,b,c");
+                return ms_usage_error("tune", "--grid needs at least one axis name=LO..HI or name=a,b,c");
             continue;
         }
         if (!strcmp(a, "--emit-jobs")) {
@@ -477,21 +452,21 @@ static int ms_tune_parse_opts(ms_tune *t, int argc, char **argv, const char ***a
         while (with_value[k] && strcmp(a, with_value[k]))
             k++;
         if (!with_value[k])
-            return ms_tune_error("unknown option '%s' (see memstrat tune --help)", a);
+            return ms_usage_error("tune", "unknown option '%s' (see memstrat tune --help)", a);
         if (i + 1 >= argc || !argv[i + 1][0])
-            return ms_tune_error("option '%s' needs a value", a);
+            return ms_usage_error("tune", "option '%s' needs a value", a);
         const char *v = argv[++i];
         long x;
         switch (k) {
         case 0:
-            if (ms_tune_parse_long(v, 2, MS_TUNE_MAX_AXIS_POINTS, &x) != 0)
-                return ms_tune_error("--points must be an integer from 2 to %d, not '%s'",
+            if (ms_parse_long(v, 2, MS_TUNE_MAX_AXIS_POINTS, &x) != 0)
+                return ms_usage_error("tune", "--points must be an integer from 2 to %d, not '%s'",
                                      MS_TUNE_MAX_AXIS_POINTS, v);
             t->points_per_axis = (int)x;
             break;
         case 1:
-            if (ms_tune_parse_long(v, 1, MS_BENCH_MAX_REPS, &x) != 0)
-                return ms_tune_error("--reps must be an integer from 1 to %d, not '%s'",
+            if (ms_parse_long(v, 1, MS_BENCH_MAX_REPS, &x) != 0)
+                return ms_usage_error("tune", "--reps must be an integer from 1 to %d, not '%s'",
                                      MS_BENCH_MAX_REPS, v);
             t->reps = (int)x;
             break;
@@ -553,7 +528,7 @@ static int ms_tune_check_cell(const char *name, const char *what)
     static ms_cell cell; /* large: knob tables of four components */
     char err[1024];
     if (!ms_cell_parse(name, &cell, err, sizeof err))
-        return ms_tune_error("%s: %s", what, err);
+        return ms_usage_error("tune", "%s: %s", what, err);
     return 0;
 }
 
@@ -564,7 +539,7 @@ static int ms_tune_build_points(ms_tune *t)
     for (int a = 0; a < t->naxes; a++)
         total *= t->axis[a].n;
     if (total > MS_TUNE_MAX_GRID_POINTS)
-        return ms_tune_error("grid has %zu points, more than MS_TUNE_MAX_GRID_POINTS (%d); "
+        return ms_usage_error("tune", "grid has %zu points, more than MS_TUNE_MAX_GRID_POINTS (%d); "
                              "use fewer --points or shorter lists", total,
                              MS_TUNE_MAX_GRID_POINTS);
     t->pt = ms_bench_xmalloc(total * sizeof *t->pt);
@@ -1050,7 +1025,7 @@ static int ms_tune_analyse(ms_tune *t, const char *run_dir)
     if (missing == t->npt) {
         free(cpu);
         ms_bench_run_free(&run);
-        return ms_tune_error("%s has none of the %zu grid points of %s (another cell or grid?)",
+        return ms_usage_error("tune", "%s has none of the %zu grid points of %s (another cell or grid?)",
                              run_dir, t->npt, t->cell.name);
     }
     if (missing)
@@ -1172,7 +1147,7 @@ static int ms_tune_run(ms_tune *t, const char *self, const char *out, const char
     }
     char *final = ms_bench_xprintf("%s/%s", out, id);
     if (ms_bench_exists(final)) {
-        int rc = ms_tune_error("%s already exists; refusing to overwrite it (choose another "
+        int rc = ms_usage_error("tune", "%s already exists; refusing to overwrite it (choose another "
                                "--run-id)", final);
         free(final);
         return rc;
@@ -1294,15 +1269,15 @@ int ms_tune_main(int argc, char **argv, const char *self_exe)
     }
     char err[1024];
     if (rc == 0 && !t.cell_text)
-        rc = ms_tune_error("no CELL given (e.g. request/rc+gen/pool/slots)");
+        rc = ms_usage_error("tune", "no CELL given (e.g. request/rc+gen/pool/slots)");
     else if (rc == 0 && !naxes)
-        rc = ms_tune_error("no grid given (e.g. --grid gen0=100..20000 gen1=2..50)");
+        rc = ms_usage_error("tune", "no grid given (e.g. --grid gen0=100..20000 gen1=2..50)");
     else if (rc == 0 && t.emit_jobs && t.from)
-        rc = ms_tune_error("--emit-jobs and --from exclude each other");
+        rc = ms_usage_error("tune", "--emit-jobs and --from exclude each other");
     else if (rc == 0 && t.from && (t.reps || t.out || t.run_id))
-        rc = ms_tune_error("--from analyses an existing run: --reps, --out and --run-id do not apply");
+        rc = ms_usage_error("tune", "--from analyses an existing run: --reps, --out and --run-id do not apply");
     else if (rc == 0 && ms_bench_cell_parse(t.cell_text, &t.cell, err, sizeof err) != 0)
-        rc = ms_tune_error("%s", err);
+        rc = ms_usage_error("tune", "%s", err);
     else if (rc == 0 && ms_tune_check_cell(t.cell_text, "the cell") != 0)
         rc = MS_BENCH_EXIT_USAGE;
     if (rc == 0) {
@@ -1324,7 +1299,7 @@ int ms_tune_main(int argc, char **argv, const char *self_exe)
         char *id = t.run_id ? ms_bench_xstrdup(t.run_id) : ms_tune_default_id();
         const char *out = t.out ? t.out : "results";
         if (!t.from && !ms_run_id_ok(id)) {
-            rc = ms_tune_error("bad run id '%s': use letters, digits, '-', '_', '.' (not "
+            rc = ms_usage_error("tune", "bad run id '%s': use letters, digits, '-', '_', '.' (not "
                                "leading '.' or '-', not 'latest')", id);
         } else if (t.from) {
             rc = ms_tune_analyse(&t, t.from);
