@@ -6,6 +6,8 @@
  * them. A gc_head sits right before the object header (as_gc / from_gc); lists
  * are circular and doubly linked around a sentinel; list_merge is O(1).
  * Invariant: a node is in at most one list; list_remove leaves it unlinked (NULL).
+ * Also here: the weakref and finalizer steps rc+gen and rc+incr run on their
+ * unreachable list, in CPython's order.
  */
 #ifndef MM_GC_LIST_H
 #define MM_GC_LIST_H
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 
 #include "mm.h"
+#include "strategy.h"
 
 /* First capacity of a work list; it doubles from there. */
 #define GC_WORK_INITIAL 1024
@@ -108,5 +111,57 @@ static inline void gc_stack_push(gc_stack *s, mm_object *o) {
             t_->traverse((o), VISIT, (ctx));                                              \
         }                                                                                 \
     } while (0)
+
+/* ---- weak references and finalizers of the unreachable (CPython's order) ---- */
+
+/* The weakrefs whose callbacks run once every weakref to the garbage reads NULL, each
+ * held by one reference meanwhile. A weakref whose own gc_head carries garbage_flag is
+ * garbage itself and gets no callback (CPython's rule). */
+typedef struct gc_weakref_batch {
+    gc_stack wrs;
+    uintptr_t garbage_flag;
+} gc_weakref_batch;
+
+/* mm_weakrefs_clear's callback: gathers a cleared weakref into the batch. */
+static inline void gc_weakref_batch_add(mm_heap *h, mm_object *wr, void *arg) {
+    (void)h;
+    gc_weakref_batch *b = arg;
+    if (wr->type->is_container && (as_gc(wr)->flags & b->garbage_flag)) return;
+    mm_incref(wr);
+    gc_stack_push(&b->wrs, wr);
+}
+
+/* Clears every weak reference to an object of `garbage`, before any finalizer runs, so
+ * none can reach garbage through one; those with callbacks go into b. */
+static inline void gc_clear_weakrefs(mm_heap *h, gc_head *garbage, gc_weakref_batch *b) {
+    for (gc_head *g = garbage->next; g != garbage; g = g->next) {
+        mm_object *o = from_gc(g);
+        if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
+            mm_weakrefs_clear(h, o, gc_weakref_batch_add, b);
+    }
+}
+
+/* CPython's finalize_garbage: each unreachable object's finalizer, once (PEP 442).
+ * Objects move to a `seen` list before the call, since a finalizer may free others of
+ * the list (or this one). Returns how many finalizers ran. */
+static inline size_t gc_finalize_garbage(mm_heap *h, gc_head *unreachable) {
+    gc_head seen;
+    list_init(&seen);
+    size_t ran = 0;
+    while (!list_empty(unreachable)) {
+        gc_head *g = unreachable->next;
+        list_move(g, &seen);
+        mm_object *o = from_gc(g);
+        if (o->type->finalize && !mm_finalized(h, o)) {
+            mm_set_finalized(h, o);
+            mm_incref(o);
+            o->type->finalize(h, o);
+            mm_decref(h, o);
+            ran++;
+        }
+    }
+    list_merge(&seen, unreachable);
+    return ran;
+}
 
 #endif

@@ -338,46 +338,17 @@ static size_t split_resurrected(gc_state *st, gc_head *unreachable, gc_head *old
     return resurrected;
 }
 
-/* Collects the weakrefs (with callbacks) to run after all are cleared. */
-typedef struct wr_batch {
-    mm_object **items;
-    size_t len, cap;
-} wr_batch;
-
-static void batch_weakref(mm_heap *h, mm_object *wr, void *arg) {
-    (void)h;
-    wr_batch *b = arg;
-    /* A weakref that is garbage itself gets no callback (CPython's rule). */
-    if (wr->type->is_container && (as_gc(wr)->flags & GC_UNREACHABLE)) return;
-    if (b->len == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 16;
-        mm_object **n = realloc(b->items, cap * sizeof *n);
-        if (n == NULL) {
-            fprintf(stderr, "memstrat: out of memory in the cycle collector's weakref list\n");
-            abort();
-        }
-        b->items = n;
-        b->cap = cap;
-    }
-    mm_incref(wr);
-    b->items[b->len++] = wr;
-}
-
 /* CPython's handle_weakrefs: every weak reference to an unreachable object is
  * cleared before any finalizer runs (so no finalizer can reach garbage through
  * one); then the callbacks of weakrefs that are not garbage themselves run. A
  * weakref freed right after its callback counts as collected, as in 3.11; one
  * still alive moves to `old`. Returns that count. */
 static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable, gc_head *old, unsigned old_gen) {
-    wr_batch b = {0};
-    for (gc_head *g = unreachable->next; g != unreachable; g = g->next) {
-        mm_object *o = from_gc(g);
-        if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
-            mm_weakrefs_clear(h, o, batch_weakref, &b);
-    }
+    gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
+    gc_clear_weakrefs(h, unreachable, &b);
     size_t freed = 0;
-    for (size_t i = 0; i < b.len; i++) {
-        mm_object *wr = b.items[i];
+    for (size_t i = 0; i < b.wrs.len; i++) {
+        mm_object *wr = b.wrs.items[i];
         mm_weakref_fire(h, wr);
         if (wr->refcount == 1) {
             freed++;
@@ -389,32 +360,8 @@ static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable, gc_head *old, un
         }
         mm_decref(h, wr);
     }
-    free(b.items);
+    free(b.wrs.items);
     return freed;
-}
-
-/* CPython's finalize_garbage: each unreachable object's finalizer, once (PEP
- * 442). Objects are moved to a `seen` list before the call, since a finalizer
- * may free others of the list (or this one). Returns how many finalizers ran. */
-static size_t finalize_garbage(mm_heap *h, gc_head *unreachable) {
-    gc_head seen;
-    list_init(&seen);
-    size_t ran = 0;
-    while (!list_empty(unreachable)) {
-        gc_head *g = unreachable->next;
-        list_remove(g);
-        list_append(g, &seen);
-        mm_object *o = from_gc(g);
-        if (o->type->finalize && !mm_finalized(h, o)) {
-            mm_set_finalized(h, o);
-            mm_incref(o);
-            o->type->finalize(h, o);
-            mm_decref(h, o);
-            ran++;
-        }
-    }
-    list_merge(&seen, unreachable);
-    return ran;
 }
 
 /* Breaks the cycles: tp_clear on each unreachable object, holding a reference
@@ -476,7 +423,7 @@ static uint64_t collect_generation(mm_heap *h, int generation) {
         collected += handle_weakrefs(h, &unreachable, old, old_gen);
         /* Without finalizers nothing can leave the set before clearing (weakref
          * callbacks cannot reach it), so its size is known without a walk. */
-        if (finalize_garbage(h, &unreachable) > 0) {
+        if (gc_finalize_garbage(h, &unreachable) > 0) {
             split_resurrected(st, &unreachable, old, old_gen);
             collected += list_size(&unreachable);
         } else {

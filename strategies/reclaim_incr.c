@@ -270,60 +270,21 @@ static void split_resurrected(incr_state *st, gc_head *unreachable, gc_head *to,
     }
 }
 
-/* Collects weakrefs with callbacks to fire once all are cleared. */
-typedef struct wr_batch {
-    gc_stack s;
-} wr_batch;
-
-static void batch_weakref(mm_heap *h, mm_object *wr, void *arg) {
-    (void)h;
-    /* A weakref that is garbage itself gets no callback (CPython's rule). */
-    if (wr->type->is_container && (as_gc(wr)->flags & GC_UNREACHABLE)) return;
-    mm_incref(wr);
-    gc_stack_push(&((wr_batch *)arg)->s, wr);
-}
-
 /* Every weak reference to garbage is cleared before any finalizer runs, then
  * callbacks of weakrefs that are not garbage run. Returns weakrefs freed right
  * after their callback (counted as collected, as reclaim_gen.c does). */
 static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable) {
-    wr_batch b = {{0}};
-    for (gc_head *g = unreachable->next; g != unreachable; g = g->next) {
-        mm_object *o = from_gc(g);
-        if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
-            mm_weakrefs_clear(h, o, batch_weakref, &b);
-    }
+    gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
+    gc_clear_weakrefs(h, unreachable, &b);
     size_t freed = 0;
-    for (size_t i = 0; i < b.s.len; i++) {
-        mm_object *wr = b.s.items[i];
+    for (size_t i = 0; i < b.wrs.len; i++) {
+        mm_object *wr = b.wrs.items[i];
         mm_weakref_fire(h, wr);
         if (wr->refcount == 1) freed++;
         mm_decref(h, wr);
     }
-    free(b.s.items);
+    free(b.wrs.items);
     return freed;
-}
-
-/* PEP 442: each unreachable object's finalizer, once. Objects move to `seen`
- * before the call since a finalizer may free others of the list. */
-static size_t finalize_garbage(mm_heap *h, gc_head *unreachable) {
-    gc_head seen;
-    list_init(&seen);
-    size_t ran = 0;
-    while (!list_empty(unreachable)) {
-        gc_head *g = unreachable->next;
-        list_move(g, &seen);
-        mm_object *o = from_gc(g);
-        if (o->type->finalize && !mm_finalized(h, o)) {
-            mm_set_finalized(h, o);
-            mm_incref(o);
-            o->type->finalize(h, o);
-            mm_decref(h, o);
-            ran++;
-        }
-    }
-    list_merge(&seen, unreachable);
-    return ran;
 }
 
 /* tp_clear on each garbage object, holding a reference across the call; one
@@ -355,7 +316,7 @@ static size_t collect_region(mm_heap *h, gc_head *region, gc_head *to, int space
     if (garbage == 0) return 0;
     size_t collected = handle_weakrefs(h, &unreachable);
     /* without finalizers nothing leaves the set before clearing: its size is known */
-    if (finalize_garbage(h, &unreachable) > 0) {
+    if (gc_finalize_garbage(h, &unreachable) > 0) {
         split_resurrected(st, &unreachable, to, space);
         collected += list_size(&unreachable);
     } else {
