@@ -63,6 +63,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
     h->alloc_fn = cfg->allocator->alloc;
     h->free_fn = cfg->allocator->free;
     h->alloc_object = cfg->reclaim->alloc_object;
+    h->free_object = cfg->reclaim->free_object;
     if (cfg->reclaim->init && !cfg->reclaim->init(h, cfg->knobs, err, errlen)) {
         cfg->allocator->destroy(h->allocator);
         free(h);
@@ -210,7 +211,7 @@ void mm_free_object(mm_heap *h, mm_object *o) {
     /* Poison so a use after free shows as a wild type pointer, not silent reuse. */
     memset(base, MM_POISON_BYTE, total);
 #endif
-    if (MM_UNLIKELY(h->reclaim->free_object != NULL)) h->reclaim->free_object(h, base, total);
+    if (MM_UNLIKELY(h->free_object != NULL)) h->free_object(h, base, total);
     else h->free_fn(h->allocator, base, total);
 }
 

@@ -150,6 +150,7 @@ struct mm_heap {
     struct mm_allocator *allocator;
     /* the strategy's object memory, copied from it; NULL: the allocator's */
     void *(*alloc_object)(mm_heap *h, const mm_type *t, size_t size);
+    void (*free_object)(mm_heap *h, void *base, size_t size);
     mm_value (*getattr_fn)(mm_heap *h, mm_object *o, uint32_t attr); /* the layout's */
     int (*setattr_fn)(mm_heap *h, mm_object *o, uint32_t attr, mm_value v);
     size_t preheader; /* before containers only: objects that hold no references
