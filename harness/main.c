@@ -1,11 +1,15 @@
-/* main.c — the `memstrat` command: list | run | bench | compare | tune | merge | gcscan.
+/* main.c — the `memstrat` command: list | run | gcscan here, in C (what is
+ * measured); bench | compare | tune | merge handed to the analysis package
+ * (analysis/, Python) by exec, with this binary's path in $MEMSTRAT.
  *
  * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
  * gets one line on stderr naming the problem and exit status 2; a failed cell
  * exits 1; success 0.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,8 +55,141 @@ static int cmd_list(void) {
     return 0;
 }
 
+/* One JSON string: the names and help texts are ours, but escape what JSON needs anyway. */
+static void json_str(const char *s) {
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+static void json_knobs(const mm_knob_desc *knobs) {
+    static const char *const kinds[] = {"count", "bytes", "string"};
+    printf("\"knobs\": [");
+    for (const mm_knob_desc *d = knobs; d && d->name; d++) {
+        printf("%s{\"name\": ", d == knobs ? "" : ", ");
+        json_str(d->name);
+        printf(", \"kind\": \"%s\", \"default\": ", kinds[d->kind]);
+        json_str(d->default_value);
+        if (d->kind != MM_KNOB_STRING) printf(", \"min\": %lld, \"max\": %lld", (long long)d->min, (long long)d->max);
+        printf(", \"help\": ");
+        json_str(d->help);
+        putchar('}');
+    }
+    putchar(']');
+}
+
+/* `memstrat list --json`: what the analysis knows of the components (never their
+ * names' spelling): axes, knobs with defaults, collectors and their generations,
+ * and the build facts meta.json records. Written by hand: the binary links no JSON
+ * library. */
+static int cmd_list_json(void) {
+    printf("{\"build\": {\"compiler\": ");
+    json_str(MS_C_COMPILER);
+    printf(", \"flags\": ");
+    json_str(MS_C_FLAGS);
+    printf(", \"build_type\": ");
+    json_str(MS_BUILD_TYPE);
+    printf(", \"source_dir\": ");
+    json_str(MS_SOURCE_DIR);
+#ifdef MS_SANITIZE_BUILD
+    printf(", \"sanitize\": true},\n");
+#else
+    printf(", \"sanitize\": false},\n");
+#endif
+    printf(" \"strategies\": [");
+    for (int i = 0; mm_strategies[i]; i++) {
+        const mm_strategy *s = mm_strategies[i];
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_str(s->name);
+        printf(", \"summary\": ");
+        json_str(s->summary);
+        printf(", \"preheader\": %zu, \"has_collector\": %s, \"generations\": %d, ", s->preheader,
+               s->has_collector ? "true" : "false", s->has_collector ? 3 : 0);
+        json_knobs(s->knobs);
+        putchar('}');
+    }
+    printf("],\n \"allocators\": [");
+    for (int i = 0; mm_allocators[i]; i++) {
+        const mm_allocator_ops *a = mm_allocators[i];
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_str(a->name);
+        printf(", \"summary\": ");
+        json_str(a->summary);
+        printf(", \"preload_library\": ");
+        if (a->preload_library) json_str(a->preload_library);
+        else printf("null");
+        printf(", ");
+        json_knobs(a->knobs);
+        putchar('}');
+    }
+    printf("],\n \"layouts\": [");
+    for (int i = 0; mm_layouts[i]; i++) {
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_str(mm_layouts[i]->name);
+        printf(", \"summary\": ");
+        json_str(mm_layouts[i]->summary);
+        printf(", ");
+        json_knobs(mm_layouts[i]->knobs);
+        putchar('}');
+    }
+    printf("],\n \"workloads\": [");
+    for (int i = 0; wl_workloads[i]; i++) {
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_str(wl_workloads[i]->name);
+        printf(", \"summary\": ");
+        json_str(wl_workloads[i]->summary);
+        printf(", ");
+        json_knobs(wl_workloads[i]->knobs);
+        putchar('}');
+    }
+    printf("]}\n");
+    return ferror(stdout) ? 1 : 0;
+}
+
+/* The analysis package's interpreter: Debian's, which sees python3-numpy and
+ * python3-scipy (a pyenv `python3` on PATH may not); $MEMSTRAT_PYTHON overrides. */
+#ifndef MS_PYTHON
+#define MS_PYTHON "/usr/bin/python3"
+#endif
+
+/* bench | compare | tune | merge: exec `python3 -m analysis CMD ARGS...` with the
+ * source tree on PYTHONPATH and this binary in $MEMSTRAT (what runs the cells). */
+static int exec_analysis(int argc, char **argv) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) snprintf(self, sizeof self, "%s", argv[0]);
+    else self[n] = '\0';
+    const char *py = getenv("MEMSTRAT_PYTHON");
+    if (py == NULL || *py == '\0') py = MS_PYTHON;
+    setenv("MEMSTRAT", self, 1);
+    const char *old = getenv("PYTHONPATH");
+    char path[PATH_MAX * 2];
+    snprintf(path, sizeof path, "%s%s%s", MS_SOURCE_DIR, old && *old ? ":" : "", old && *old ? old : "");
+    setenv("PYTHONPATH", path, 1);
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (args == NULL) {
+        fprintf(stderr, "memstrat: out of memory\n");
+        return 1;
+    }
+    args[0] = (char *)py;
+    args[1] = "-m";
+    args[2] = "analysis";
+    for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
+    fflush(NULL);
+    execv(py, args);
+    fprintf(stderr, "memstrat: cannot start the analysis interpreter %s: %s (make deps installs python3, "
+                    "python3-numpy, python3-scipy; or set MEMSTRAT_PYTHON)\n", py, strerror(errno));
+    free(args);
+    return 2;
+}
+
 static void usage(FILE *out) {
-    fprintf(out, "usage: memstrat list\n"
+    fprintf(out, "usage: memstrat list [--json]\n"
                  "       memstrat run CELL... [--ms_timeline=FILE] [--ms_pauses=FILE] [--benchmark_* flags]\n"
                  "       memstrat bench [--matrix FILE] [--reps N] [--quick] [--out DIR] [--run-id ID] [--no-plots]\n"
                  "       memstrat bench --plots-only RUN_DIR\n"
@@ -70,23 +207,23 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "list") == 0) return cmd_list();
+    if (strcmp(cmd, "list") == 0) {
+        if (argc == 3 && strcmp(argv[2], "--json") == 0) return cmd_list_json();
+        if (argc > 2) {
+            fprintf(stderr, "memstrat list: unexpected argument '%s' (only --json)\n", argv[2]);
+            return 2;
+        }
+        return cmd_list();
+    }
     if (strcmp(cmd, "run") == 0) {
         /* Before anything is measured: the process may start again on another malloc. */
         int st = ms_malloc_select(argc, argv);
         return st >= 0 ? st : ms_run_main(argc - 1, argv + 1);
     }
-    if (strcmp(cmd, "compare") == 0) return ms_compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gcscan") == 0) return ms_gcscan_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "merge") == 0) return ms_merge_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "tune") == 0) {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0) snprintf(self, sizeof self, "%s", argv[0]);
-        else self[n] = '\0';
-        return strcmp(cmd, "tune") == 0 ? ms_tune_main(argc - 1, argv + 1, self)
-                                        : ms_bench_main(argc - 1, argv + 1, self);
-    }
+    if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "tune") == 0 || strcmp(cmd, "compare") == 0 ||
+        strcmp(cmd, "merge") == 0)
+        return exec_analysis(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
