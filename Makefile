@@ -35,9 +35,10 @@ build-asan: ensure-deps
 bench: build
 	$(MEMSTRAT) bench $(BENCH_ARGS)
 
-# Threshold grids (harness/tune.c): request (latency-bound: the lowest p99 pause that keeps
-# throughput within 5% of CPython's default) and tree with parent links (cycles everywhere:
-# the fastest thresholds whose peak RSS stays within 10% of the default's).
+# Threshold grids (`memstrat tune`, run by the analysis package): request (latency-bound:
+# the lowest p99 pause that keeps throughput within 5% of CPython's default) and tree with
+# parent links (cycles everywhere: the fastest thresholds whose peak RSS stays within 10%
+# of the default's).
 tune: build
 	$(MEMSTRAT) tune request/rc+gen/pool/slots/requests=4000 --grid gen0=200..20000 gen1=5..50 \
 		--points $(TUNE_POINTS) --reps $(TUNE_REPS) --goal 'min-p99,throughput>=-5%'

@@ -1,24 +1,35 @@
-/* cell.c — parsing and validating cell specs; see cell.h. */
+/* cell.c — parsing and validating cell specs; see cell.h. The harness knows the
+ * object model's components only through their mm_component views (mm.h). */
 #include "cell.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Names the known choices in an error, so a typo is fixed without reading docs. */
-static void known_names(char *out, size_t outlen, const char *const *names, int n) {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < n && used < outlen; i++)
-        used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", names[i]);
-}
-
-#define MS_MAX_NAMES 32
-
-static void unknown(char *err, size_t errlen, const char *what, const char *name, const char *const *names, int n) {
+/* "unknown AXIS 'NAME' (known: a, b, c)": the choices named, so a typo is fixed
+ * without reading docs. name_at(i) is the i-th name of the axis, NULL past the last. */
+static void unknown(char *err, size_t errlen, const char *what, const char *name,
+                    const char *(*name_at)(size_t i)) {
     char list[512];
-    known_names(list, sizeof list, names, n);
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; name_at(i) != NULL && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", name_at(i));
     snprintf(err, errlen, "unknown %s '%s' (known: %s)", what, name, list);
 }
+
+static const char *workload_at(size_t i) {
+    for (size_t k = 0; k <= i; k++)
+        if (wl_workloads[k] == NULL) return NULL;
+    return wl_workloads[i]->name;
+}
+
+static const char *component_name(mm_axis axis, size_t i) {
+    mm_component c;
+    return mm_component_at(axis, i, &c) ? c.name : NULL;
+}
+static const char *reclaim_at(size_t i) { return component_name(MM_AXIS_RECLAIM, i); }
+static const char *allocator_at(size_t i) { return component_name(MM_AXIS_ALLOCATOR, i); }
+static const char *layout_at(size_t i) { return component_name(MM_AXIS_LAYOUT, i); }
 
 bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
     memset(cell, 0, sizeof *cell);
@@ -47,30 +58,24 @@ bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
         snprintf(err, errlen, "cell '%s' must be workload/reclaim/allocator/layout[/knob=value...]", spec);
         return false;
     }
-    const char *names[MS_MAX_NAMES];
-    int n;
     if ((cell->workload = wl_find(parts[0])) == NULL) {
-        for (n = 0; wl_workloads[n] && n < MS_MAX_NAMES; n++) names[n] = wl_workloads[n]->name;
-        unknown(err, errlen, "workload", parts[0], names, n);
+        unknown(err, errlen, "workload", parts[0], workload_at);
         return false;
     }
-    if ((cell->reclaim = mm_find_strategy(parts[1])) == NULL) {
-        for (n = 0; mm_strategies[n] && n < MS_MAX_NAMES; n++) names[n] = mm_strategies[n]->name;
-        unknown(err, errlen, "strategy", parts[1], names, n);
+    if (!mm_component_find(MM_AXIS_RECLAIM, parts[1], &cell->reclaim)) {
+        unknown(err, errlen, "strategy", parts[1], reclaim_at);
         return false;
     }
-    if ((cell->allocator = mm_find_allocator(parts[2])) == NULL) {
-        for (n = 0; mm_allocators[n] && n < MS_MAX_NAMES; n++) names[n] = mm_allocators[n]->name;
-        unknown(err, errlen, "allocator", parts[2], names, n);
+    if (!mm_component_find(MM_AXIS_ALLOCATOR, parts[2], &cell->allocator)) {
+        unknown(err, errlen, "allocator", parts[2], allocator_at);
         return false;
     }
-    if ((cell->layout = mm_find_layout(parts[3])) == NULL) {
-        for (n = 0; mm_layouts[n] && n < MS_MAX_NAMES; n++) names[n] = mm_layouts[n]->name;
-        unknown(err, errlen, "layout", parts[3], names, n);
+    if (!mm_component_find(MM_AXIS_LAYOUT, parts[3], &cell->layout)) {
+        unknown(err, errlen, "layout", parts[3], layout_at);
         return false;
     }
-    const mm_knob_desc *const tables[] = {cell->workload->knobs, cell->reclaim->knobs, cell->allocator->knobs,
-                                          cell->layout->knobs};
+    const mm_knob_desc *const tables[] = {cell->workload->knobs, cell->reclaim.knobs, cell->allocator.knobs,
+                                          cell->layout.knobs};
     /* A part without '=' continues the previous knob's value: knob values may be
      * paths (trace=/tmp/x.trace), and the cell is split on '/'. */
     for (int i = 4; i < nparts;) {
@@ -95,26 +100,14 @@ bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
         }
     }
     for (int i = 0; i < 4; i++) mm_knobset_fill_defaults(&cell->knobs, tables[i]);
-    if (cell->reclaim->check) {
-        char kerr[600];
-        if (!cell->reclaim->check(&cell->knobs, kerr, sizeof kerr)) {
-            snprintf(err, errlen, "cell '%s': %s", spec, kerr);
-            return false;
-        }
-    }
-    if (cell->allocator->check) {
-        char kerr[600];
-        if (!cell->allocator->check(&cell->knobs, kerr, sizeof kerr)) {
-            snprintf(err, errlen, "cell '%s': %s", spec, kerr);
-            return false;
-        }
-    }
-    if (cell->workload->check) {
-        char kerr[600];
-        if (!cell->workload->check(&cell->knobs, kerr, sizeof kerr)) {
-            snprintf(err, errlen, "cell '%s': %s", spec, kerr);
-            return false;
-        }
+    /* each component's own rules across knobs: strategy, allocator, workload */
+    char kerr[600];
+    const bool ok = mm_component_check(&cell->reclaim, &cell->knobs, kerr, sizeof kerr) &&
+                    mm_component_check(&cell->allocator, &cell->knobs, kerr, sizeof kerr) &&
+                    (cell->workload->check == NULL || cell->workload->check(&cell->knobs, kerr, sizeof kerr));
+    if (!ok) {
+        snprintf(err, errlen, "cell '%s': %s", spec, kerr);
+        return false;
     }
     return true;
 }

@@ -9,23 +9,27 @@
  * else is a failed measurement (exit 1), never a figure. Then the same through
  * python3.11 (unless --cpython none), and one table: median ns/object with
  * min–max for each, and the ratio CPython / memstrat with the target (≥ 4×,
- * i.e. ≤ 15 ns/object). --out FILE writes the rows as CSV (atomically).
+ * i.e. ≤ 15 ns/object). --out FILE writes the rows as CSV (atomically):
+ * shape,side,n,rep,ns_per_object — the analysis reads it and the table.
+ * Bad input (options by getopt_long, numbers by ms_parse_long): one line, exit 2.
  *
  * Not timed: building the shape, the warm-up collection, the Python start-up.
  */
 #include "gc_scan.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
-#include "bench.h"
+#include "cli.h"
+#include "mm.h"
 #include "ms_clock.h"
-#include "registry.h"
 
 /* The heap: a million live objects. */
 #define GCSCAN_DEFAULT_N 1000000L
@@ -238,68 +242,93 @@ static void print_table(const gcscan_opts *o, gcscan_row *rows, int nrows) {
     }
 }
 
-static int usage_error(const char *msg, const char *arg) {
-    fprintf(stderr, "memstrat gcscan: %s%s%s (see memstrat help)\n", msg, arg ? ": " : "", arg ? arg : "");
-    return 2;
+/* An interpreter named without a '/' is looked up on PATH, as popen's shell would. */
+static bool executable_on_path(const char *prog) {
+    if (strchr(prog, '/') != NULL) return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    for (const char *s = path && *path ? path : "/usr/bin:/bin";; s++) {
+        size_t n = strcspn(s, ":");
+        char cand[PATH_MAX];
+        struct stat st;
+        if (snprintf(cand, sizeof cand, "%.*s/%s", n ? (int)n : 1, n ? s : ".", prog) < (int)sizeof cand &&
+            stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            return true;
+        s += n;
+        if (*s == '\0') return false;
+    }
 }
+
+/* Options of gcscan; every one takes a value. */
+static const struct option gcscan_options[] = {
+    {"n", required_argument, NULL, 'n'},          {"reps", required_argument, NULL, 'r'},
+    {"alloc", required_argument, NULL, 'a'},      {"shapes", required_argument, NULL, 's'},
+    {"cpython", required_argument, NULL, 'p'},    {"tools", required_argument, NULL, 't'},
+    {"out", required_argument, NULL, 'o'},        {NULL, 0, NULL, 0},
+};
 
 int ms_gcscan_main(int argc, char **argv) {
     gcscan_opts o = {.n = GCSCAN_DEFAULT_N, .reps = GCSCAN_DEFAULT_REPS, .alloc = "system",
                      .cpython = "python3.11", .tools = MS_SOURCE_DIR "/tools", .shapes = "list,tree"};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 >= argc) return usage_error("missing value after", a);
-        const char *v = argv[++i];
-        if (strcmp(a, "--n") == 0) {
-            if (ms_parse_long(v, 1, GCSCAN_MAX_N, &o.n) != 0) return usage_error("--n must be 1..100000000, not", v);
-        } else if (strcmp(a, "--reps") == 0) {
-            if (ms_parse_long(v, 1, GCSCAN_MAX_REPS, &o.reps) != 0) return usage_error("--reps must be 1..1000, not", v);
-        } else if (strcmp(a, "--alloc") == 0) {
-            if (mm_find_allocator(v) == NULL) return usage_error("unknown allocator", v);
+    mm_component alloc;
+    opterr = 0; /* our own one-line messages */
+    optind = 1;
+    /* "+": stop at the first non-option (reported below); ":": a missing value returns ':'. */
+    for (int c; (c = getopt_long(argc, argv, "+:", gcscan_options, NULL)) != -1;) {
+        const char *v = optarg;
+        switch (c) {
+        case 'n':
+            if (ms_parse_long(v, 1, GCSCAN_MAX_N, &o.n) != 0)
+                return ms_usage_error("gcscan", "--n must be 1..%ld, not: %s", GCSCAN_MAX_N, v);
+            break;
+        case 'r':
+            if (ms_parse_long(v, 1, GCSCAN_MAX_REPS, &o.reps) != 0)
+                return ms_usage_error("gcscan", "--reps must be 1..%d, not: %s", GCSCAN_MAX_REPS, v);
+            break;
+        case 'a':
+            if (!mm_component_find(MM_AXIS_ALLOCATOR, v, &alloc))
+                return ms_usage_error("gcscan", "unknown allocator: %s", v);
             o.alloc = v;
-        } else if (strcmp(a, "--shapes") == 0) {
-            o.shapes = v;
-        } else if (strcmp(a, "--cpython") == 0) {
-            o.cpython = v;
-        } else if (strcmp(a, "--tools") == 0) {
-            o.tools = v;
-        } else if (strcmp(a, "--out") == 0) {
-            o.out = v;
-        } else {
-            return usage_error("unknown option", a);
+            break;
+        case 's': o.shapes = v; break;
+        case 'p': o.cpython = v; break;
+        case 't': o.tools = v; break;
+        case 'o': o.out = v; break;
+        case ':': return ms_usage_error("gcscan", "missing value after: %s", argv[optind - 1]);
+        default: /* '?': optopt is the unknown short option, 0 for a long one */
+            if (optopt) return ms_usage_error("gcscan", "unknown option: -%c", optopt);
+            return ms_usage_error("gcscan", "unknown option: %s", argv[optind - 1]);
         }
     }
-    if (strcmp(o.cpython, "none") != 0) { /* checked first: a missing python is bad input, not a crash later */
-        char *found = strchr(o.cpython, '/') ? (access(o.cpython, X_OK) == 0 ? strdup(o.cpython) : NULL)
-                                             : ms_bench_find_in_path(o.cpython);
-        if (found == NULL) return usage_error("no executable interpreter (or --cpython none)", o.cpython);
-        free(found);
-    }
+    if (optind < argc) return ms_usage_error("gcscan", "unexpected argument: %s", argv[optind]);
+    /* checked first: a missing python is bad input, not a crash later */
+    if (strcmp(o.cpython, "none") != 0 && !executable_on_path(o.cpython))
+        return ms_usage_error("gcscan", "no executable interpreter (or --cpython none): %s", o.cpython);
     gcscan_row rows[2];
     int nrows = 0;
     char shapes[64];
     snprintf(shapes, sizeof shapes, "%s", o.shapes);
     for (char *save = NULL, *s = strtok_r(shapes, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-        if (strcmp(s, "list") != 0 && strcmp(s, "tree") != 0) return usage_error("unknown shape (list, tree)", s);
-        if (nrows == 2) return usage_error("at most two shapes", o.shapes);
+        if (strcmp(s, "list") != 0 && strcmp(s, "tree") != 0)
+            return ms_usage_error("gcscan", "unknown shape (list, tree): %s", s);
+        if (nrows == 2) return ms_usage_error("gcscan", "at most two shapes: %s", o.shapes);
         memset(&rows[nrows], 0, sizeof rows[nrows]);
         rows[nrows++].shape = strcmp(s, "list") == 0 ? "list" : "tree";
     }
-    if (nrows == 0) return usage_error("no shape given", o.shapes);
+    if (nrows == 0) return ms_usage_error("gcscan", "no shape given: %s", o.shapes);
 
     bool ok = true;
     for (int i = 0; i < nrows && ok; i++) {
         ok = scan_memstrat(&o, &rows[i]);
         if (ok && strcmp(o.cpython, "none") != 0) ok = scan_cpython(&o, &rows[i]);
     }
-    if (!ok) return 1;
+    if (!ok) return MS_EXIT_FAILED;
     if (o.out) {
         csv_ctx c = {&o, rows, nrows};
         if (ms_write_file_atomic(o.out, emit_csv, &c) != 0) {
             fprintf(stderr, "memstrat gcscan: cannot write %s\n", o.out);
-            return 1;
+            return MS_EXIT_FAILED;
         }
     }
     print_table(&o, rows, nrows);
-    return 0;
+    return MS_EXIT_OK;
 }

@@ -4,7 +4,9 @@
  *
  * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
  * gets one line on stderr naming the problem and exit status 2; a failed cell
- * exits 1; success 0.
+ * exits 1; success 0. `list --json` is the analysis package's only source of
+ * facts about components (analysis/core.py, Registry): its shape is an interface.
+ * Components are read through mm.h's views (mm_component) and workload.h's table.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "cli.h"
 #include "gc_scan.h"
 #include "malloc_select.h"
-#include "registry.h"
+#include "mm.h"
 #include "run.h"
 #include "workload.h"
 
@@ -28,23 +30,27 @@ static void print_knobs(const mm_knob_desc *knobs) {
     }
 }
 
+/* Headings of the three axes of the object model, in `memstrat list`'s order. */
+static const struct {
+    mm_axis axis;
+    const char *heading, *json_key;
+} ms_axes[] = {
+    {MM_AXIS_RECLAIM, "strategies (reclaim)", "strategies"},
+    {MM_AXIS_ALLOCATOR, "allocators", "allocators"},
+    {MM_AXIS_LAYOUT, "layouts", "layouts"},
+};
+#define MS_NAXES (sizeof ms_axes / sizeof ms_axes[0])
+
 /* `memstrat list`: everything a cell can name, with knobs and defaults. */
 static int cmd_list(void) {
-    printf("strategies (reclaim):\n");
-    for (int i = 0; mm_strategies[i]; i++) {
-        printf("  %-10s %s (pre-header %zu B)\n", mm_strategies[i]->name, mm_strategies[i]->summary,
-               mm_strategies[i]->preheader);
-        print_knobs(mm_strategies[i]->knobs);
-    }
-    printf("allocators:\n");
-    for (int i = 0; mm_allocators[i]; i++) {
-        printf("  %-10s %s\n", mm_allocators[i]->name, mm_allocators[i]->summary);
-        print_knobs(mm_allocators[i]->knobs);
-    }
-    printf("layouts:\n");
-    for (int i = 0; mm_layouts[i]; i++) {
-        printf("  %-10s %s\n", mm_layouts[i]->name, mm_layouts[i]->summary);
-        print_knobs(mm_layouts[i]->knobs);
+    mm_component c;
+    for (size_t a = 0; a < MS_NAXES; a++) {
+        printf("%s:\n", ms_axes[a].heading);
+        for (size_t i = 0; mm_component_at(ms_axes[a].axis, i, &c); i++) {
+            if (c.axis == MM_AXIS_RECLAIM) printf("  %-10s %s (pre-header %zu B)\n", c.name, c.summary, c.preheader);
+            else printf("  %-10s %s\n", c.name, c.summary);
+            print_knobs(c.knobs);
+        }
     }
     printf("workloads:\n");
     for (int i = 0; wl_workloads[i]; i++) {
@@ -52,7 +58,7 @@ static int cmd_list(void) {
         print_knobs(wl_workloads[i]->knobs);
     }
     printf("\ncell: workload/reclaim/allocator/layout[/knob=value...]  e.g. ring/rc/system/slots/n=100000\n");
-    return 0;
+    return ferror(stdout) ? MS_EXIT_FAILED : MS_EXIT_OK;
 }
 
 /* One JSON string: the names and help texts are ours, but escape what JSON needs anyway. */
@@ -84,9 +90,12 @@ static void json_knobs(const mm_knob_desc *knobs) {
 }
 
 /* `memstrat list --json`: what the analysis knows of the components (never their
- * names' spelling): axes, knobs with defaults, collectors and their generations,
- * and the build facts meta.json records. Written by hand: the binary links no JSON
- * library. */
+ * names' spelling): {"build": {compiler, flags, build_type, source_dir, sanitize},
+ * "strategies": [{name, summary, preheader, has_collector, generations, knobs}],
+ * "allocators": [{name, summary, preload_library, knobs}], "layouts": [{name,
+ * summary, knobs}], "workloads": [{name, summary, knobs}]}, each knob {name, kind,
+ * default, min, max (count/bytes only), help}. Written by hand: the binary links
+ * no JSON library. */
 static int cmd_list_json(void) {
     printf("{\"build\": {\"compiler\": ");
     json_str(MS_C_COMPILER);
@@ -101,41 +110,26 @@ static int cmd_list_json(void) {
 #else
     printf(", \"sanitize\": false},\n");
 #endif
-    printf(" \"strategies\": [");
-    for (int i = 0; mm_strategies[i]; i++) {
-        const mm_strategy *s = mm_strategies[i];
-        printf("%s\n  {\"name\": ", i ? "," : "");
-        json_str(s->name);
-        printf(", \"summary\": ");
-        json_str(s->summary);
-        printf(", \"preheader\": %zu, \"has_collector\": %s, \"generations\": %d, ", s->preheader,
-               s->has_collector ? "true" : "false", s->has_collector ? 3 : 0);
-        json_knobs(s->knobs);
-        putchar('}');
-    }
-    printf("],\n \"allocators\": [");
-    for (int i = 0; mm_allocators[i]; i++) {
-        const mm_allocator_ops *a = mm_allocators[i];
-        printf("%s\n  {\"name\": ", i ? "," : "");
-        json_str(a->name);
-        printf(", \"summary\": ");
-        json_str(a->summary);
-        printf(", \"preload_library\": ");
-        if (a->preload_library) json_str(a->preload_library);
-        else printf("null");
-        printf(", ");
-        json_knobs(a->knobs);
-        putchar('}');
-    }
-    printf("],\n \"layouts\": [");
-    for (int i = 0; mm_layouts[i]; i++) {
-        printf("%s\n  {\"name\": ", i ? "," : "");
-        json_str(mm_layouts[i]->name);
-        printf(", \"summary\": ");
-        json_str(mm_layouts[i]->summary);
-        printf(", ");
-        json_knobs(mm_layouts[i]->knobs);
-        putchar('}');
+    mm_component c;
+    for (size_t a = 0; a < MS_NAXES; a++) {
+        printf("%s\"%s\": [", a ? "],\n " : " ", ms_axes[a].json_key);
+        for (size_t i = 0; mm_component_at(ms_axes[a].axis, i, &c); i++) {
+            printf("%s\n  {\"name\": ", i ? "," : "");
+            json_str(c.name);
+            printf(", \"summary\": ");
+            json_str(c.summary);
+            if (c.axis == MM_AXIS_RECLAIM)
+                printf(", \"preheader\": %zu, \"has_collector\": %s, \"generations\": %d", c.preheader,
+                       c.has_collector ? "true" : "false", c.generations);
+            if (c.axis == MM_AXIS_ALLOCATOR) {
+                printf(", \"preload_library\": ");
+                if (c.preload_library) json_str(c.preload_library);
+                else printf("null");
+            }
+            printf(", ");
+            json_knobs(c.knobs);
+            putchar('}');
+        }
     }
     printf("],\n \"workloads\": [");
     for (int i = 0; wl_workloads[i]; i++) {
@@ -148,7 +142,7 @@ static int cmd_list_json(void) {
         putchar('}');
     }
     printf("]}\n");
-    return ferror(stdout) ? 1 : 0;
+    return ferror(stdout) ? MS_EXIT_FAILED : MS_EXIT_OK;
 }
 
 /* The analysis package's interpreter: Debian's, which sees python3-numpy and
@@ -174,7 +168,7 @@ static int exec_analysis(int argc, char **argv) {
     char **args = calloc((size_t)argc + 3, sizeof *args);
     if (args == NULL) {
         fprintf(stderr, "memstrat: out of memory\n");
-        return 1;
+        return MS_EXIT_FAILED;
     }
     args[0] = (char *)py;
     args[1] = "-m";
@@ -185,7 +179,7 @@ static int exec_analysis(int argc, char **argv) {
     fprintf(stderr, "memstrat: cannot start the analysis interpreter %s: %s (make deps installs python3, "
                     "python3-numpy, python3-scipy; or set MEMSTRAT_PYTHON)\n", py, strerror(errno));
     free(args);
-    return 2;
+    return MS_EXIT_USAGE;
 }
 
 static void usage(FILE *out) {
@@ -204,15 +198,12 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return MS_EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "list") == 0) {
         if (argc == 3 && strcmp(argv[2], "--json") == 0) return cmd_list_json();
-        if (argc > 2) {
-            fprintf(stderr, "memstrat list: unexpected argument '%s' (only --json)\n", argv[2]);
-            return 2;
-        }
+        if (argc > 2) return ms_usage_error("list", "unexpected argument '%s' (only --json)", argv[2]);
         return cmd_list();
     }
     if (strcmp(cmd, "run") == 0) {
@@ -226,8 +217,8 @@ int main(int argc, char **argv) {
         return exec_analysis(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
-        return 0;
+        return MS_EXIT_OK;
     }
     fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, tune, merge, gcscan, help)\n", cmd);
-    return 2;
+    return MS_EXIT_USAGE;
 }

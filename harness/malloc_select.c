@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "cell.h"
-#include "malloc_id.h"
 
 /* How a glibc-malloc need is named in messages. */
 #define MS_GLIBC_NAME "glibc"
@@ -100,22 +99,22 @@ static bool build_preload(char *out, size_t outlen, const char *want_path, const
 }
 #endif
 
-/* The allocator a cell names (its third part), or NULL if it names none that
+/* The allocator a cell names (its third part); false if it names none that
  * exists. Only that part is read: a full parse validates knobs and, for a trace
  * cell, the whole trace file, which run does anyway after the re-exec. */
-static const mm_allocator_ops *cell_allocator(const char *spec) {
+static bool cell_allocator(const char *spec, mm_component *out) {
     const char *p = spec;
     for (int i = 0; i < 2; i++) {
         p = strchr(p, '/');
-        if (p == NULL) return NULL;
+        if (p == NULL) return false;
         p++;
     }
     char name[MS_CELL_MAX];
     size_t len = strcspn(p, "/");
-    if (len >= sizeof name) return NULL;
+    if (len >= sizeof name) return false;
     memcpy(name, p, len);
     name[len] = '\0';
-    return mm_find_allocator(name);
+    return mm_component_find(MM_AXIS_ALLOCATOR, name, out);
 }
 
 /* Each cell's need: the library to preload, or NULL for glibc. Returns 0 when all
@@ -126,12 +125,12 @@ static int cells_need(int argc, char **argv, const char **need, const char **nee
     *any = false;
     for (int i = 2; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0) continue;
-        const mm_allocator_ops *a = cell_allocator(argv[i]);
-        if (a == NULL) return -1;
-        const char *lib = a->preload_library;
+        mm_component a;
+        if (!cell_allocator(argv[i], &a)) return -1;
+        const char *lib = a.preload_library;
         if (!*any) {
             *need = lib;
-            *need_alloc = a->name;
+            *need_alloc = a.name;
             first = argv[i];
             *any = true;
         } else if ((lib == NULL) != (*need == NULL) || (lib != NULL && strcmp(lib, *need) != 0)) {

@@ -6,6 +6,17 @@
  * workload's run (its own collections included). Not timed: heap creation, and
  * the leak check afterwards — the strategy's full collection (if it has one)
  * after the workload dropped every root; what is still alive then is leaked.
+ * Counter names and the CSV formats below are read by tests and by the analysis
+ * package: they are an interface.
+ *
+ * Where to start reading: run_once, three steps with one job each —
+ *   1. measure:         fresh heap and recorders, the timed workload, the untimed
+ *                       leak check; everything else reads what it recorded;
+ *   2. report_counters: the iteration time and every counter Google Benchmark
+ *                       writes (per generation only for g < the strategy's
+ *                       `generations`, from its component view);
+ *   3. write_outputs:   the optional files (--ms_timeline, its .live twin,
+ *                       --ms_pauses, --ms_latency).
  *
  * Pauses: the heap's observer brackets every collection; the harness times the
  * bracket (strategies never time themselves) into a log-linear histogram, a
@@ -23,11 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
 #include "atomic_file.h"
 #include "cell.h"
+#include "cli.h"
 #include "gbench_shim.h"
-#include "malloc_id.h"
 #include "ms_clock.h"
 #include "pause_hist.h"
 #include "pause_log.h"
@@ -58,6 +68,7 @@ typedef struct ms_cell_run {
 /* What the observer needs while a collection is in flight. */
 typedef struct ms_pause_ctx {
     ms_hist *all;
+    int generations; /* of the strategy: per_gen[0..generations-1] exist */
     ms_hist *per_gen[MM_MAX_GENERATIONS];
     ms_pause_log *log;
     ms_rss_sampler *rss;
@@ -88,7 +99,7 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     uint64_t end = ms_now_ns(), dur = end - ctx->start_ns;
     ms_hist_record(ctx->all, dur);
     ctx->examined += info->examined;
-    if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) ms_hist_record(ctx->per_gen[info->generation], dur);
+    if (info->generation >= 0 && info->generation < ctx->generations) ms_hist_record(ctx->per_gen[info->generation], dur);
     ms_pause_event ev = {ctx->start_ns, dur, info->generation, info->collected};
     ms_pause_log_add(ctx->log, &ev);
     if (end - ctx->last_mark_ns >= MS_RSS_MARK_MIN_GAP_NS) {
@@ -182,132 +193,174 @@ static void report_hist_us(ms_gb_state *st, const char *prefix, const ms_hist *h
     ms_gb_counter(st, name, (double)ms_hist_max(h) / 1e3);
 }
 
-/* One iteration: fresh heap, timed workload, untimed leak check, counters. */
-static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
-    ms_cell *c = &cr->cell;
-    char err[600] = "";
-    mm_config cfg = {c->reclaim, c->allocator, c->layout, &c->knobs};
-    mm_heap *h = mm_heap_new(&cfg, err, sizeof err);
-    if (h == NULL) {
-        snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, err);
+/* The timeline's live-bytes twin: X.csv -> X.live.csv (and X.csv.part ->
+ * X.live.csv.part, the bench driver's name until a repetition succeeds). */
+static void live_path(char *out, size_t outlen, const char *timeline) {
+    size_t n = strlen(timeline);
+    const char *part = n > 9 && strcmp(timeline + n - 9, ".csv.part") == 0 ? ".part" : "";
+    size_t stem = n - strlen(part);
+    if (stem > 4 && strncmp(timeline + stem - 4, ".csv", 4) == 0) stem -= 4;
+    snprintf(out, outlen, "%.*s.live.csv%s", (int)stem, timeline, part);
+}
+
+/* What one iteration measured: everything the counters and the files are made of. */
+typedef struct ms_measurement {
+    mm_heap *h;
+    bool ok;                  /* the workload reported success (else err says why) */
+    char err[600];
+    wl_result r;              /* ops and the workload's own counters */
+    uint64_t t0, t1;          /* the timed span */
+    uint64_t rss_peak, rss_final;
+    mm_stats before, after;   /* at the end of the timed span / after the leak check */
+    mm_alloc_stats alloc;     /* the allocator's figures after the leak check */
+    ms_pause_ctx pauses;
+    ms_latency_ctx latency;
+    ms_live_ctx live;
+} ms_measurement;
+
+static void measurement_free(ms_measurement *m) {
+    ms_rss_free(m->pauses.rss);
+    ms_hist_free(m->latency.simple);
+    ms_hist_free(m->latency.metered);
+    ms_pause_log_free(m->pauses.log);
+    ms_hist_free(m->pauses.all);
+    for (int g = 0; g < m->pauses.generations; g++) ms_hist_free(m->pauses.per_gen[g]);
+    free(m->live.t_ms);
+    free(m->live.mb);
+    mm_heap_free(m->h);
+}
+
+/* Step 1: a fresh heap and recorders, the timed workload, the untimed leak check.
+ * False (with cr->error) only when there is nothing to report: no heap or no
+ * recorders. A workload that failed is still measured (m->ok false). */
+static bool measure(ms_cell_run *cr, ms_measurement *m) {
+    const ms_cell *c = &cr->cell;
+    memset(m, 0, sizeof *m);
+    mm_config cfg = ms_cell_config(c);
+    if ((m->h = mm_heap_new(&cfg, m->err, sizeof m->err)) == NULL) {
+        snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, m->err);
         return false;
     }
-    ms_pause_ctx pc = {.all = ms_hist_new(), .log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)};
-    for (int g = 0; g < MM_MAX_GENERATIONS; g++) pc.per_gen[g] = ms_hist_new();
-    mm_set_observer(h, on_gc, &pc);
-    ms_latency_ctx lc = {ms_hist_new(), ms_hist_new()};
+    bool recorders = (m->pauses.all = ms_hist_new()) != NULL &&
+                     (m->pauses.log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)) != NULL &&
+                     (m->latency.simple = ms_hist_new()) != NULL && (m->latency.metered = ms_hist_new()) != NULL;
+    m->pauses.generations = c->reclaim.generations < MM_MAX_GENERATIONS ? c->reclaim.generations : MM_MAX_GENERATIONS;
+    for (int g = 0; g < m->pauses.generations; g++) recorders = (m->pauses.per_gen[g] = ms_hist_new()) != NULL && recorders;
+    if (!recorders) {
+        snprintf(cr->error, sizeof cr->error, "%s: out of memory for the pause and latency recorders", c->spec);
+        measurement_free(m);
+        return false;
+    }
+    mm_set_observer(m->h, on_gc, &m->pauses);
+    m->r.latency_fn = on_latency;
+    m->r.latency_ctx = &m->latency;
 
     bool peak_reset = ms_rss_reset_peak() == 0;
-    uint64_t t0 = ms_now_ns();
-    pc.rss = ms_rss_start(MS_RSS_PERIOD_US, t0);
-    wl_result r;
-    memset(&r, 0, sizeof r);
-    r.latency_fn = on_latency;
-    r.latency_ctx = &lc;
-    ms_live_ctx live = {.h = h, .t0 = t0};
-    r.live_fn = on_live;
-    r.live_ctx = &live;
-    bool ok = c->workload->run(h, &c->knobs, &r, err, sizeof err);
-    uint64_t t1 = ms_now_ns();
-    ms_rss_mark(pc.rss);
-    ms_rss_stop(pc.rss);
-    uint64_t rss_final = ms_rss_current_bytes();
-    uint64_t rss_peak = ms_rss_peak_bytes();
-    if (!peak_reset || ms_rss_max_sampled(pc.rss) > rss_peak) rss_peak = ms_rss_max_sampled(pc.rss);
+    m->t0 = ms_now_ns();
+    m->pauses.rss = ms_rss_start(MS_RSS_PERIOD_US, m->t0);
+    m->live = (ms_live_ctx){.h = m->h, .t0 = m->t0};
+    m->r.live_fn = on_live;
+    m->r.live_ctx = &m->live;
+    m->ok = c->workload->run(m->h, &c->knobs, &m->r, m->err, sizeof m->err);
+    m->t1 = ms_now_ns();
+    ms_rss_mark(m->pauses.rss);
+    ms_rss_stop(m->pauses.rss);
+    m->rss_final = ms_rss_current_bytes();
+    m->rss_peak = ms_rss_peak_bytes();
+    if (!peak_reset || ms_rss_max_sampled(m->pauses.rss) > m->rss_peak) m->rss_peak = ms_rss_max_sampled(m->pauses.rss);
 
-    mm_stats before;
-    mm_get_stats(h, &before);
-    mm_set_observer(h, NULL, NULL);
-    if (mm_has_collector(h)) mm_collect(h, MM_COLLECT_FULL);
-    mm_stats after;
-    mm_get_stats(h, &after);
-    mm_alloc_stats as;
-    h->allocator->ops->stats(h->allocator, &as);
+    /* the leak check: unobserved, untimed; what survives a full collection is leaked */
+    mm_get_stats(m->h, &m->before);
+    mm_set_observer(m->h, NULL, NULL);
+    if (c->reclaim.has_collector) mm_collect(m->h, MM_COLLECT_FULL);
+    mm_get_stats(m->h, &m->after);
+    mm_get_alloc_stats(m->h, &m->alloc);
+    if (!m->ok) snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, m->err);
+    return true;
+}
 
-    double secs = (double)(t1 - t0) / 1e9;
+/* Step 2: the iteration time (manual timing: the timed span only) and the counters. */
+static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_measurement *m) {
+    const mm_stats *before = &m->before;
+    const mm_alloc_stats *as = &m->alloc;
+    double secs = (double)(m->t1 - m->t0) / 1e9;
     ms_gb_set_iteration_time(st, secs > 0 ? secs : 1e-9);
-    if (!ok) snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, err);
 
-    ms_gb_counter(st, "ops_per_s", secs > 0 ? r.ops / secs : 0);
-    ms_gb_counter(st, "pause_count", (double)ms_hist_count(pc.all));
-    ms_gb_counter(st, "pause_total_ms", (double)ms_hist_total_ns(pc.all) / 1e6);
-    report_hist_us(st, "pause", pc.all);
-    ms_gb_counter(st, "rss_peak_mb", (double)rss_peak / MS_MB);
-    ms_gb_counter(st, "rss_final_mb", (double)rss_final / MS_MB);
-    ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(&before));
-    ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(&before));
-    ms_gb_counter(st, "live_objects_peak", (double)before.live_objects_peak);
-    ms_gb_counter(st, "live_bytes_peak", (double)before.live_bytes_peak);
-    ms_gb_counter(st, "leaked_objects", (double)mm_stats_live_objects(&after));
-    ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&after));
-    ms_gb_counter(st, "alloc_live_mb", (double)as.live_bytes / MS_MB);
-    ms_gb_counter(st, "alloc_reserved_mb", (double)as.reserved_bytes / MS_MB);
-    if (as.arenas) ms_gb_counter(st, "alloc_arenas", (double)as.arenas);
-    if (as.pools_in_use) ms_gb_counter(st, "alloc_pools_in_use", (double)as.pools_in_use);
-    if (as.live_bytes) ms_gb_counter(st, "alloc_fragmentation", (double)as.reserved_bytes / (double)as.live_bytes);
-    if (as.lib_allocated_bytes) ms_gb_counter(st, "alloc_lib_allocated_mb", (double)as.lib_allocated_bytes / MS_MB);
-    if (as.lib_resident_bytes) ms_gb_counter(st, "alloc_lib_resident_mb", (double)as.lib_resident_bytes / MS_MB);
-    ms_gb_counter(st, "preheader_bytes", (double)before.preheader_bytes);
+    ms_gb_counter(st, "ops_per_s", secs > 0 ? m->r.ops / secs : 0);
+    ms_gb_counter(st, "pause_count", (double)ms_hist_count(m->pauses.all));
+    ms_gb_counter(st, "pause_total_ms", (double)ms_hist_total_ns(m->pauses.all) / 1e6);
+    report_hist_us(st, "pause", m->pauses.all);
+    ms_gb_counter(st, "rss_peak_mb", (double)m->rss_peak / MS_MB);
+    ms_gb_counter(st, "rss_final_mb", (double)m->rss_final / MS_MB);
+    ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(before));
+    ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(before));
+    ms_gb_counter(st, "live_objects_peak", (double)before->live_objects_peak);
+    ms_gb_counter(st, "live_bytes_peak", (double)before->live_bytes_peak);
+    ms_gb_counter(st, "leaked_objects", (double)mm_stats_live_objects(&m->after));
+    ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&m->after));
+    ms_gb_counter(st, "alloc_live_mb", (double)as->live_bytes / MS_MB);
+    ms_gb_counter(st, "alloc_reserved_mb", (double)as->reserved_bytes / MS_MB);
+    if (as->arenas) ms_gb_counter(st, "alloc_arenas", (double)as->arenas);
+    if (as->pools_in_use) ms_gb_counter(st, "alloc_pools_in_use", (double)as->pools_in_use);
+    if (as->live_bytes) ms_gb_counter(st, "alloc_fragmentation", (double)as->reserved_bytes / (double)as->live_bytes);
+    if (as->lib_allocated_bytes) ms_gb_counter(st, "alloc_lib_allocated_mb", (double)as->lib_allocated_bytes / MS_MB);
+    if (as->lib_resident_bytes) ms_gb_counter(st, "alloc_lib_resident_mb", (double)as->lib_resident_bytes / MS_MB);
+    ms_gb_counter(st, "preheader_bytes", (double)before->preheader_bytes);
     ms_gb_counter(st, "malloc_impl", (double)cr->malloc_code);
-    if (mm_has_collector(h)) {
+    if (cr->cell.reclaim.has_collector) {
         char name[64];
-        for (int g = 0; g < 3; g++) {
+        for (int g = 0; g < m->pauses.generations; g++) {
             snprintf(name, sizeof name, "gc_collections_gen%d", g);
-            ms_gb_counter(st, name, (double)before.collections[g]);
+            ms_gb_counter(st, name, (double)before->collections[g]);
             snprintf(name, sizeof name, "pause_gen%d", g);
-            report_hist_us(st, name, pc.per_gen[g]);
+            report_hist_us(st, name, m->pauses.per_gen[g]);
         }
-        ms_gb_counter(st, "gc_collected", (double)before.collected);
-        ms_gb_counter(st, "gc_uncollectable", (double)before.uncollectable);
-        ms_gb_counter(st, "gc_examined", (double)pc.examined);
-        if (before.collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before.collector_heap_bytes / MS_MB);
+        ms_gb_counter(st, "gc_collected", (double)before->collected);
+        ms_gb_counter(st, "gc_uncollectable", (double)before->uncollectable);
+        ms_gb_counter(st, "gc_examined", (double)m->pauses.examined);
+        if (before->collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before->collector_heap_bytes / MS_MB);
     }
-    if (ms_hist_count(lc.simple) > 0) {
-        report_hist_us(st, "req", lc.simple);
-        report_hist_us(st, "req_metered", lc.metered);
+    if (ms_hist_count(m->latency.simple) > 0) {
+        report_hist_us(st, "req", m->latency.simple);
+        report_hist_us(st, "req_metered", m->latency.metered);
     }
-    for (int i = 0; i < r.ncounters; i++) ms_gb_counter(st, r.counters[i].name, r.counters[i].value);
+    for (int i = 0; i < m->r.ncounters; i++) ms_gb_counter(st, m->r.counters[i].name, m->r.counters[i].value);
+}
 
+/* Step 3: the files asked for; a file that cannot be written is one line on
+ * stderr, not a failed cell (the counters are already reported). */
+static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
     bool several = cr->index >= 0; /* several cells in one process share the paths */
     char path[1100];
     if (cr->timeline_path) {
         indexed_path(path, sizeof path, cr->timeline_path, cr->index, several);
-        if (ms_rss_write_csv(pc.rss, path) != 0) fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
+        if (ms_rss_write_csv(m->pauses.rss, path) != 0) fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
+        if (m->live.len > 0) {
+            char twin[1200];
+            live_path(twin, sizeof twin, path);
+            live_emit le = {&m->live};
+            if (ms_write_file_atomic(twin, emit_live, &le) != 0)
+                fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", twin);
+        }
     }
     if (cr->pauses_path) {
         indexed_path(path, sizeof path, cr->pauses_path, cr->index, several);
-        if (ms_pause_log_write_csv(pc.log, path, t0) != 0) fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
+        if (ms_pause_log_write_csv(m->pauses.log, path, m->t0) != 0) fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
     }
-
-    /* the live-bytes timeline goes beside the RSS one: X.csv -> X.live.csv (and
-     * X.csv.part -> X.live.csv.part, the bench driver's name until a rep succeeds) */
-    if (cr->timeline_path && live.len > 0) {
-        char live_path[1200];
-        indexed_path(path, sizeof path, cr->timeline_path, cr->index, several);
-        size_t n = strlen(path);
-        const char *part = n > 9 && strcmp(path + n - 9, ".csv.part") == 0 ? ".part" : "";
-        size_t stem = n - strlen(part);
-        if (stem > 4 && strncmp(path + stem - 4, ".csv", 4) == 0) stem -= 4;
-        snprintf(live_path, sizeof live_path, "%.*s.live.csv%s", (int)stem, path, part);
-        live_emit le = {&live};
-        if (ms_write_file_atomic(live_path, emit_live, &le) != 0)
-            fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", live_path);
-    }
-    free(live.t_ms);
-    free(live.mb);
-
-    if (cr->latency_path && ms_hist_count(lc.simple) > 0) {
+    if (cr->latency_path && ms_hist_count(m->latency.simple) > 0) {
         indexed_path(path, sizeof path, cr->latency_path, cr->index, several);
-        if (write_latency_csv(&lc, path) != 0) fprintf(stderr, "memstrat: cannot write latency CSV %s\n", path);
+        if (write_latency_csv(&m->latency, path) != 0) fprintf(stderr, "memstrat: cannot write latency CSV %s\n", path);
     }
+}
 
-    ms_rss_free(pc.rss);
-    ms_hist_free(lc.simple);
-    ms_hist_free(lc.metered);
-    ms_pause_log_free(pc.log);
-    ms_hist_free(pc.all);
-    for (int g = 0; g < MM_MAX_GENERATIONS; g++) ms_hist_free(pc.per_gen[g]);
-    mm_heap_free(h);
+/* One iteration: measure, report, write; false when the cell failed. */
+static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
+    ms_measurement m;
+    if (!measure(cr, &m)) return false;
+    report_counters(st, cr, &m);
+    write_outputs(cr, &m);
+    const bool ok = m.ok;
+    measurement_free(&m);
     return ok;
 }
 
@@ -347,27 +400,24 @@ int ms_run_main(int argc, char **argv) {
     int ncells = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0) {
-            fprintf(stderr, "memstrat run: unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE --ms_latency=FILE; "
-                            "Google Benchmark's: see --help)\n", argv[i]);
-            return 2;
+            return ms_usage_error("run", "unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE --ms_latency=FILE; "
+                                         "Google Benchmark's: see --help)", argv[i]);
         }
         ncells++;
     }
     if (ncells == 0) {
-        fprintf(stderr, "memstrat run: no cell given (a cell is workload/reclaim/allocator/layout[/knob=value...])\n");
-        return 2;
+        return ms_usage_error("run", "no cell given (a cell is workload/reclaim/allocator/layout[/knob=value...])");
     }
     ms_cell_run *runs = calloc((size_t)ncells, sizeof *runs);
     if (runs == NULL) {
         fprintf(stderr, "memstrat run: out of memory\n");
-        return 1;
+        return MS_EXIT_FAILED;
     }
     for (int i = 1, k = 0; i < argc; i++, k++) {
         char err[700];
         if (!ms_cell_parse(argv[i], &runs[k].cell, err, sizeof err)) {
-            fprintf(stderr, "memstrat run: %s\n", err);
             free(runs);
-            return 2;
+            return ms_usage_error("run", "%s", err);
         }
         runs[k].index = ncells > 1 ? k : -1;
         runs[k].timeline_path = timeline;
@@ -383,11 +433,11 @@ int ms_run_main(int argc, char **argv) {
     for (int k = 0; k < ncells; k++) ms_gb_register(runs[k].cell.spec, cell_bench, &runs[k]);
     ms_gb_run();
     ms_gb_shutdown();
-    int status = 0;
+    int status = MS_EXIT_OK;
     for (int k = 0; k < ncells; k++) {
         if (runs[k].failed) {
             fprintf(stderr, "memstrat run: %s\n", runs[k].error);
-            status = 1;
+            status = MS_EXIT_FAILED;
         }
     }
     free(runs);

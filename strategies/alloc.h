@@ -4,30 +4,16 @@
  * NULL; free(p, size) gets the size that was asked for (sized free, as Lua's
  * allocator passes the old size); stats reports bytes live (asked for and not yet
  * freed) and bytes reserved from the OS. Every allocator is called through this
- * table, so every strategy pays the same one indirection.
+ * table, so every strategy pays the same one indirection. Private to strategies/:
+ * the floors above see an allocator only as an mm_component view and its
+ * figures through mm_get_alloc_stats (mm.h).
  *
  * Invariant: live_bytes == sum of sizes allocated and not freed.
  */
 #ifndef MM_ALLOC_H
 #define MM_ALLOC_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "knobs.h"
-
-typedef struct mm_alloc_stats {
-    uint64_t live_bytes;     /* requested and not yet freed */
-    uint64_t reserved_bytes; /* taken from the OS (or the underlying malloc) */
-    uint64_t arenas;         /* where the allocator has them, else 0 */
-    uint64_t pools_in_use;
-    /* The allocator library's own view, where it keeps one (jemalloc's
-     * stats.allocated / stats.resident, mimalloc's committed / current RSS);
-     * 0 when it has none. Reported beside RSS, never instead of it. */
-    uint64_t lib_allocated_bytes;
-    uint64_t lib_resident_bytes;
-} mm_alloc_stats;
+#include "mm.h" /* mm_alloc_stats: the harness reads it through mm_get_alloc_stats */
 
 struct mm_allocator_ops;
 

@@ -493,6 +493,9 @@ void mm_get_stats(mm_heap *h, mm_stats *out) {
     if (h->reclaim->stats) h->reclaim->stats(h, out);
 }
 
+/* The allocator is private to the object model: this is the floors' one window on it. */
+void mm_get_alloc_stats(mm_heap *h, mm_alloc_stats *out) { h->allocator->ops->stats(h->allocator, out); }
+
 /* ---- shapes -------------------------------------------------------------------- */
 
 void mm_traverse_slots(mm_object *o, mm_visit_fn visit, void *arg) {

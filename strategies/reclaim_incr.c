@@ -684,6 +684,7 @@ const mm_strategy mm_strategy_incr = {
     .knobs = incr_knobs,
     .preheader = sizeof(gc_head),
     .has_collector = true,
+    .generations = 3, /* reported as 0 young, 1 increment, 2 full */
     .check = incr_check,
     .init = incr_init,
     .fini = incr_fini,

@@ -14,5 +14,6 @@ const mm_strategy mm_strategy_none = {
     .knobs = NULL,
     .preheader = 0,
     .has_collector = false,
+    .generations = 0,
     .on_zero = NULL, /* the heap substitutes a function that keeps the object */
 };

@@ -15,5 +15,6 @@ const mm_strategy mm_strategy_rc = {
     .knobs = NULL,
     .preheader = 0,
     .has_collector = false,
+    .generations = 0,
     .on_zero = mm_release,
 };

@@ -1,4 +1,9 @@
-/* registry.c — one line per strategy, allocator and layout. */
+/* registry.c — one line per strategy, allocator and layout, and the component
+ * views (mm.h) through which the floors above read these tables.
+ *
+ * Contract: a view is a copy of its descriptor's facts plus the descriptor
+ * pointer (for mm_config); the tables here are the only list of components.
+ */
 #include "registry.h"
 
 #include <string.h>
@@ -63,4 +68,51 @@ const mm_layout *mm_find_layout(const char *name) {
     for (int i = 0; mm_layouts[i]; i++)
         if (strcmp(mm_layouts[i]->name, name) == 0) return mm_layouts[i];
     return NULL;
+}
+
+/* ---- Component views (mm.h) -------------------------------------------------- */
+
+/* Entries of a NULL-terminated table defined in this file. */
+#define ENTRIES(table) (sizeof(table) / sizeof((table)[0]) - 1)
+
+/* The view of entry i of an axis's table; false past its end. */
+bool mm_component_at(mm_axis axis, size_t i, mm_component *out) {
+    memset(out, 0, sizeof *out);
+    out->axis = axis;
+    switch (axis) {
+    case MM_AXIS_RECLAIM: {
+        if (i >= ENTRIES(mm_strategies)) return false;
+        const mm_strategy *s = mm_strategies[i];
+        *out = (mm_component){axis, s->name, s->summary, s->knobs, s->preheader, s->has_collector,
+                              s->generations, NULL, {.reclaim = s}};
+        return true;
+    }
+    case MM_AXIS_ALLOCATOR: {
+        if (i >= ENTRIES(mm_allocators)) return false;
+        const mm_allocator_ops *a = mm_allocators[i];
+        *out = (mm_component){axis, a->name, a->summary, a->knobs, 0, false, 0, a->preload_library,
+                              {.allocator = a}};
+        return true;
+    }
+    case MM_AXIS_LAYOUT: {
+        if (i >= ENTRIES(mm_layouts)) return false;
+        const mm_layout *l = mm_layouts[i];
+        *out = (mm_component){axis, l->name, l->summary, l->knobs, 0, false, 0, NULL, {.layout = l}};
+        return true;
+    }
+    }
+    return false;
+}
+
+bool mm_component_find(mm_axis axis, const char *name, mm_component *out) {
+    for (size_t i = 0; mm_component_at(axis, i, out); i++)
+        if (strcmp(out->name, name) == 0) return true;
+    return false;
+}
+
+/* Layouts have no rules across knobs; strategies and allocators may. */
+bool mm_component_check(const mm_component *c, const mm_knobset *ks, char *err, size_t errlen) {
+    if (c->axis == MM_AXIS_RECLAIM && c->desc.reclaim->check) return c->desc.reclaim->check(ks, err, errlen);
+    if (c->axis == MM_AXIS_ALLOCATOR && c->desc.allocator->check) return c->desc.allocator->check(ks, err, errlen);
+    return true;
 }

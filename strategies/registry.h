@@ -1,7 +1,9 @@
 /* registry.h — the tables of everything that can fill a cell's axes.
  *
  * Contract: adding a strategy, allocator or layout is one new file plus one line
- * in registry.c; the CLI lists, validates and builds cells only through these.
+ * in registry.c. Private to strategies/ (and white-box tests): the harness
+ * lists, validates and builds cells through the mm_component views of mm.h,
+ * which registry.c copies out of these tables.
  */
 #ifndef MM_REGISTRY_H
 #define MM_REGISTRY_H

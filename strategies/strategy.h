@@ -6,6 +6,9 @@
  * on_decref_nonzero, and on mm_collect. Strategies never time themselves: they
  * report each collection through mm_gc_begin/mm_gc_end and the harness times it.
  *
+ * Private to strategies/: the floors above see a strategy only as an
+ * mm_component view (mm.h), copied from this descriptor by registry.c.
+ *
  * Invariant: an object is freed exactly once, through mm_free_object, and only
  * when no live object or program hold refers to it.
  */
@@ -20,6 +23,11 @@ typedef struct mm_strategy {
     const mm_knob_desc *knobs;   /* {0}-terminated, may be NULL */
     size_t preheader;            /* bytes kept before the header of each container */
     bool has_collector;          /* mm_collect does something (and the `policy` knob applies) */
+    /* Generations its collections report to the observer (mm_gc_info.generation is
+     * 0..generations-1, at most MM_MAX_GENERATIONS): the harness reports pauses and
+     * collection counts per generation below this, and the analysis reads it from
+     * `memstrat list --json`. 0 without a collector. */
+    int generations;
     /* Optional: values of its knobs that a type alone cannot check (a threshold
      * list, say), checked by the CLI before anything runs so that bad input exits
      * 2; false with one line in err. init() may repeat the check. */

@@ -177,14 +177,14 @@ static void test_heap(void) {
         head = n;
     }
     mm_alloc_stats s;
-    h->allocator->ops->stats(h->allocator, &s);
+    mm_get_alloc_stats(h, &s);
     uint64_t chain = s.lib_allocated_bytes;
     CHECK(chain >= (uint64_t)(NBLOCKS / 2) * 16, "chain not in pymalloc's blocks (%llu bytes)", (unsigned long long)chain);
     mm_decref(h, head);
     mm_stats st;
     mm_get_stats(h, &st);
     CHECK(mm_stats_live_objects(&st) == 0, "%llu objects left", (unsigned long long)mm_stats_live_objects(&st));
-    h->allocator->ops->stats(h->allocator, &s);
+    mm_get_alloc_stats(h, &s);
     CHECK(s.lib_allocated_bytes < chain / 100, "pymalloc still holds %llu of the chain's %llu bytes",
           (unsigned long long)s.lib_allocated_bytes, (unsigned long long)chain);
     mm_heap_free(h);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "alloc.h"
+#include "mm.h"
 #include "check.h"
 #include "weakdict.h"
 
@@ -38,7 +38,7 @@ static uint64_t live(mm_heap *h) {
 
 static uint64_t raw_live(mm_heap *h) {
     mm_alloc_stats as;
-    h->allocator->ops->stats(h->allocator, &as);
+    mm_get_alloc_stats(h, &as);
     return as.live_bytes;
 }
 

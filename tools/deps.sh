@@ -3,7 +3,7 @@
 #   tools/deps.sh check    exit 0 if everything is present, else 1 (prints nothing)
 #   tools/deps.sh install  apt-get as root, sudo otherwise, else one line naming the packages
 set -u
-PACKAGES="cmake make g++ libbenchmark-dev libcjson-dev libjemalloc-dev libmimalloc-dev libgc-dev libpython3.11-dev python3 python3.11 gnuplot-nox"
+PACKAGES="cmake make g++ libbenchmark-dev libjemalloc-dev libmimalloc-dev libgc-dev libpython3.11-dev python3 python3.11 python3-numpy python3-scipy gnuplot-nox"
 
 missing() {
     local out=""

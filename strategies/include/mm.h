@@ -1,4 +1,12 @@
-/* mm.h — the object model and heap API that every workload talks to.
+/* mm.h — the object model library's public face: the heap API every workload
+ * talks to, and the component registry the measuring binary reads.
+ *
+ * Contract: this header and knobs.h are all that the floors above the object
+ * model (workloads/, harness/) may include; the build gives them no other
+ * directory of strategies/ (see CMakeLists.txt). Workloads use the heap API;
+ * the harness also uses the sections "Components", "Allocator statistics" and
+ * "Process malloc". What a strategy, allocator or layout plugs in (strategy.h,
+ * alloc.h, layout.h, registry.h) is private to strategies/.
  *
  * Start reading here. An object is a header {refcount, type} followed by its
  * fields, like CPython's PyObject; a strategy may keep words *before* the header
@@ -21,6 +29,7 @@
 #ifndef MM_H
 #define MM_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +44,8 @@
 #define MM_UNLIKELY(x) (x)
 #endif
 
-/* Generations a collector may report (CPython has 3; room for the permanent one). */
+/* Generations a collector may report (CPython has 3; room for the permanent one);
+ * a strategy's `generations` (its component view) is at most this. */
 #define MM_MAX_GENERATIONS 4
 /* Passed to mm_collect for "the oldest generation / a full collection". */
 #define MM_COLLECT_FULL (-1)
@@ -130,6 +140,8 @@ struct mm_allocator;
 struct mm_allocator_ops;
 struct mm_layout;
 
+/* What a heap is made of: one descriptor per axis (mm_component.desc, or the
+ * private registry tables in tests) and the cell's knobs. */
 typedef struct mm_config {
     const struct mm_strategy *reclaim;
     const struct mm_allocator_ops *allocator;
@@ -281,6 +293,23 @@ void mm_event_notify(mm_heap *h, mm_event e);
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);
 
+/* ---- Allocator statistics ---------------------------------------------------- */
+
+typedef struct mm_alloc_stats {
+    uint64_t live_bytes;     /* requested and not yet freed */
+    uint64_t reserved_bytes; /* taken from the OS (or the underlying malloc) */
+    uint64_t arenas;         /* where the allocator has them, else 0 */
+    uint64_t pools_in_use;
+    /* The allocator library's own view, where it keeps one (jemalloc's
+     * stats.allocated / stats.resident, mimalloc's committed / current RSS);
+     * 0 when it has none. Reported beside RSS, never instead of it. */
+    uint64_t lib_allocated_bytes;
+    uint64_t lib_resident_bytes;
+} mm_alloc_stats;
+
+/* What the heap's allocator reports now (its memory, not the objects'). */
+void mm_get_alloc_stats(mm_heap *h, mm_alloc_stats *out);
+
 /* ---- Weak references ------------------------------------------------------ */
 
 /* Called once the referent of wr has died (wr reads empty by then), unless wr
@@ -345,6 +374,70 @@ mm_object *mm_instance_new(mm_heap *h, mm_class *c);
 static inline mm_value mm_getattr(mm_heap *h, mm_object *o, mm_attr a) { return h->getattr_fn(h, o, a); }
 /* Sets attribute a (takes its own reference to v); MM_OK or an error code. */
 static inline int mm_setattr(mm_heap *h, mm_object *o, mm_attr a, mm_value v) { return h->setattr_fn(h, o, a, v); }
+
+/* ---- Components: what a cell's reclaim/allocator/layout axes can name ------- */
+
+/* The three axes of the object model (the fourth, the workload, is workload.h's). */
+typedef enum mm_axis { MM_AXIS_RECLAIM, MM_AXIS_ALLOCATOR, MM_AXIS_LAYOUT } mm_axis;
+
+/* A read-only view of one registered component, copied out of its descriptor:
+ * what `memstrat list` prints and what a cell is built from. Fields that belong
+ * to another axis are 0/NULL. */
+typedef struct mm_component {
+    mm_axis axis;
+    const char *name;            /* stable ID used in cells, results and plots */
+    const char *summary;         /* one line */
+    const mm_knob_desc *knobs;   /* {0}-terminated, may be NULL */
+    /* MM_AXIS_RECLAIM */
+    size_t preheader;            /* bytes kept before the header of each container */
+    bool has_collector;          /* mm_collect does something (the `policy` knob applies) */
+    int generations;             /* generations its collections report (mm_gc_info.generation
+                                    is 0..generations-1); 0 without a collector */
+    /* MM_AXIS_ALLOCATOR */
+    const char *preload_library; /* must be the process-wide malloc (LD_PRELOAD); NULL: none */
+    /* The descriptor itself (the member of this axis), for mm_config. */
+    union {
+        const struct mm_strategy *reclaim;
+        const struct mm_allocator_ops *allocator;
+        const struct mm_layout *layout;
+    } desc;
+} mm_component;
+
+/* The i-th component of an axis in registry order; false past the last. */
+bool mm_component_at(mm_axis axis, size_t i, mm_component *out);
+/* The component of an axis with this name; false if there is none. */
+bool mm_component_find(mm_axis axis, const char *name, mm_component *out);
+/* The component's own rules across knobs (a threshold list, a pool size that
+ * must be a power of two), for the CLI to run before anything runs: false with
+ * one line in err. True for a component without such rules. */
+bool mm_component_check(const mm_component *c, const mm_knobset *ks, char *err, size_t errlen);
+
+/* ---- Process malloc: which shared object supplies malloc -------------------- */
+
+/* Codes of the `malloc_impl` counter; stable, results files keep them. */
+typedef enum mm_malloc_code {
+    MM_MALLOC_GLIBC = 0,
+    MM_MALLOC_JEMALLOC = 1,
+    MM_MALLOC_MIMALLOC = 2,
+    MM_MALLOC_OTHER = 3, /* e.g. a sanitizer's interceptor, tcmalloc */
+} mm_malloc_code;
+
+typedef struct mm_malloc_info {
+    char path[PATH_MAX]; /* as the dynamic linker loaded it */
+    const char *base;    /* points into path: the file name */
+    mm_malloc_code code;
+} mm_malloc_info;
+
+/* Names the object that the symbol `malloc` resolves to in the global scope —
+ * the one every malloc call of the process reaches — by path, base name
+ * (libc.so.6, libjemalloc.so.2, libmimalloc.so.2, libasan.so.8 under
+ * AddressSanitizer) and code. Fixed for the life of a process image (it changes
+ * only across exec, with LD_PRELOAD). False only if malloc cannot be traced to
+ * a loaded object (then path is "?"). */
+bool mm_malloc_which(mm_malloc_info *out);
+
+/* The code for a library base name (libc.so.6 → MM_MALLOC_GLIBC, ...). */
+mm_malloc_code mm_malloc_code_of(const char *base);
 
 /* ---- Raw memory for strategies and layouts (counted by the allocator) ------ */
 
