@@ -99,7 +99,8 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     uint64_t end = ms_now_ns(), dur = end - ctx->start_ns;
     ms_hist_record(ctx->all, dur);
     ctx->examined += info->examined;
-    if (info->generation >= 0 && info->generation < ctx->generations) ms_hist_record(ctx->per_gen[info->generation], dur);
+    if (info->generation >= 0 && info->generation < ctx->generations)
+        ms_hist_record(ctx->per_gen[info->generation], dur);
     ms_pause_event ev = {ctx->start_ns, dur, info->generation, info->collected};
     ms_pause_log_add(ctx->log, &ev);
     if (end - ctx->last_mark_ns >= MS_RSS_MARK_MIN_GAP_NS) {
@@ -245,7 +246,8 @@ static bool measure(ms_cell_run *cr, ms_measurement *m) {
                      (m->pauses.log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)) != NULL &&
                      (m->latency.simple = ms_hist_new()) != NULL && (m->latency.metered = ms_hist_new()) != NULL;
     m->pauses.generations = c->reclaim.generations < MM_MAX_GENERATIONS ? c->reclaim.generations : MM_MAX_GENERATIONS;
-    for (int g = 0; g < m->pauses.generations; g++) recorders = (m->pauses.per_gen[g] = ms_hist_new()) != NULL && recorders;
+    for (int g = 0; g < m->pauses.generations; g++)
+        recorders = (m->pauses.per_gen[g] = ms_hist_new()) != NULL && recorders;
     if (!recorders) {
         snprintf(cr->error, sizeof cr->error, "%s: out of memory for the pause and latency recorders", c->spec);
         measurement_free(m);
@@ -334,7 +336,8 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
     char path[1100];
     if (cr->timeline_path) {
         indexed_path(path, sizeof path, cr->timeline_path, cr->index, several);
-        if (ms_rss_write_csv(m->pauses.rss, path) != 0) fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
+        if (ms_rss_write_csv(m->pauses.rss, path) != 0)
+            fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
         if (m->live.len > 0) {
             char twin[1200];
             live_path(twin, sizeof twin, path);
@@ -345,11 +348,13 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
     }
     if (cr->pauses_path) {
         indexed_path(path, sizeof path, cr->pauses_path, cr->index, several);
-        if (ms_pause_log_write_csv(m->pauses.log, path, m->t0) != 0) fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
+        if (ms_pause_log_write_csv(m->pauses.log, path, m->t0) != 0)
+            fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
     }
     if (cr->latency_path && ms_hist_count(m->latency.simple) > 0) {
         indexed_path(path, sizeof path, cr->latency_path, cr->index, several);
-        if (write_latency_csv(&m->latency, path) != 0) fprintf(stderr, "memstrat: cannot write latency CSV %s\n", path);
+        if (write_latency_csv(&m->latency, path) != 0)
+            fprintf(stderr, "memstrat: cannot write latency CSV %s\n", path);
     }
 }
 
@@ -399,15 +404,13 @@ int ms_run_main(int argc, char **argv) {
     argc = ms_gb_init(argc, argv);
     int ncells = 0;
     for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) == 0) {
-            return ms_usage_error("run", "unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE --ms_latency=FILE; "
-                                         "Google Benchmark's: see --help)", argv[i]);
-        }
+        if (strncmp(argv[i], "--", 2) == 0)
+            return ms_usage_error("run", "unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE "
+                                         "--ms_latency=FILE; Google Benchmark's: see --help)", argv[i]);
         ncells++;
     }
-    if (ncells == 0) {
+    if (ncells == 0)
         return ms_usage_error("run", "no cell given (a cell is workload/reclaim/allocator/layout[/knob=value...])");
-    }
     ms_cell_run *runs = calloc((size_t)ncells, sizeof *runs);
     if (runs == NULL) {
         fprintf(stderr, "memstrat run: out of memory\n");

@@ -7,6 +7,8 @@
  * fills in defaults, so a component reading its own knob never sees a missing or
  * malformed value.
  *
+ * Public (with mm.h): every floor above the object model names knobs this way.
+ *
  * Invariant: a mm_knobset handed to a component holds every knob the component
  * declares, each with a value that passed its declared kind and range.
  */

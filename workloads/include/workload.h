@@ -1,4 +1,7 @@
 /* workload.h — what a workload is: a program that drives the heap through mm_*.
+ * The workload library's one public header (the harness sees workloads only
+ * through it); a workload itself sees only this, mm.h and knobs.h of the floor
+ * below, plus its own directory's private helpers (tests/test_layering.sh).
  *
  * Contract: run() does the workload's whole work against a fresh heap, reports
  * the units of work done (r->ops, for ops_per_s) and any workload-specific
@@ -6,7 +9,8 @@
  * so that whatever is still alive afterwards (after a full collection) is leaked.
  * It returns false with one line in err when the work went wrong (a checksum
  * mismatch, allocation failure, bad input file).
- * A workload is one file defining one `const mm_workload`, listed in registry.c.
+ * A workload is one file defining one `const mm_workload`, listed in
+ * workloads/registry.c.
  *
  * Latency sink: request-style workloads hand each measured request's latency to
  * the harness through wl_latency_record; the harness sets r->latency_fn before
