@@ -84,7 +84,7 @@ static void json_knobs(const mm_knob_desc *knobs) {
 }
 
 /* `memstrat list --json`: what the analysis knows of the components (never their
- * names' spelling): axes, knobs with defaults, collectors and their generations,
+ * names' spelling): axes, knobs with defaults, collectors, their generations and pause kinds,
  * and the build facts meta.json records. Written by hand: the binary links no JSON
  * library. */
 static int cmd_list_json(void) {
@@ -110,6 +110,13 @@ static int cmd_list_json(void) {
         json_str(s->summary);
         printf(", \"preheader\": %zu, \"has_collector\": %s, \"generations\": %d, ", s->preheader,
                s->has_collector ? "true" : "false", s->has_collector ? 3 : 0);
+        printf("\"pause_kinds\": [");
+        for (const char *k = s->pause_kinds; k && *k;) { /* words of pause_kinds (strategy.h) */
+            size_t n = strcspn(k, " ");
+            printf("%s\"%.*s\"", k == s->pause_kinds ? "" : ", ", (int)n, k);
+            k += n + (k[n] == ' ');
+        }
+        printf("], ");
         json_knobs(s->knobs);
         putchar('}');
     }

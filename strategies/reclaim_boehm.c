@@ -393,6 +393,7 @@ const mm_strategy mm_strategy_boehm = {
     .knobs = boehm_knobs,
     .preheader = 0,
     .has_collector = true,
+    .pause_kinds = "mark-sweep",
     .check = boehm_check,
     .init = boehm_init,
     .fini = boehm_fini,

@@ -591,6 +591,7 @@ const mm_strategy mm_strategy_gen = {
     .knobs = gen_knobs,
     .preheader = sizeof(gc_head),
     .has_collector = true,
+    .pause_kinds = "gen0 gen1 gen2",
     .check = gen_check,
     .init = gen_init,
     .fini = gen_fini,

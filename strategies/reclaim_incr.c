@@ -684,6 +684,7 @@ const mm_strategy mm_strategy_incr = {
     .knobs = incr_knobs,
     .preheader = sizeof(gc_head),
     .has_collector = true,
+    .pause_kinds = "gen0 increment gen2",
     .check = incr_check,
     .init = incr_init,
     .fini = incr_fini,

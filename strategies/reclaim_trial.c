@@ -507,6 +507,7 @@ const mm_strategy mm_strategy_trial = {
     .knobs = trial_knobs,
     .preheader = sizeof(trial_head),
     .has_collector = true,
+    .pause_kinds = "trial",
     .check = trial_check,
     .init = trial_init,
     .fini = trial_fini,

@@ -20,6 +20,11 @@ typedef struct mm_strategy {
     const mm_knob_desc *knobs;   /* {0}-terminated, may be NULL */
     size_t preheader;            /* bytes kept before the header of each container */
     bool has_collector;          /* mm_collect does something (and the `policy` knob applies) */
+    /* What the generation number of each of its pauses means, space-separated, indexed by
+     * that number: "genN" is a collection of generation N in CPython's sense; any other word
+     * names a pause that is not one (an increment, a trial-deletion scan, a mark-sweep).
+     * NULL: it never pauses. The plots draw pause kinds from this (memstrat list --json). */
+    const char *pause_kinds;
     /* Optional: values of its knobs that a type alone cannot check (a threshold
      * list, say), checked by the CLI before anything runs so that bad input exits
      * 2; false with one line in err. init() may repeat the check. */
