@@ -1,25 +1,22 @@
 """plots.py — a run's plots: the data files under plots/data/ and the gnuplot calls.
 
-Contract: draw(run, reg) draws every plot of a summarized Run into RUN/plots/ with the
-committed scripts in plots/ (core.gnuplot). gnuplot runs in the run directory and is handed
-relative paths only. Everything is drawn into plots/.tmp-<pid>/ and moved into plots/ at the
-end (data/ replaces the old data/ whole), so an interrupted redraw leaves the old images.
-Two families: whole-run plots (RUN_PLOTS, every cell on one axis, from plots/summary.tsv; churn,
-request_latency, instances and cache_timeline only when the run has such cells) and, for each
-workload with results, WL_PLOTS from the files write_data() puts into plots/data/:
+Contract: draw(run, reg) draws every plot of a summarized Run into RUN/plots/ with the scripts
+in plots/ (core.gnuplot), run in the run directory with relative paths only. All is drawn into
+plots/.tmp-<pid>/ and moved into plots/ at the end (data/ replaces data/ whole), so a broken
+redraw leaves the old images. Whole-run plots (RUN_PLOTS, from plots/summary.tsv; churn,
+request_latency, instances, cache_timeline only when the run has such cells) and, per workload
+with results, WL_PLOTS from what write_data() puts into plots/data/:
   <wl>.tsv            a row per cell with results: throughput median/min/max, the same divided by
-                      the median of its rc+gen reference (norm_ref), peak RSS, p99 and max pause,
+                      the median of its rc+gen reference (norm_ref), peak RSS, p99/max pause,
                       the pauses of every repetition, the cell's dash type;
-  <wl>.pause_cdf.dat  an index block per cell that paused: the empirical CDF of its pauses, every
-                      good repetition pooled, at most CDF_POINTS exact quantile points;
+  <wl>.pause_cdf.dat  a block per cell that paused: the CDF of its pauses, every good
+                      repetition pooled, at most CDF_POINTS exact quantile points;
   <wl>.pause_tl.dat   a block per cell that paused: "t_ms duration_us kind" of its first
-                      repetition with pauses; above TL_BUCKETS pauses, the longest of each kind
-                      per time bucket (spikes survive, no kind disappears);
+                      repetition with pauses; above TL_BUCKETS, the longest of each kind per bucket;
   <wl>.rss_tl.dat     a block per cell with a timeline: "t_ms rss_mb", thinned the same way.
-A plot whose data is degenerate (no row with the finite numbers its axes are scaled by, no cell
-that paused) is skipped with one line saying so, never handed to gnuplot to fail. Colours and
-the legend order come from plots/colors.gp; pause kinds from the registry (pause_kinds).
-draw() returns 0 drawn, 1 some plot failed (said), -1 skipped (no gnuplot, no results).
+A plot of degenerate data (no row with the finite numbers its axes need, no cell that paused)
+is skipped with one line saying so, never handed to gnuplot to fail. Colours and legend order:
+plots/colors.gp; pause kinds: the registry. Returns 0 drawn, 1 a plot failed, -1 skipped.
 """
 import contextlib
 import math
@@ -42,12 +39,11 @@ KIND_OTHER = 4
 WL_PLOTS = {"throughput": "norm_throughput", "pause_cdf": "pause_cdf", "pause_timeline": "pause_timeline",
             "rss_timeline": "rss_timeline", "rss_peak": "rss_peak", "pareto": "pareto"}
 RUN_PLOTS = ("throughput", "rss_peak", "rss_timeline", "churn", "request_latency", "instances", "cache_timeline")
-TSV_HEAD = ("cell label reclaim allocator layout knobs reps ops_per_s_median ops_per_s_min ops_per_s_max "
-            "norm_median norm_min norm_max ref rss_peak_mb_median rss_peak_mb_min rss_peak_mb_max "
-            "pause_p99_us_median pause_max_us_median pauses dash").split()
-OPS = ("ops_per_s_median", "ops_per_s_min", "ops_per_s_max")
+OPS, NORM = ("ops_per_s_median", "ops_per_s_min", "ops_per_s_max"), ("norm_median", "norm_min", "norm_max")
 RSS = ("rss_peak_mb_median", "rss_peak_mb_min", "rss_peak_mb_max")
-NORM = ("norm_median", "norm_min", "norm_max")
+PAUSE = ("pause_p99_us_median", "pause_max_us_median")
+TSV_HEAD = ("cell", "label", "reclaim", "allocator", "layout", "knobs", "reps", *OPS, *NORM, "ref", *RSS, *PAUSE,
+            "pauses", "dash")
 # The columns a plot's `stats` and axes need finite in one row at least, else gnuplot fails.
 NEEDS = {"throughput": OPS, "rss_peak": RSS, "pareto": ("ops_per_s_median", "pause_p99_us_median", RSS[0])}
 
@@ -94,22 +90,22 @@ def ref_kind(refs):
             else "mixed" if pool or system else "none")
 
 
-def read_points(path, kind=None):
+def read_points(path, kinds=None):
     """(x, y, kind) rows of a CSV of the run with a header (t, value[, generation]); a missing or
-    special file gives none. kind maps a generation to a pause kind (None: 0, an RSS timeline)."""
+    special file gives none. kinds: the strategy's pause_kinds (None: an RSS timeline, kind 0)."""
     if not os.path.isfile(path):
         return []
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = f.read().split("\n")[1:]
     pts = []
-    for ln in lines:
-        f = ln.split(",")
+    for f in (ln.split(",") for ln in lines):
         try:
             x, y, g = float(f[0]), float(f[1]), int(f[2]) if len(f) > 2 and f[2].strip() else 0
         except (ValueError, IndexError):
             continue
+        gen = kinds is not None and 0 <= g < len(kinds) and kinds[g] == f"gen{g}"
         if math.isfinite(x):
-            pts.append((x, y, kind(g) if kind else 0))
+            pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_OTHER))
     return pts
 
 
@@ -158,32 +154,25 @@ def write_data(run, reg, datadir, wl):
     present = [run.cells[i].reclaim for i in idx]
     d = {"reclaims": [k for k in known if k in present] + list(dict.fromkeys(r for r in present if r not in known)),
          "p": [], "t": [], "rows": []}
-    blocks, refs, dashes = {"pause_cdf.dat": [], "pause_tl.dat": [], "rss_tl.dat": []}, [], {}
+    tsv, refs, dashes = ["\t".join(TSV_HEAD)], [], {}
+    blocks = {"pause_cdf.dat": [], "pause_tl.dat": [], "rss_tl.dat": []}
     for i in idx:
         c, s = run.cells[i], run.sum[i]
         j, alloc = norm_ref(run, reg, i)
         refs.append(alloc)
         base = run.sum[j]["ops_per_s_median"] if j is not None else math.nan
-        kinds = reg.strategy(c.reclaim).get("pause_kinds") or []
-
-        def kind(g):
-            return g + 1 if 0 <= g < len(kinds) and kinds[g] == f"gen{g}" else KIND_OTHER
-
         pauses, first, rss = [], [], []
-        for r, rep in enumerate(run.rep[i], 1):
-            if rep.ok:
-                p = read_points(os.path.join(run.dir, "pauses", f"{c.slug}.rep{r}.csv"), kind)
-                pauses, first = pauses + p, first or p
-                rss = rss or read_points(os.path.join(run.dir, "timeline", f"{c.slug}.rep{r}.csv"))
+        for r in (r for r, rep in enumerate(run.rep[i], 1) if rep.ok):
+            p = read_points(os.path.join(run.dir, "pauses", f"{c.slug}.rep{r}.csv"),
+                            reg.strategy(c.reclaim).get("pause_kinds") or [])
+            pauses, first = pauses + p if pauses else p, first or p
+            rss = rss or read_points(os.path.join(run.dir, "timeline", f"{c.slug}.rep{r}.csv"))
         dashes[c.reclaim] = dash = dashes.get(c.reclaim, 0) + 1
-        lab = label(run, wl, c)
-        row = dict(zip(OPS + NORM + RSS, [s[k] for k in OPS] + [ratio(s[k], base) for k in OPS] + [s[k] for k in RSS]))
-        row.update(pause_p99_us_median=s["pause_p99_us_median"], pause_max_us_median=s["pause_max_us_median"])
+        lab, row = label(run, wl, c), {**s, **{n: ratio(s[o], base) for n, o in zip(NORM, OPS)}}
         d["rows"].append(row)
-        fields = [c.name, lab, c.reclaim, c.allocator, c.layout, c.knob_text or "-", str(s["reps"])]
-        d.setdefault("tsv", ["\t".join(TSV_HEAD)]).append("\t".join(
-            fields + [num(row[k]) for k in OPS + NORM] + [alloc or "-"] + [num(row[k]) for k in RSS]
-            + [num(row["pause_p99_us_median"]), num(row["pause_max_us_median"]), str(len(pauses)), str(dash)]))
+        tsv.append("\t".join([c.name, lab, c.reclaim, c.allocator, c.layout, c.knob_text or "-", str(s["reps"])]
+                             + [num(row[k]) for k in OPS + NORM] + [alloc or "-"] + [num(row[k]) for k in RSS + PAUSE]
+                             + [str(len(pauses)), str(dash)]))
         if pauses:
             blocks["pause_cdf.dat"].append(f"# {c.name}\n" + cdf_block([p[1] for p in pauses]))
             blocks["pause_tl.dat"].append(f"# {c.name}\n" + tl_block(first, True))
@@ -192,15 +181,14 @@ def write_data(run, reg, datadir, wl):
             blocks["rss_tl.dat"].append(f"# {c.name}\n" + tl_block(rss, False))
             d["t"].append((lab, c.reclaim, str(dash)))
     d["ref"] = ref_kind(refs)
-    core.write_atomic(os.path.join(datadir, f"{wl}.tsv"), "\n".join(d.pop("tsv")) + "\n")
-    for suffix, b in blocks.items():
-        if b:
-            core.write_atomic(os.path.join(datadir, f"{wl}.{suffix}"), "\n\n".join(b))
+    core.write_atomic(os.path.join(datadir, f"{wl}.tsv"), "\n".join(tsv) + "\n")
+    for suffix, b in ((k, b) for k, b in blocks.items() if b):
+        core.write_atomic(os.path.join(datadir, f"{wl}.{suffix}"), "\n\n".join(b))
     return d
 
 
 def degenerate(need, rows):
-    """Why a plot that needs columns `need` cannot be drawn from rows (dicts), or None."""
+    """Why a plot that needs columns `need` finite in one row cannot be drawn from rows, or None."""
     if need and not any(all(math.isfinite(r[k]) for k in need) for r in rows):
         return f"no cell has a finite {', '.join(need)}"
     return None
@@ -208,73 +196,64 @@ def degenerate(need, rows):
 
 def first_file(run, i, sub):
     """SUB/<slug>.rep<r>.csv of the first good repetition of cell i where it is non-empty."""
-    for r, rep in enumerate(run.rep[i], 1):
-        rel = f"{sub}/{run.cells[i].slug}.rep{r}.csv"
-        if rep.ok and os.path.isfile(os.path.join(run.dir, rel)) and os.path.getsize(os.path.join(run.dir, rel)):
-            return rel
-    return None
+    return next((f for f in (f"{sub}/{run.cells[i].slug}.rep{r}.csv" for r, rep in enumerate(run.rep[i], 1) if rep.ok)
+                 if os.path.isfile(os.path.join(run.dir, f)) and os.path.getsize(os.path.join(run.dir, f))), None)
 
 
-def cpu_model(run):
-    """The machine in the titles: meta.json's CPU (the driver writes it before drawing)."""
+def meta(run):
+    """meta.json as the run directory holds it (the driver writes it first), else run.meta."""
     try:
-        m = runs.read_meta(run.dir).get("machine")
+        return runs.read_meta(run.dir)
     except core.Fail:
-        m = (run.meta or {}).get("machine")
-    return m.get("cpu_model") if isinstance(m, dict) and isinstance(m.get("cpu_model"), str) else "unknown"
+        return run.meta or None
 
 
 class Drawer:
-    """One drawing pass into run_dir/out: the titles every plot shares, and the status."""
+    """One drawing pass into run.dir/out: what every plot shares, and the status (0 or 1)."""
 
     def __init__(self, run, out, cmd):
+        m = (meta(run) or {}).get("machine")
+        cpu = m.get("cpu_model") if isinstance(m, dict) else None
         self.run, self.out, self.cmd, self.status = run, out, cmd, 0
-        self.common = {"outdir": out, "title_machine": cpu_model(run), "title_run": run.run_id}
+        self.common = {"outdir": out, "title_machine": cpu if isinstance(cpu, str) else "unknown",
+                       "title_run": run.run_id}
 
-    def plot(self, script, outname, variables):
-        """One script; a failed one loses its half-written images (worse than none)."""
+    def plot(self, script, outname, variables, why=None):
+        """One script, or the line saying why not; a failed one loses its half-written images."""
+        if why:
+            return core.warn(self.cmd, f"plot {outname} skipped: {why}")
         if core.gnuplot(script, {**self.common, "outname": outname, **variables}, self.run.dir, self.cmd) is False:
             self.status = 1
             for ext in ("png", "svg"):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(self.run.dir, self.out, f"{outname}.{ext}"))
 
-    def skip(self, outname, why):
-        core.warn(self.cmd, f"plot {outname} skipped: {why}")
-
-    def whole_run(self, reg):
+    def whole_run(self):
         """The plots with every cell of the run on one axis (plots/summary.tsv)."""
         run, ok = self.run, [i for i, s in enumerate(self.run.sum) if s["reps"]]
         series = {"rss_timeline": [], "request_latency": [], "cache_timeline": []}
-        for i in ok:
-            c, tl, lat = run.cells[i], first_file(run, i, "timeline"), first_file(run, i, "latency")
-            if tl:
-                series["rss_timeline"].append((tl, c.name, c.reclaim))
-                live = tl[:-4] + ".live.csv"
-                if c.workload == "cache" and os.access(os.path.join(run.dir, live), os.R_OK):
-                    series["cache_timeline"].append((live, c.name, c.reclaim))
-            if lat:
-                series["request_latency"].append((lat, c.name, c.reclaim))
-        wls = ", ".join(workloads(run))
-        reclaims = " ".join(dict.fromkeys(run.cells[i].reclaim for i in ok))
-        inst = [v for i in ok if run.cells[i].workload == "instances" for v in run.values(i, "bytes_per_instance_alloc")]
+        for i, c in ((i, run.cells[i]) for i in ok):
+            tl, lat = first_file(run, i, "timeline"), first_file(run, i, "latency")
+            live = tl and tl[:-4] + ".live.csv"
+            series["rss_timeline"] += [(tl, c.name, c.reclaim)] if tl else []
+            series["request_latency"] += [(lat, c.name, c.reclaim)] if lat else []
+            if live and c.workload == "cache" and os.access(os.path.join(run.dir, live), os.R_OK):
+                series["cache_timeline"].append((live, c.name, c.reclaim))
+        inst = [v for i in ok if run.cells[i].workload == "instances"
+                for v in run.values(i, "bytes_per_instance_alloc")]
         for name in RUN_PLOTS:
-            files = series.get(name, series["rss_timeline"])
+            files, cache = series.get(name, series["rss_timeline"]), name == "cache_timeline"
             if ((name in series and not files) or (name == "instances" and not inst)
                     or (name == "churn" and not os.path.isfile(os.path.join(run.dir, "churn_allocators.csv")))):
                 continue  # the run has no such cells: nothing to say
-            why = (degenerate(NEEDS.get(name), [run.sum[i] for i in ok]) or
-                   ("no instances cell reported bytes_per_instance_alloc" if name == "instances"
-                    and not np.isfinite(inst).any() else None))
-            if why:
-                self.skip(name, why)
-                continue
-            cache = name == "cache_timeline"
             self.plot("rss_timeline.gp" if cache else f"{name}.gp", name, {
                 "datafile": f"{self.out}/summary.tsv", "ycolumn": "live_mb" if cache else "rss_mb",
-                "title_workloads": "cache variants" if cache else wls, "reclaims": reclaims,
-                "files": " ".join(f[0] for f in files), "titles": " ".join(f[1] for f in files),
-                "file_reclaims": " ".join(f[2] for f in files)})
+                "title_workloads": "cache variants" if cache else ", ".join(workloads(run)),
+                "reclaims": " ".join(dict.fromkeys(run.cells[i].reclaim for i in ok)),
+                **{k: " ".join(f[n] for f in files) for n, k in enumerate(("files", "titles", "file_reclaims"))}},
+                degenerate(NEEDS.get(name), [run.sum[i] for i in ok]) or (
+                    "no instances cell reported bytes_per_instance_alloc"
+                    if name == "instances" and not np.isfinite(inst).any() else None))
 
     def workload(self, reg, wl):
         """The per-workload plots, from the data files of write_data."""
@@ -284,63 +263,49 @@ class Drawer:
         except (OSError, core.Fail) as e:
             self.status = 1
             return core.warn(self.cmd, f"cannot write the plot data of {wl}: {getattr(e, 'strerror', None) or e}")
-        lists = {k: [" ".join(x[n] for x in d[k]) for n in range(3)] for k in ("p", "t")}
+        p, t = ([" ".join(x[n] for x in d[k]) for n in range(3)] for k in ("p", "t"))
         for name, script in WL_PLOTS.items():
-            outname = f"{wl}-{name}"
-            if name.startswith("pause_") and not d["p"]:
-                self.skip(outname, f"no cell of {wl} paused")
-                continue
-            if name == "rss_timeline" and not d["t"]:
-                self.skip(outname, f"no cell of {wl} has an RSS timeline")
-                continue
-            why = degenerate(NORM if name == "throughput" and d["ref"] != "none" else NEEDS.get(name), d["rows"])
-            if why:
-                self.skip(outname, why)
-                continue
-            self.plot(f"{script}.gp", outname, {
+            self.plot(f"{script}.gp", f"{wl}-{name}", {
                 "datafile": f"{data}/{wl}.tsv", "blockprefix": f"{data}/{wl}", "labelcol": "label",
                 "title_workloads": wl, "reclaims": " ".join(d["reclaims"]), "ref_kind": d["ref"],
-                "plabels": lists["p"][0], "preclaims": lists["p"][1], "pdash": lists["p"][2],
-                "titles": lists["t"][0], "file_reclaims": lists["t"][1], "file_dash": lists["t"][2]})
+                "plabels": p[0], "preclaims": p[1], "pdash": p[2], "titles": t[0], "file_reclaims": t[1],
+                "file_dash": t[2]},
+                f"no cell of {wl} paused" if name.startswith("pause_") and not d["p"] else
+                f"no cell of {wl} has an RSS timeline" if name == "rss_timeline" and not d["t"] else
+                degenerate(NORM if name == "throughput" and d["ref"] != "none" else NEEDS.get(name), d["rows"]))
 
 
 def move_all(src, dst, cmd):
     """Every file of src into dst (rename, same file system); a directory replaces its namesake."""
     ok = True
-    for name in sorted(os.listdir(src)):
-        if not name.startswith("."):
-            a, b = os.path.join(src, name), os.path.join(dst, name)
-            if os.path.isdir(a) and not os.path.islink(b):
-                core.remove_tree(b)
-            try:
-                os.rename(a, b)
-            except OSError as e:
-                core.warn(cmd, f"cannot move {a} to {b}: {e.strerror}")
-                ok = False
+    for a, b in ((os.path.join(src, n), os.path.join(dst, n)) for n in sorted(os.listdir(src)) if n[0] != "."):
+        if os.path.isdir(a) and not os.path.islink(b):
+            core.remove_tree(b)
+        try:
+            os.rename(a, b)
+        except OSError as e:
+            core.warn(cmd, f"cannot move {a} to {b}: {e.strerror}")
+            ok = False
     return ok
 
 
 def draw(run, reg, cmd="bench"):
     """Every plot of a summarized run into run.dir/plots (see the contract)."""
-    if shutil.which("gnuplot") is None:
-        core.warn(cmd, "gnuplot not found on PATH; skipping plots")
-        return -1
-    if not workloads(run):
-        core.warn(cmd, "no cell has results; skipping plots")
-        return -1
+    why = "gnuplot not found on PATH" if shutil.which("gnuplot") is None else None if workloads(run) else \
+        "no cell has results"
+    if why:
+        return core.warn(cmd, f"{why}; skipping plots") or -1
     out = f"plots/.tmp-{os.getpid()}"
-    tmp = os.path.join(run.dir, out)
-    dr = Drawer(run, out, cmd)
+    tmp, dr = os.path.join(run.dir, out), Drawer(run, out, cmd)
     try:
         os.makedirs(os.path.join(tmp, "data"))
         core.write_atomic(os.path.join(tmp, "summary.tsv"), "".join(
             "\t".join(x if isinstance(x, str) else core.fmt_num(x) for x in row) + "\n"
             for row in [runs.SUMMARY_HEADER, *run.summary_rows(with_failed=False)]))
-        dr.whole_run(reg)
+        dr.whole_run()
         for wl in workloads(run):
             dr.workload(reg, wl)
-        if not move_all(tmp, os.path.join(run.dir, "plots"), cmd):
-            dr.status = 1
+        dr.status |= not move_all(tmp, os.path.join(run.dir, "plots"), cmd)
     except (OSError, core.Fail) as e:
         core.warn(cmd, f"cannot write the plots into {tmp}: {getattr(e, 'strerror', None) or e}")
         dr.status = 1

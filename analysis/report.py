@@ -20,7 +20,7 @@ import math
 import os
 import sys
 
-from . import core, plots as plotting, runs, tables
+from . import core, plots as plotting, tables
 
 # Repetitions below which a CV means nothing, so no ranking is attempted.
 MIN_REPS = 2
@@ -62,39 +62,38 @@ def md(text):
 
 
 def cell_num(fmt, v):
+    """A number for the table, "–" when there is none."""
     return " – |" if not math.isfinite(v) else f" {fmt % v} |"
-
-
-def isnum(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def meta_section(meta, reps):
     """Everything needed to know whether two runs are comparable."""
-    def obj(o, k):
-        return o.get(k) if isinstance(o.get(k), dict) else {}
+    def d(o, k):
+        return o.get(k) if isinstance(o, dict) and isinstance(o.get(k), dict) else {}
 
     def s(o, k):
-        return o[k] if isinstance(o.get(k), str) else "unknown"
+        return o[k] if isinstance(o, dict) and isinstance(o.get(k), str) else "unknown"
 
-    m, bu, git = obj(meta, "machine"), obj(meta, "build"), obj(meta, "git")
-    out = ["## Machine and build\n\n| | |\n|---|---|\n", f"| CPU | {s(m, 'cpu_model')} |\n"]
-    out += [f"| cores | {int(m['cores'])} |\n"] if isnum(m.get("cores")) else []
-    out += ["| memory | %.0f MB |\n" % m["mem_total_mb"]] if isnum(m.get("mem_total_mb")) else []
+    def n(o, k):
+        return o.get(k) if isinstance(o.get(k), (int, float)) and not isinstance(o.get(k), bool) else None
+
+    m, bu, git, cv = d(meta, "machine"), d(meta, "build"), d(meta, "git"), meta.get("cv_warnings")
+    cv, fails = cv if isinstance(cv, list) else [], meta.get("failures")
     dirty = {True: " **dirty** (uncommitted changes)", False: " clean"}.get(git.get("dirty"), " (dirty: unknown)")
-    out += [f"| kernel | {s(m, 'kernel')} |\n| compiler | {s(bu, 'compiler')} |\n",
-            f"| flags | `{md(s(bu, 'flags'))}` ({s(bu, 'build_type')}) |\n| git commit | `{s(git, 'commit')}`{dirty} |\n"]
-    out += [f"| {name} | {s(lib, 'version') if isinstance(lib, dict) else 'unknown'} |\n"
-            for name, lib in obj(meta, "libraries").items()]
-    fails, cv = meta.get("failures"), meta.get("cv_warnings") if isinstance(meta.get("cv_warnings"), list) else []
-    out.append(f"| repetitions | {reps} per cell, each in its own process |\n| started | {s(meta, 'started_utc')} |\n"
-               f"| finished | {s(meta, 'finished_utc')} |\n"
-               f"| failed repetitions | {len(fails) if isinstance(fails, (list, dict)) else 0} |\n")
-    out.append(f"\n**CV warnings** (time CV > {CV:.0f}%: {len(cv)} cell(s)):")
-    out.append(",".join(" `%s` %.1f%%" % (s(w, "cell") if isinstance(w, dict) else "unknown",
-                                          w["time_cv_pct"] if isinstance(w, dict) and isnum(w.get("time_cv_pct"))
-                                          else math.nan) for w in cv) + (".\n\n" if cv else " none.\n\n"))
-    return "".join(out)
+    return "".join([
+        "## Machine and build\n\n| | |\n|---|---|\n", f"| CPU | {s(m, 'cpu_model')} |\n",
+        f"| cores | {int(n(m, 'cores'))} |\n" if n(m, "cores") is not None else "",
+        "| memory | %.0f MB |\n" % n(m, "mem_total_mb") if n(m, "mem_total_mb") is not None else "",
+        f"| kernel | {s(m, 'kernel')} |\n| compiler | {s(bu, 'compiler')} |\n",
+        f"| flags | `{md(s(bu, 'flags'))}` ({s(bu, 'build_type')}) |\n",
+        f"| git commit | `{s(git, 'commit')}`{dirty} |\n",
+        *(f"| {k} | {s(lib, 'version')} |\n" for k, lib in d(meta, "libraries").items()),
+        f"| repetitions | {reps} per cell, each in its own process |\n| started | {s(meta, 'started_utc')} |\n",
+        f"| finished | {s(meta, 'finished_utc')} |\n",
+        f"| failed repetitions | {len(fails) if isinstance(fails, (list, dict)) else 0} |\n",
+        f"\n**CV warnings** (time CV > {CV:.0f}%: {len(cv)} cell(s)):",
+        ",".join(" `%s` %.1f%%" % (s(w, "cell"), n(w, "time_cv_pct") if isinstance(w, dict) and n(w, "time_cv_pct")
+                                   is not None else math.nan) for w in cv), ".\n\n" if cv else " none.\n\n"])
 
 
 def steady(s):
@@ -102,35 +101,27 @@ def steady(s):
     return s["reps"] >= MIN_REPS and s["time_cv_pct"] <= CV
 
 
-def compare_time(run, a, b, why):
-    """One mechanical sentence about the time of cells a and b (see the contract)."""
+def compare(run, a, b, why=None):
+    """One mechanical sentence about cells a and b: their time (why: the pair's reason) or, without
+    why, their peak RSS, which is compared by the min–max rule alone (see the contract)."""
     x, y, na, nb = run.sum[a], run.sum[b], run.cells[a].name, run.cells[b].name
-    head = f"- time, `{na}` vs `{nb}` ({why}): "
-    if not steady(x) or not steady(y):
-        return head + "no claim — noisy (CV %.1f%% and %.1f%%, limit %.0f%%, at least %d reps).\n" % (
-            x["time_cv_pct"], y["time_cv_pct"], CV, MIN_REPS)
-    if x["time_min_ms"] <= y["time_max_ms"] and y["time_min_ms"] <= x["time_max_ms"]:
-        return head + "not distinguishable in this run (min–max ranges overlap).\n"
-    r = plotting.ratio(x["time_median_ms"], y["time_median_ms"])
-    if 1.0 / MIN_RATIO < r < MIN_RATIO:
-        return head + "the same within %.1f%% (medians; ranges disjoint).\n" % ((MIN_RATIO - 1) * 100)
-    return head + "`%s` is **%.2f× %s** (medians %.2f vs %.2f ms; CV ≤ %.0f%%; min–max ranges disjoint).\n" % (
-        na, r if r >= 1 else 1 / r, "slower" if r >= 1 else "faster", x["time_median_ms"], y["time_median_ms"], CV)
-
-
-def compare_rss(run, a, b):
-    """One sentence about the peak RSS of cells a and b, by the min–max rule alone."""
-    x, y, na, nb = run.sum[a], run.sum[b], run.cells[a].name, run.cells[b].name
-    if math.isnan(x["rss_peak_mb_median"]) or math.isnan(y["rss_peak_mb_median"]) or y["rss_peak_mb_median"] <= 0:
+    med, lo, hi = ("time_median_ms", "time_min_ms", "time_max_ms") if why else plotting.RSS
+    if not why and (math.isnan(x[med]) or math.isnan(y[med]) or y[med] <= 0):
         return ""
-    head = f"- peak RSS, `{na}` vs `{nb}`: "
-    if x["rss_peak_mb_min"] <= y["rss_peak_mb_max"] and y["rss_peak_mb_min"] <= x["rss_peak_mb_max"]:
-        return head + "not distinguishable in this run (min–max ranges overlap).\n"
-    r = x["rss_peak_mb_median"] / y["rss_peak_mb_median"]
+    out = f"- time, `{na}` vs `{nb}` ({why}): " if why else f"- peak RSS, `{na}` vs `{nb}`: "
+    if why and not (steady(x) and steady(y)):
+        return out + "no claim — noisy (CV %.1f%% and %.1f%%, limit %.0f%%, at least %d reps).\n" % (
+            x["time_cv_pct"], y["time_cv_pct"], CV, MIN_REPS)
+    if x[lo] <= y[hi] and y[lo] <= x[hi]:
+        return out + "not distinguishable in this run (min–max ranges overlap).\n"
+    r = plotting.ratio(x[med], y[med])
     if 1.0 / MIN_RATIO < r < MIN_RATIO:
-        return head + "the same within %.1f%% (medians; ranges disjoint).\n" % ((MIN_RATIO - 1) * 100)
-    return head + "`%s` peaks at **%.2f×** the RSS of `%s` (%.1f vs %.1f MB, medians; min–max ranges disjoint).\n" % (
-        na, r, nb, x["rss_peak_mb_median"], y["rss_peak_mb_median"])
+        return out + "the same within %.1f%% (medians; ranges disjoint).\n" % ((MIN_RATIO - 1) * 100)
+    if not why:
+        return out + "`%s` peaks at **%.2f×** the RSS of `%s` (%.1f vs %.1f MB, medians; min–max ranges " \
+            "disjoint).\n" % (na, r, nb, x[med], y[med])
+    return out + "`%s` is **%.2f× %s** (medians %.2f vs %.2f ms; CV ≤ %.0f%%; min–max ranges disjoint).\n" % (
+        na, r if r >= 1 else 1 / r, "slower" if r >= 1 else "faster", x[med], y[med], CV)
 
 
 def none_of(run, reg, i):
@@ -173,9 +164,9 @@ def workload_section(run, reg, wl):
     for i, (r, alloc) in refs.items():
         n = none_of(run, reg, i)
         if n is not None:
-            out += [compare_time(run, i, n, "LBO baseline"), compare_rss(run, i, n)]
+            out += [compare(run, i, n, "LBO baseline"), compare(run, i, n)]
         if r is not None and r != i and r != n:
-            out.append(compare_time(run, i, r, f"rc+gen/{alloc} reference"))
+            out.append(compare(run, i, r, f"rc+gen/{alloc} reference"))
     if len(out) == said:
         out.append("- nothing to compare: no cell of this workload has a `none` baseline or an rc+gen reference.\n")
     return "".join(out) + "\n"
@@ -196,13 +187,10 @@ def csv_section(run_dir, name, heading, what):
 
 def report_text(run, reg):
     """report.md's text (see the contract)."""
-    try:
-        meta = runs.read_meta(run.dir)
-    except core.Fail:
-        meta = None
-    out = [f"# memstrat run `{run.run_id}`\n\nGenerated by `memstrat bench` from this directory's files (`memstrat bench "
-           "--plots-only DIR` regenerates it). Numbers per cell: medians over successful repetitions; full data in "
-           "[summary.csv](summary.csv) and [results.csv](results.csv).\n\n",
+    meta = plotting.meta(run)
+    out = [f"# memstrat run `{run.run_id}`\n\nGenerated by `memstrat bench` from this directory's files "
+           "(`memstrat bench --plots-only DIR` regenerates it). Numbers per cell: medians over successful "
+           "repetitions; full data in [summary.csv](summary.csv) and [results.csv](results.csv).\n\n",
            meta_section(meta, run.reps) if meta else "## Machine and build\n\n*meta.json missing or unreadable.*\n\n",
            HOW_TO_READ, *(workload_section(run, reg, wl) for wl in plotting.workloads(run))]
     failed = [c.name for c, s in zip(run.cells, run.sum) if not s["reps"]]
@@ -216,7 +204,8 @@ def report_text(run, reg):
     text, has_csv = tables.gcscan(run.dir)
     if text is not None or has_csv:
         out.append("## gc-scan: full collection, ns per object, rc+gen beside CPython\n\n")
-        out += [f"```\n{text}{'' if not text or text.endswith(chr(10)) else chr(10)}```\n\n"] if text is not None else []
+        nl = "" if not text or text.endswith("\n") else "\n"
+        out += [f"```\n{text}{nl}```\n\n"] if text is not None else []
         out += ["Every repetition: [gc_scan.csv](gc_scan.csv).\n\n"] if has_csv else []
     return "".join(out)
 
