@@ -1,22 +1,19 @@
 """plots.py — a run's plots: the data files under plots/data/ and the gnuplot calls.
 
 Contract: draw(run, reg) draws every plot of a summarized Run into RUN/plots/ with the scripts
-in plots/ (core.gnuplot), run in the run directory with relative paths only. All is drawn into
-plots/.tmp-<pid>/ and moved into plots/ at the end (data/ replaces data/ whole), so a broken
-redraw leaves the old images. Whole-run plots (RUN_PLOTS, from plots/summary.tsv; churn,
-request_latency, instances, cache_timeline only when the run has such cells) and, per workload
-with results, WL_PLOTS from what write_data() puts into plots/data/:
-  <wl>.tsv            a row per cell with results: throughput median/min/max, the same divided by
-                      the median of its rc+gen reference (norm_ref), peak RSS, p99/max pause,
-                      the pauses of every repetition, the cell's dash type;
-  <wl>.pause_cdf.dat  a block per cell that paused: the CDF of its pauses, every good
-                      repetition pooled, at most CDF_POINTS exact quantile points;
-  <wl>.pause_tl.dat   a block per cell that paused: "t_ms duration_us kind" of its first
-                      repetition with pauses; above TL_BUCKETS, the longest of each kind per bucket;
-  <wl>.rss_tl.dat     a block per cell with a timeline: "t_ms rss_mb", thinned the same way.
-A plot of degenerate data (no row with the finite numbers its axes need, no cell that paused)
-is skipped with one line saying so, never handed to gnuplot to fail. Colours and legend order:
-plots/colors.gp; pause kinds: the registry. Returns 0 drawn, 1 a plot failed, -1 skipped.
+in plots/ (core.gnuplot), run in the run directory with relative paths only, first into
+plots/.tmp-<pid>/, moved into plots/ at the end (data/ replaced whole): a broken redraw leaves
+the old images. Whole-run plots (RUN_PLOTS, from plots/summary.tsv; churn, request_latency,
+instances, cache_timeline only when the run has such cells) and, per workload with results,
+WL_PLOTS from what write_data() puts into plots/data/: <wl>.tsv (a row per cell with results:
+throughput, also divided by the median of its rc+gen reference (norm_ref), peak RSS, p99/max
+pause, pause count, dash type), and an index block per cell in <wl>.pause_cdf.dat (CDF of the
+pauses of every good repetition, at most CDF_POINTS exact quantiles), <wl>.pause_tl.dat ("t_ms
+duration_us kind" of the first repetition with pauses) and <wl>.rss_tl.dat ("t_ms rss_mb");
+timelines above TL_BUCKETS points keep the largest of each kind per time bucket. A plot of
+degenerate data (no row with the finite numbers its axes need, no cell that paused) is skipped
+with one line saying so, never handed to gnuplot to fail. Colours and legend order come from
+plots/colors.gp, pause kinds from the registry. Returns 0 drawn, 1 a plot failed, -1 skipped.
 """
 import contextlib
 import math
@@ -26,7 +23,8 @@ import shutil
 
 import numpy as np
 
-from . import core, runs
+from . import core, runs, tables
+from .tables import ratio
 
 # Quantile points per pause CDF: smooth at any plot size, small even for 20k pauses x reps.
 CDF_POINTS = 500
@@ -46,12 +44,6 @@ TSV_HEAD = ("cell", "label", "reclaim", "allocator", "layout", "knobs", "reps", 
             "pauses", "dash")
 # The columns a plot's `stats` and axes need finite in one row at least, else gnuplot fails.
 NEEDS = {"throughput": OPS, "rss_peak": RSS, "pareto": ("ops_per_s_median", "pause_p99_us_median", RSS[0])}
-
-
-def ratio(a, b):
-    """a / b with IEEE results (inf, NaN) where Python would raise, as the C tables printed."""
-    with np.errstate(all="ignore"):
-        return float(np.float64(a) / np.float64(b))
 
 
 def num(v):
@@ -93,12 +85,8 @@ def ref_kind(refs):
 def read_points(path, kinds=None):
     """(x, y, kind) rows of a CSV of the run with a header (t, value[, generation]); a missing or
     special file gives none. kinds: the strategy's pause_kinds (None: an RSS timeline, kind 0)."""
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        lines = f.read().split("\n")[1:]
     pts = []
-    for f in (ln.split(",") for ln in lines):
+    for f in (ln.split(",") for ln in (tables.read_text(path) or "").split("\n")[1:]):
         try:
             x, y, g = float(f[0]), float(f[1]), int(f[2]) if len(f) > 2 and f[2].strip() else 0
         except (ValueError, IndexError):

@@ -1,19 +1,17 @@
 """report.py — results/<run>/report.md, and the two entry points the bench driver calls.
 
 Contract: render(run, reg, plots, cmd) takes a summarized Run whose directory holds its files
-(meta.json included) and writes the table CSVs (tables.write), the plots when asked (plots.draw),
-then report.md last, since the report links only images that exist. report.md is rebuilt from
-the run's files alone, so `--plots-only` re-reports old runs: meta.json (machine, build, git,
-libraries, reps, times, CV warnings), a section per workload with results (its plots, a table
-row per cell, generated conclusions), the cells without results, and the tables the run keeps
-(churn_allocators.csv, collectors.csv, gc_scan.txt/.csv). render returns 0, or 1 when a plot
-failed; a report.md that cannot be written is one warning line, not a failed run.
-Conclusions say only what the numbers carry: two cells are ranked by median time only when
-each has at least MIN_REPS good repetitions and a time CV <= core.CV_WARN_PCT and their min–max
-ranges are disjoint ("not distinguishable in this run" when they overlap, "no claim" when
-noisy); peak RSS by the min–max rule alone (it is not noisy in the same way). Pairs: each cell
-against its `none` baseline (LBO) and against the rc+gen cell its throughput plot is
-normalised to (plots.norm_ref). print_tables(run, reg, out): the churn and collector tables.
+(meta.json first) and writes the table CSVs, the plots when asked, then report.md last: it links
+only images that exist. report.md is rebuilt from the run's files alone, so `--plots-only`
+re-reports old runs: meta.json (machine, build, libraries, CV warnings), a section per workload
+with results (plots, a row per cell, conclusions), the cells without results, and the tables the
+run keeps (churn_allocators.csv, collectors.csv, gc_scan.txt/.csv). render returns 0, or 1 when
+a plot failed; an unwritable report.md is one warning line. Conclusions say only what the numbers
+carry: two cells are ranked by median time only when each has >= MIN_REPS good repetitions and a
+time CV <= core.CV_WARN_PCT and their min–max ranges are disjoint (else "not distinguishable" or
+"no claim"); peak RSS by the min–max rule alone. Pairs: each cell and its `none` baseline (LBO),
+each cell and the rc+gen cell its throughput is normalised to (plots.norm_ref).
+print_tables(run, reg, out) prints the churn and collector tables.
 """
 import csv
 import math
@@ -114,7 +112,7 @@ def compare(run, a, b, why=None):
             x["time_cv_pct"], y["time_cv_pct"], CV, MIN_REPS)
     if x[lo] <= y[hi] and y[lo] <= x[hi]:
         return out + "not distinguishable in this run (min–max ranges overlap).\n"
-    r = plotting.ratio(x[med], y[med])
+    r = tables.ratio(x[med], y[med])
     if 1.0 / MIN_RATIO < r < MIN_RATIO:
         return out + "the same within %.1f%% (medians; ranges disjoint).\n" % ((MIN_RATIO - 1) * 100)
     if not why:

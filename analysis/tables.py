@@ -1,22 +1,21 @@
 """tables.py — the tables a run prints at its end and keeps beside its results.
 
-Contract: churn(run) and collectors(run, reg) each return (text, csv) for a summarized Run: the
-text printed at the end of `memstrat bench` ("" when the run has no such cells) and the CSV kept
-in the run directory (None when there is nothing to keep):
-  churn_allocators.csv  the churn cells grouped by their knobs; per allocator the median ns per
-                        alloc+free pair (min–max beside it) and its ratio to mimalloc and to
-                        pymalloc where those ran in the group; issue 4's target on pool's row;
-  collectors.csv        every other collector beside the rc+gen cell of the same workload,
-                        allocator, layout and knobs (its strategy's knobs at their defaults count
-                        as absent): throughput, max pause, collector time, each as strategy /
-                        rc+gen; issue 6's target on rc+incr's rows.
-write(run, reg) writes both; gcscan(run_dir) reads the gc-scan table `memstrat gcscan` left.
-Figures come only from repetitions that ran: a cell without any is left out, never shown as 0.
+Contract: churn(run) and collectors(run, reg) each return (text, csv) of a summarized Run: the
+text printed at the end of `memstrat bench` ("" without such cells) and the CSV kept in the run
+directory (None: nothing to keep). churn_allocators.csv: the churn cells by knobs; per allocator
+the median [min–max] ns per alloc+free pair and its ratios to mimalloc and pymalloc where they
+ran; issue 4's target on pool's row. collectors.csv: each other collector beside the rc+gen cell
+of the same workload, allocator, layout and knobs (its strategy's knobs at their defaults count
+as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6's target on
+rc+incr. write() writes both; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come
+only from repetitions that ran: a cell without any is left out, never shown as 0.
 """
 import math
 import os
 
-from . import core, plots
+import numpy as np
+
+from . import core
 
 # Issue 4's targets for `pool`: time per pair relative to mimalloc and to the real pymalloc.
 CHURN_TARGET_VS_MIMALLOC = 1.1
@@ -26,6 +25,12 @@ COLL_TARGET_MAX_PAUSE_RATIO = 0.10
 COLL_TARGET_THROUGHPUT_LOSS = 0.10
 CHURN_HEAD = "knobs,allocator,ns_per_pair_median,ns_per_pair_min,ns_per_pair_max,vs_mimalloc,vs_pymalloc\n"
 COLL_HEAD = "cell,baseline,ops_per_s,ops_ratio,pause_max_us,pause_max_ratio,pause_total_ms,pause_total_ratio\n"
+
+
+def ratio(a, b):
+    """a / b with IEEE results (inf, NaN) where Python would raise, as the C tables printed."""
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) / np.float64(b))
 
 
 def churn(run):
@@ -40,7 +45,7 @@ def churn(run):
         text.append("%s\n  %-10s %-26s %10s %10s\n" % (knobs or "(default knobs)", "allocator", "ns/pair",
                                                       "vs mimalloc", "vs pymalloc"))
         for a, med, lo, hi in rows:
-            vm, vp = (next((plots.ratio(med, m) for b, m, _, _ in rows if b == ref and m > 0), math.nan)
+            vm, vp = (next((ratio(med, m) for b, m, _, _ in rows if b == ref and m > 0), math.nan)
                       for ref in ("mimalloc", "pymalloc"))
             line = "  %-10s %-26s" % (a, "%.1f [%.1f-%.1f]" % (med, lo, hi))
             line += "".join(" %9s" % "-" if math.isnan(r) else " %8.2fx" % r for r in (vm, vp))
@@ -76,8 +81,8 @@ def collectors(run, reg):
                 continue
             s = run.sum[j]
             ops, mx, tot = s["ops_per_s_median"], s["pause_max_us_median"], core.median(run.values(j, "pause_total_ms"))
-            r_ops, r_mx, r_tot = (plots.ratio(ops, bs["ops_per_s_median"]), plots.ratio(mx, bs["pause_max_us_median"]),
-                                  plots.ratio(tot, b_tot))
+            r_ops, r_mx, r_tot = (ratio(ops, bs["ops_per_s_median"]), ratio(mx, bs["pause_max_us_median"]),
+                                  ratio(tot, b_tot))
             line = "  %-58s %9.3g (%.2fx) %9.0f (%.2fx) %9.0f (%.2fx)" % (c.name, ops, r_ops, mx, r_mx, tot, r_tot)
             if c.reclaim == "rc+incr":
                 met = r_mx <= COLL_TARGET_MAX_PAUSE_RATIO and r_ops >= 1 - COLL_TARGET_THROUGHPUT_LOSS
