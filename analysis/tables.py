@@ -10,6 +10,7 @@ as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6'
 rc+incr. write() writes both; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come
 only from repetitions that ran: a cell without any is left out, never shown as 0.
 """
+import contextlib
 import math
 import os
 
@@ -108,14 +109,11 @@ def write(run, reg, cmd="bench"):
 
 
 def read_text(path):
-    """A text file of the run, or None when it is absent or not a regular file (a FIFO would hang)."""
-    if not os.path.isfile(path):
-        return None
-    try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+    """A text file of the run, or None when absent or not a regular file (a FIFO would hang)."""
+    if os.path.isfile(path):
+        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace", newline="") as f:
             return f.read()
-    except OSError:
-        return None
+    return None
 
 
 def gcscan(run_dir):
