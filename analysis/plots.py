@@ -210,7 +210,8 @@ class Drawer:
         """One script, or the line saying why not; a failed one loses its half-written images."""
         if why:
             return core.warn(self.cmd, f"plot {outname} skipped: {why}")
-        if core.gnuplot(script, {**self.common, "outname": outname, **variables}, self.run.dir, self.cmd) is False:
+        if core.gnuplot(script, {**self.common, "outname": outname, **variables}, self.run.dir, self.cmd,
+                        f"{outname} ({script})") is False:
             self.status = 1
             for ext in ("png", "svg"):
                 with contextlib.suppress(OSError):

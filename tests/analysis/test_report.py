@@ -133,6 +133,30 @@ class Degenerate(RenderCase):
         self.assertEqual(len([e for e in err.getvalue().splitlines() if "report.md" in e]), 1)
 
 
+class FailingPlot(RenderCase):
+    """A gnuplot that fails halfway: render returns 1, names the plot, and leaves no half image."""
+
+    def test_failed_plot(self):
+        bindir = os.path.join(self.tmp, "bin")
+        os.mkdir(bindir)
+        with open(os.path.join(bindir, "gnuplot"), "w") as f:  # writes a partial PNG, then dies
+            f.write('#!/bin/sh\nexpr "$2" : ".*outname=\'list-throughput\'" > /dev/null || exit 0\n'
+                    'echo partial > "$(echo "$2" | sed "s/.*outdir=\'\\([^\']*\\)\'.*/\\1/")/list-throughput.png"\n'
+                    'echo "line 41: boom" >&2\nexit 1\n')
+        os.chmod(os.path.join(bindir, "gnuplot"), 0o755)
+        d = make_run(self.tmp, "bad", ["list/rc+gen/system/slots"])
+        old = os.environ["PATH"]
+        os.environ["PATH"] = bindir + os.pathsep + old
+        try:
+            rc, err, md = self.render(d)
+        finally:
+            os.environ["PATH"] = old
+        self.assertEqual(rc, 1)
+        self.assertIn("memstrat bench: plot list-throughput (norm_throughput.gp) failed (exit 1): line 41: boom", err)
+        self.assertFalse(os.path.exists(os.path.join(d, "plots", "list-throughput.png")))
+        self.assertNotIn("list-throughput", md)
+
+
 class Outcome(RenderCase):
     """What a normal run's report, data files and tables say."""
     CELLS = ["ring/none/pool/slots/n=20", "ring/rc+gen/pool/slots/n=20", "ring/rc+incr/pool/slots/n=20/policy=auto",
