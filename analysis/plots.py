@@ -153,7 +153,8 @@ def write_data(run, reg, datadir, wl):
         for r in (r for r, rep in enumerate(run.rep[i], 1) if rep.ok):
             p = read_points(os.path.join(run.dir, "pauses", f"{c.slug}.rep{r}.csv"),
                             reg.strategy(c.reclaim).get("pause_kinds") or [])
-            pauses, first = pauses + p if pauses else p, first or p
+            pauses += p  # every pause of every good repetition: the CDF's sample
+            first = first or p
             rss = rss or read_points(os.path.join(run.dir, "timeline", f"{c.slug}.rep{r}.csv"))
         dashes[c.reclaim] = dash = dashes.get(c.reclaim, 0) + 1
         lab, row = label(run, wl, c), {**s, **{n: ratio(s[o], base) for n, o in zip(NORM, OPS)}}

@@ -94,11 +94,6 @@ def meta_section(meta, reps):
                                    is not None else math.nan) for w in cv), ".\n\n" if cv else " none.\n\n"])
 
 
-def steady(s):
-    """Can this cell's time take part in a ranking?"""
-    return s["reps"] >= MIN_REPS and s["time_cv_pct"] <= CV
-
-
 def compare(run, a, b, why=None):
     """One mechanical sentence about cells a and b: their time (why: the pair's reason) or, without
     why, their peak RSS, which is compared by the min–max rule alone (see the contract)."""
@@ -107,7 +102,7 @@ def compare(run, a, b, why=None):
     if not why and (math.isnan(x[med]) or math.isnan(y[med]) or y[med] <= 0):
         return ""
     out = f"- time, `{na}` vs `{nb}` ({why}): " if why else f"- peak RSS, `{na}` vs `{nb}`: "
-    if why and not (steady(x) and steady(y)):
+    if why and not all(s["reps"] >= MIN_REPS and s["time_cv_pct"] <= CV for s in (x, y)):  # steady enough
         return out + "no claim — noisy (CV %.1f%% and %.1f%%, limit %.0f%%, at least %d reps).\n" % (
             x["time_cv_pct"], y["time_cv_pct"], CV, MIN_REPS)
     if x[lo] <= y[hi] and y[lo] <= x[hi]:
