@@ -429,10 +429,10 @@ def gp_string(text):
     return re.sub(r"['\r\n]", " ", str(text))
 
 
-def gnuplot(script, variables, cwd, cmd="bench"):
+def gnuplot(script, variables, cwd, cmd="bench", name=None):
     """Run plots/SCRIPT with `variables` set (strings quoted, numbers as they are) in cwd.
     True when drawn; None when gnuplot is not installed (said once); False when it failed
-    (said in one line with gnuplot's last stderr line)."""
+    (said in one line with gnuplot's last stderr line). name: the plot, when one script draws many."""
     exe = shutil.which("gnuplot")
     if exe is None:
         if not getattr(gnuplot, "said", False):
@@ -446,10 +446,10 @@ def gnuplot(script, variables, cwd, cmd="bench"):
         p = subprocess.run([exe, "-e", expr, path], cwd=cwd, capture_output=True, text=True,
                            errors="replace", timeout=GNUPLOT_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        warn(cmd, f"plot {script} failed (timed out after {GNUPLOT_TIMEOUT_S} s)")
+        warn(cmd, f"plot {name or script} failed (timed out after {GNUPLOT_TIMEOUT_S} s)")
         return False
     if p.returncode != 0:
         last = next((ln for ln in reversed(p.stderr.splitlines()) if ln.strip()), "")
-        warn(cmd, f"plot {script} failed (exit {p.returncode}){': ' + last.strip() if last else ''}")
+        warn(cmd, f"plot {name or script} failed (exit {p.returncode}){': ' + last.strip() if last else ''}")
         return False
     return True

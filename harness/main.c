@@ -91,7 +91,8 @@ static void json_knobs(const mm_knob_desc *knobs) {
 
 /* `memstrat list --json`: what the analysis knows of the components (never their
  * names' spelling): {"build": {compiler, flags, build_type, source_dir, sanitize},
- * "strategies": [{name, summary, preheader, has_collector, generations, knobs}],
+ * "strategies": [{name, summary, preheader, has_collector, generations, pause_kinds,
+ * knobs}],
  * "allocators": [{name, summary, preload_library, knobs}], "layouts": [{name,
  * summary, knobs}], "workloads": [{name, summary, knobs}]}, each knob {name, kind,
  * default, min, max (count/bytes only), help}. Written by hand: the binary links
@@ -118,9 +119,16 @@ static int cmd_list_json(void) {
             json_str(c.name);
             printf(", \"summary\": ");
             json_str(c.summary);
-            if (c.axis == MM_AXIS_RECLAIM)
-                printf(", \"preheader\": %zu, \"has_collector\": %s, \"generations\": %d", c.preheader,
-                       c.has_collector ? "true" : "false", c.generations);
+            if (c.axis == MM_AXIS_RECLAIM) {
+                printf(", \"preheader\": %zu, \"has_collector\": %s, \"generations\": %d, \"pause_kinds\": [",
+                       c.preheader, c.has_collector ? "true" : "false", c.generations);
+                for (const char *k = c.pause_kinds; k && *k;) { /* its words, one string each */
+                    size_t n = strcspn(k, " ");
+                    printf("%s\"%.*s\"", k == c.pause_kinds ? "" : ", ", (int)n, k);
+                    k += n + (k[n] == ' ');
+                }
+                putchar(']');
+            }
             if (c.axis == MM_AXIS_ALLOCATOR) {
                 printf(", \"preload_library\": ");
                 if (c.preload_library) json_str(c.preload_library);

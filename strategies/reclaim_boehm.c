@@ -394,6 +394,7 @@ const mm_strategy mm_strategy_boehm = {
     .preheader = 0,
     .has_collector = true,
     .generations = 1,
+    .pause_kinds = "mark-sweep",
     .check = boehm_check,
     .init = boehm_init,
     .fini = boehm_fini,

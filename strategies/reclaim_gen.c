@@ -592,6 +592,7 @@ const mm_strategy mm_strategy_gen = {
     .preheader = sizeof(gc_head),
     .has_collector = true,
     .generations = 3,
+    .pause_kinds = "gen0 gen1 gen2",
     .check = gen_check,
     .init = gen_init,
     .fini = gen_fini,

@@ -685,6 +685,7 @@ const mm_strategy mm_strategy_incr = {
     .preheader = sizeof(gc_head),
     .has_collector = true,
     .generations = 3, /* reported as 0 young, 1 increment, 2 full */
+    .pause_kinds = "gen0 increment gen2",
     .check = incr_check,
     .init = incr_init,
     .fini = incr_fini,

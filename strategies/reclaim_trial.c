@@ -508,6 +508,7 @@ const mm_strategy mm_strategy_trial = {
     .preheader = sizeof(trial_head),
     .has_collector = true,
     .generations = 1,
+    .pause_kinds = "trial",
     .check = trial_check,
     .init = trial_init,
     .fini = trial_fini,

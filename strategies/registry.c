@@ -84,20 +84,20 @@ bool mm_component_at(mm_axis axis, size_t i, mm_component *out) {
         if (i >= ENTRIES(mm_strategies)) return false;
         const mm_strategy *s = mm_strategies[i];
         *out = (mm_component){axis, s->name, s->summary, s->knobs, s->preheader, s->has_collector,
-                              s->generations, NULL, {.reclaim = s}};
+                              s->generations, s->pause_kinds, NULL, {.reclaim = s}};
         return true;
     }
     case MM_AXIS_ALLOCATOR: {
         if (i >= ENTRIES(mm_allocators)) return false;
         const mm_allocator_ops *a = mm_allocators[i];
-        *out = (mm_component){axis, a->name, a->summary, a->knobs, 0, false, 0, a->preload_library,
+        *out = (mm_component){axis, a->name, a->summary, a->knobs, 0, false, 0, NULL, a->preload_library,
                               {.allocator = a}};
         return true;
     }
     case MM_AXIS_LAYOUT: {
         if (i >= ENTRIES(mm_layouts)) return false;
         const mm_layout *l = mm_layouts[i];
-        *out = (mm_component){axis, l->name, l->summary, l->knobs, 0, false, 0, NULL, {.layout = l}};
+        *out = (mm_component){axis, l->name, l->summary, l->knobs, 0, false, 0, NULL, NULL, {.layout = l}};
         return true;
     }
     }

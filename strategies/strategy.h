@@ -28,6 +28,11 @@ typedef struct mm_strategy {
      * collection counts per generation below this, and the analysis reads it from
      * `memstrat list --json`. 0 without a collector. */
     int generations;
+    /* What the generation number of each of its pauses means, space-separated, indexed by
+     * that number: "genN" is a collection of generation N in CPython's sense; any other word
+     * names a pause that is not one (an increment, a trial-deletion scan, a mark-sweep).
+     * NULL: it never pauses. The plots draw pause kinds from this (memstrat list --json). */
+    const char *pause_kinds;
     /* Optional: values of its knobs that a type alone cannot check (a threshold
      * list, say), checked by the CLI before anything runs so that bad input exits
      * 2; false with one line in err. init() may repeat the check. */

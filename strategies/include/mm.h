@@ -393,6 +393,8 @@ typedef struct mm_component {
     bool has_collector;          /* mm_collect does something (the `policy` knob applies) */
     int generations;             /* generations its collections report (mm_gc_info.generation
                                     is 0..generations-1); 0 without a collector */
+    const char *pause_kinds;     /* space-separated meaning of each generation number ("gen0
+                                    gen1 gen2", "gen0 increment gen2", "trial"); NULL: none */
     /* MM_AXIS_ALLOCATOR */
     const char *preload_library; /* must be the process-wide malloc (LD_PRELOAD); NULL: none */
     /* The descriptor itself (the member of this axis), for mm_config. */

@@ -1,0 +1,221 @@
+"""report.py — results/<run>/report.md, and the two entry points the bench driver calls.
+
+Contract: render(run, reg, plots, cmd) takes a summarized Run whose directory holds its files
+(meta.json first) and writes the table CSVs, the plots when asked, then report.md last: it links
+only images that exist. report.md is rebuilt from the run's files alone, so `--plots-only`
+re-reports old runs: meta.json (machine, build, libraries, CV warnings), a section per workload
+with results (plots, a row per cell, conclusions), the cells without results, and the tables the
+run keeps (churn_allocators.csv, collectors.csv, gc_scan.txt/.csv). render returns 0, or 1 when
+a plot failed; an unwritable report.md is one warning line. Conclusions say only what the numbers
+carry: two cells are ranked by median time only when each has >= MIN_REPS good repetitions and a
+time CV <= core.CV_WARN_PCT and their min–max ranges are disjoint (else "not distinguishable" or
+"no claim"); peak RSS by the min–max rule alone. Pairs: each cell and its `none` baseline (LBO),
+each cell and the rc+gen cell its throughput is normalised to (plots.norm_ref).
+print_tables(run, reg, out) prints the churn and collector tables.
+"""
+import csv
+import math
+import os
+import sys
+
+from . import core, plots as plotting, tables
+
+# Repetitions below which a CV means nothing, so no ranking is attempted.
+MIN_REPS = 2
+# Ratios closer to 1 than this read "about the same" even when ranges are disjoint: a 0.5%
+# difference that happens to be separated is not worth a sentence.
+MIN_RATIO = 1.005
+CV = core.CV_WARN_PCT
+CAPTIONS = {
+    "pause_cdf": "pause-time CDF per cell, pauses of all repetitions pooled, log x (µs)",
+    "pause_timeline": "pauses over time (first repetition), point type = generation / increment",
+    "rss_timeline": "RSS over time (first repetition)",
+    "rss_peak": "peak RSS per cell (median; bar: min–max)",
+    "pareto": "throughput against p99 pause, bubble area ∝ peak RSS",
+    # throughput, by what the workload's cells are normalised to (plots.ref_kind)
+    "none": "absolute throughput: no rc+gen cell to normalise to (median; bar: min–max of repetitions)",
+    "pool": "throughput relative to rc+gen/pool of the same layout and knobs (median; bar: min–max of "
+            "repetitions, divided by the reference median)",
+    "system": "throughput relative to rc+gen/system of the same layout and knobs: no rc+gen/pool cell (median; "
+              "bar: min–max of repetitions, divided by the reference median)",
+    "mixed": "throughput relative to rc+gen/pool, or rc+gen/system where the label says [vs system]; [no ref] "
+             "cells not drawn (median; bar: min–max of repetitions)"}
+HOW_TO_READ = (
+    "## How to read this report\n\n"
+    "- Colours: one per strategy in every plot (plots/colors.gp): none grey, rc blue, rc+gen vermillion, rc+incr "
+    "green, rc+trial pink, boehm orange; several cells of one strategy differ by dash type.\n"
+    "- Throughput plots are normalised to the rc+gen/pool cell of the same workload, layout and knobs (rc+gen/system "
+    "where there is no pool cell; the plot's title says which).\n"
+    f"- A cell is **noisy** when its time CV (sample stddev / mean over repetitions) exceeds {CV:.0f}%.\n"
+    f"- Conclusions are generated: two cells are ranked by median time only when both have ≥ {MIN_REPS} "
+    f"repetitions, both CVs are ≤ {CV:.0f}% and their min–max time ranges are disjoint; overlapping ranges read "
+    "\"not distinguishable in this run\". Peak RSS is compared when min–max ranges are disjoint. Each cell is "
+    "compared with its `none` baseline (same workload, allocator, layout, knobs: the LBO method) and with its "
+    "rc+gen reference.\n\n")
+
+
+def md(text):
+    """Text for a table cell: '|' would end the cell, a line break the row."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def cell_num(fmt, v):
+    """A number for the table, "–" when there is none."""
+    return " – |" if not math.isfinite(v) else f" {fmt % v} |"
+
+
+def meta_section(meta, reps):
+    """Everything needed to know whether two runs are comparable."""
+    def d(o, k):
+        return o.get(k) if isinstance(o, dict) and isinstance(o.get(k), dict) else {}
+
+    def s(o, k):
+        return o[k] if isinstance(o, dict) and isinstance(o.get(k), str) else "unknown"
+
+    def n(o, k):
+        return o.get(k) if isinstance(o.get(k), (int, float)) and not isinstance(o.get(k), bool) else None
+
+    m, bu, git, cv = d(meta, "machine"), d(meta, "build"), d(meta, "git"), meta.get("cv_warnings")
+    cv, fails = cv if isinstance(cv, list) else [], meta.get("failures")
+    dirty = {True: " **dirty** (uncommitted changes)", False: " clean"}.get(git.get("dirty"), " (dirty: unknown)")
+    return "".join([
+        "## Machine and build\n\n| | |\n|---|---|\n", f"| CPU | {s(m, 'cpu_model')} |\n",
+        f"| cores | {int(n(m, 'cores'))} |\n" if n(m, "cores") is not None else "",
+        "| memory | %.0f MB |\n" % n(m, "mem_total_mb") if n(m, "mem_total_mb") is not None else "",
+        f"| kernel | {s(m, 'kernel')} |\n| compiler | {s(bu, 'compiler')} |\n",
+        f"| flags | `{md(s(bu, 'flags'))}` ({s(bu, 'build_type')}) |\n",
+        f"| git commit | `{s(git, 'commit')}`{dirty} |\n",
+        *(f"| {k} | {s(lib, 'version')} |\n" for k, lib in d(meta, "libraries").items()),
+        f"| repetitions | {reps} per cell, each in its own process |\n| started | {s(meta, 'started_utc')} |\n",
+        f"| finished | {s(meta, 'finished_utc')} |\n",
+        f"| failed repetitions | {len(fails) if isinstance(fails, (list, dict)) else 0} |\n",
+        f"\n**CV warnings** (time CV > {CV:.0f}%: {len(cv)} cell(s)):",
+        ",".join(" `%s` %.1f%%" % (s(w, "cell"), n(w, "time_cv_pct") if isinstance(w, dict) and n(w, "time_cv_pct")
+                                   is not None else math.nan) for w in cv), ".\n\n" if cv else " none.\n\n"])
+
+
+def compare(run, a, b, why=None):
+    """One mechanical sentence about cells a and b: their time (why: the pair's reason) or, without
+    why, their peak RSS, which is compared by the min–max rule alone (see the contract)."""
+    x, y, na, nb = run.sum[a], run.sum[b], run.cells[a].name, run.cells[b].name
+    med, lo, hi = ("time_median_ms", "time_min_ms", "time_max_ms") if why else plotting.RSS
+    if not why and (math.isnan(x[med]) or math.isnan(y[med]) or y[med] <= 0):
+        return ""
+    out = f"- time, `{na}` vs `{nb}` ({why}): " if why else f"- peak RSS, `{na}` vs `{nb}`: "
+    if why and not all(s["reps"] >= MIN_REPS and s["time_cv_pct"] <= CV for s in (x, y)):  # steady enough
+        return out + "no claim — noisy (CV %.1f%% and %.1f%%, limit %.0f%%, at least %d reps).\n" % (
+            x["time_cv_pct"], y["time_cv_pct"], CV, MIN_REPS)
+    if x[lo] <= y[hi] and y[lo] <= x[hi]:
+        return out + "not distinguishable in this run (min–max ranges overlap).\n"
+    r = tables.ratio(x[med], y[med])
+    if 1.0 / MIN_RATIO < r < MIN_RATIO:
+        return out + "the same within %.1f%% (medians; ranges disjoint).\n" % ((MIN_RATIO - 1) * 100)
+    if not why:
+        return out + "`%s` peaks at **%.2f×** the RSS of `%s` (%.1f vs %.1f MB, medians; min–max ranges " \
+            "disjoint).\n" % (na, r, nb, x[med], y[med])
+    return out + "`%s` is **%.2f× %s** (medians %.2f vs %.2f ms; CV ≤ %.0f%%; min–max ranges disjoint).\n" % (
+        na, r if r >= 1 else 1 / r, "slower" if r >= 1 else "faster", x[med], y[med], CV)
+
+
+def none_of(run, reg, i):
+    """The `none` cell the summary's overhead of cell i was computed against, or None."""
+    c = run.cells[i]
+    if c.reclaim == "none" or math.isnan(run.sum[i]["overhead_vs_none_pct"]):
+        return None
+    key = reg.baseline_key(c)
+    return next((j for j, n in enumerate(run.cells) if run.sum[j]["reps"] and n.reclaim == "none"
+                 and (n.workload, n.allocator, n.layout) == (c.workload, c.allocator, c.layout)
+                 and reg.baseline_key(n) == key), None)
+
+
+def workload_section(run, reg, wl):
+    """One workload: its plots (only those drawn), a table row per cell, conclusions."""
+    out = [f"## Workload `{wl}`\n\n"]
+    idx = [i for i, c in enumerate(run.cells) if c.workload == wl]
+    refs = {i: plotting.norm_ref(run, reg, i) for i in idx if run.sum[i]["reps"]}
+    for name in plotting.WL_PLOTS:
+        img = f"plots/{wl}-{name}"
+        if all(os.access(os.path.join(run.dir, f"{img}.{ext}"), os.R_OK) for ext in ("png", "svg")):
+            caption = CAPTIONS[plotting.ref_kind([a for _, a in refs.values()]) if name == "throughput" else name]
+            out.append(f"![{wl} {name}]({img}.png)  \n*{name} — {caption} ([SVG]({img}.svg))*\n\n")
+    if len(out) == 1:
+        out.append("*No plots for this workload (gnuplot missing, or --no-plots).*\n\n")
+    out.append("| cell | reps | median time ms | CV % | ops/s | overhead vs none % | peak RSS MB | p99 pause µs "
+               "| max pause µs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+    for i in idx:
+        s = run.sum[i]
+        if not s["reps"]:
+            out.append(f"| `{md(run.cells[i].name)}` | 0 | FAILED | | | | | | |\n")
+            continue
+        cv = " **%.1f noisy** |" % s["time_cv_pct"] if s["time_cv_pct"] > CV else cell_num("%.1f", s["time_cv_pct"])
+        out.append(f"| `{md(run.cells[i].name)}` | {s['reps']} |" + cell_num("%.2f", s["time_median_ms"]) + cv
+                   + cell_num("%.4g", s["ops_per_s_median"]) + cell_num("%+.1f", s["overhead_vs_none_pct"])
+                   + "".join(cell_num("%.1f", s[k]) for k in ("rss_peak_mb_median", "pause_p99_us_median",
+                                                                "pause_max_us_median")) + "\n")
+    out.append("\n**Conclusions** (generated; see the rules above)\n\n")
+    said = len(out)
+    for i, (r, alloc) in refs.items():
+        n = none_of(run, reg, i)
+        if n is not None:
+            out += [compare(run, i, n, "LBO baseline"), compare(run, i, n)]
+        if r is not None and r != i and r != n:
+            out.append(compare(run, i, r, f"rc+gen/{alloc} reference"))
+    if len(out) == said:
+        out.append("- nothing to compare: no cell of this workload has a `none` baseline or an rc+gen reference.\n")
+    return "".join(out) + "\n"
+
+
+def csv_section(run_dir, name, heading, what):
+    """A CSV file of the run as a markdown table; nothing when the file is absent."""
+    text = tables.read_text(os.path.join(run_dir, name))
+    if text is None:
+        return ""
+    out, ncol = [f"## {heading}\n\n{what} (from [{name}]({name})).\n\n"], 0
+    for n, f in enumerate(next(csv.reader([ln.replace("\0", "")])) for ln in text.split("\n") if ln):
+        ncol = ncol or len(f)
+        out.append("|" + "".join(f" {md(x)} |" for x in (f + [""] * ncol)[:ncol]) + "\n")
+        out += ["|" + "---|" * ncol + "\n"] if n == 0 else []
+    return "".join(out) + "\n"
+
+
+def report_text(run, reg):
+    """report.md's text (see the contract)."""
+    meta = plotting.meta(run)
+    out = [f"# memstrat run `{run.run_id}`\n\nGenerated by `memstrat bench` from this directory's files "
+           "(`memstrat bench --plots-only DIR` regenerates it). Numbers per cell: medians over successful "
+           "repetitions; full data in [summary.csv](summary.csv) and [results.csv](results.csv).\n\n",
+           meta_section(meta, run.reps) if meta else "## Machine and build\n\n*meta.json missing or unreadable.*\n\n",
+           HOW_TO_READ, *(workload_section(run, reg, wl) for wl in plotting.workloads(run))]
+    failed = [c.name for c, s in zip(run.cells, run.sum) if not s["reps"]]
+    if failed:
+        out.append("## Cells without results\n\n" + "".join(
+            f"- `{n}`: every repetition failed (see meta.json `failures`).\n" for n in failed) + "\n")
+    out.append(csv_section(run.dir, "churn_allocators.csv", "Allocator table (churn)", "Time per allocation + free "
+                           "pair, per allocator, with ratios to mimalloc and pymalloc"))
+    out.append(csv_section(run.dir, "collectors.csv", "Collectors beside rc+gen", "Every other collector on the same "
+                           "workload, allocator, layout and knobs as an rc+gen cell; ratios are strategy / rc+gen"))
+    text, has_csv = tables.gcscan(run.dir)
+    if text is not None or has_csv:
+        out.append("## gc-scan: full collection, ns per object, rc+gen beside CPython\n\n")
+        nl = "" if not text or text.endswith("\n") else "\n"
+        out += [f"```\n{text}{nl}```\n\n"] if text is not None else []
+        out += ["Every repetition: [gc_scan.csv](gc_scan.csv).\n\n"] if has_csv else []
+    return "".join(out)
+
+
+def render(run, reg, plots=True, cmd="bench"):
+    """Tables, plots (when asked), then report.md of a summarized run; 0, or 1 when a plot failed.
+    run.plots_status keeps what plots.draw said (0 drawn, 1 failed, -1 skipped or not asked)."""
+    tables.write(run, reg, cmd)
+    run.plots_status = plotting.draw(run, reg, cmd) if plots else -1
+    path = os.path.join(run.dir, "report.md")
+    try:
+        core.write_atomic(path, report_text(run, reg))
+    except (OSError, core.Fail) as e:
+        core.warn(cmd, f"warning: report.md not written ({core.printable(path)}: {getattr(e, 'strerror', None) or e})")
+    return 1 if run.plots_status > 0 else 0
+
+
+def print_tables(run, reg, out=sys.stdout):
+    """The churn and collector tables, printed at the end of a run."""
+    out.write(tables.churn(run)[0] + tables.collectors(run, reg)[0])

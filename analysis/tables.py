@@ -1,0 +1,121 @@
+"""tables.py — the tables a run prints at its end and keeps beside its results.
+
+Contract: churn(run) and collectors(run, reg) each return (text, csv) of a summarized Run: the
+text printed at the end of `memstrat bench` ("" without such cells) and the CSV kept in the run
+directory (None: nothing to keep). churn_allocators.csv: the churn cells by knobs; per allocator
+the median [min–max] ns per alloc+free pair and its ratios to mimalloc and pymalloc where they
+ran; issue 4's target on pool's row. collectors.csv: each other collector beside the rc+gen cell
+of the same workload, allocator, layout and knobs (its strategy's knobs at their defaults count
+as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6's target on
+rc+incr. write() writes both; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come
+only from repetitions that ran: a cell without any is left out, never shown as 0.
+"""
+import contextlib
+import math
+import os
+
+import numpy as np
+
+from . import core
+
+# Issue 4's targets for `pool`: time per pair relative to mimalloc and to the real pymalloc.
+CHURN_TARGET_VS_MIMALLOC = 1.1
+CHURN_TARGET_VS_PYMALLOC = 0.5
+# Issue 6's target for rc+incr against rc+gen: max pause share and throughput loss.
+COLL_TARGET_MAX_PAUSE_RATIO = 0.10
+COLL_TARGET_THROUGHPUT_LOSS = 0.10
+CHURN_HEAD = "knobs,allocator,ns_per_pair_median,ns_per_pair_min,ns_per_pair_max,vs_mimalloc,vs_pymalloc\n"
+COLL_HEAD = "cell,baseline,ops_per_s,ops_ratio,pause_max_us,pause_max_ratio,pause_total_ms,pause_total_ratio\n"
+
+
+def ratio(a, b):
+    """a / b with IEEE results (inf, NaN) where Python would raise, as the C tables printed."""
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
+def churn(run):
+    """The allocator table (see the contract)."""
+    groups = {}
+    for i, c in enumerate(run.cells):
+        if c.workload == "churn":
+            med, lo, hi = core.spread(run.values(i, "ns_per_pair"))
+            groups.setdefault(c.knob_text, []).extend([(c.allocator, med, lo, hi)] if math.isfinite(med) else [])
+    text, csv = [], []
+    for knobs, rows in ((k, r) for k, r in groups.items() if r):
+        text.append("%s\n  %-10s %-26s %10s %10s\n" % (knobs or "(default knobs)", "allocator", "ns/pair",
+                                                      "vs mimalloc", "vs pymalloc"))
+        for a, med, lo, hi in rows:
+            vm, vp = (next((ratio(med, m) for b, m, _, _ in rows if b == ref and m > 0), math.nan)
+                      for ref in ("mimalloc", "pymalloc"))
+            line = "  %-10s %-26s" % (a, "%.1f [%.1f-%.1f]" % (med, lo, hi))
+            line += "".join(" %9s" % "-" if math.isnan(r) else " %8.2fx" % r for r in (vm, vp))
+            if a == "pool" and not (math.isnan(vm) and math.isnan(vp)):
+                met = ((math.isnan(vm) or vm <= CHURN_TARGET_VS_MIMALLOC)
+                       and (math.isnan(vp) or vp <= CHURN_TARGET_VS_PYMALLOC))
+                line += "   target <= %.1fx / <= %.1fx: %s" % (CHURN_TARGET_VS_MIMALLOC, CHURN_TARGET_VS_PYMALLOC,
+                                                              "met" if met else "NOT met")
+            text.append(line + "\n")
+            # knobs are joined with ';' and hold no ',' (cell syntax), so they need no quotes
+            csv.append("%s,%s,%.3f,%.3f,%.3f,%.4f,%.4f\n" % (knobs or "default", a, med, lo, hi, vm, vp))
+    if not csv:
+        return "", None
+    return ("\nallocators (churn, ns per alloc+free pair, median [min-max] of the repetitions):\n" + "".join(text),
+            CHURN_HEAD + "".join(csv))
+
+
+def collectors(run, reg):
+    """The collector table (see the contract)."""
+
+    def setting(c):
+        own = {k["name"]: k["default"] for k in reg.strategy(c.reclaim)["knobs"]}
+        return c.workload, c.allocator, c.layout, [kv for kv in c.knobs if own.get(kv[0], None) != kv[1]]
+
+    text, csv = [], []
+    for i, b in enumerate(run.cells):
+        if b.reclaim != "rc+gen" or not run.sum[i]["reps"]:
+            continue
+        bs, b_tot = run.sum[i], core.median(run.values(i, "pause_total_ms"))
+        for j, c in enumerate(run.cells):
+            if (j == i or not run.sum[j]["reps"] or not reg.has_collector(c.reclaim) or c.reclaim == "rc+gen"
+                    or setting(c) != setting(b)):
+                continue
+            s = run.sum[j]
+            ops, mx, tot = s["ops_per_s_median"], s["pause_max_us_median"], core.median(run.values(j, "pause_total_ms"))
+            r_ops, r_mx, r_tot = (ratio(ops, bs["ops_per_s_median"]), ratio(mx, bs["pause_max_us_median"]),
+                                  ratio(tot, b_tot))
+            line = "  %-58s %9.3g (%.2fx) %9.0f (%.2fx) %9.0f (%.2fx)" % (c.name, ops, r_ops, mx, r_mx, tot, r_tot)
+            if c.reclaim == "rc+incr":
+                met = r_mx <= COLL_TARGET_MAX_PAUSE_RATIO and r_ops >= 1 - COLL_TARGET_THROUGHPUT_LOSS
+                line += "  target max pause <= %.0f%%, loss <= %.0f%%: %s" % (
+                    COLL_TARGET_MAX_PAUSE_RATIO * 100, COLL_TARGET_THROUGHPUT_LOSS * 100, "met" if met else "NOT met")
+            text.append(line + "\n")
+            csv.append("%s,%s,%.6g,%.4f,%.6g,%.4f,%.6g,%.4f\n" % (c.name, b.name, ops, r_ops, mx, r_mx, tot, r_tot))
+    if not csv:
+        return "", None
+    return ("\ncollectors beside rc+gen (medians; ratio = strategy / rc+gen):\n  %-58s %17s %17s %17s\n"
+            % ("cell", "ops/s (ratio)", "max pause us", "collector ms") + "".join(text), COLL_HEAD + "".join(csv))
+
+
+def write(run, reg, cmd="bench"):
+    """churn_allocators.csv and collectors.csv into the run directory, where there is a table;
+    a file that cannot be written is said in one line and the run goes on."""
+    for name, (_, csv) in (("churn_allocators.csv", churn(run)), ("collectors.csv", collectors(run, reg))):
+        if csv is not None:
+            try:
+                core.write_atomic(os.path.join(run.dir, name), csv)
+            except (OSError, core.Fail) as e:
+                core.warn(cmd, f"cannot write {os.path.join(run.dir, name)}: {getattr(e, 'strerror', None) or e}")
+
+
+def read_text(path):
+    """A text file of the run, or None when absent or not a regular file (a FIFO would hang)."""
+    if os.path.isfile(path):
+        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace", newline="") as f:
+            return f.read()
+    return None
+
+
+def gcscan(run_dir):
+    """(gc_scan.txt's table or None, whether gc_scan.csv is there): what `memstrat gcscan` left."""
+    return read_text(os.path.join(run_dir, "gc_scan.txt")), os.access(os.path.join(run_dir, "gc_scan.csv"), os.R_OK)
