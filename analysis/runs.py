@@ -128,6 +128,14 @@ def read_meta(run_dir):
     return meta
 
 
+def cpu_model(meta):
+    """machine.cpu_model of a meta.json ('unknown CPU' when absent): compare and merge warn when
+    runs from different CPUs meet."""
+    m = meta.get("machine")
+    c = m.get("cpu_model") if isinstance(m, dict) else None
+    return c if isinstance(c, str) and c else "unknown CPU"
+
+
 class Run:
     """Cells × repetitions of one run, with meta.json and the per-cell summary."""
 
