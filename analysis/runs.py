@@ -113,6 +113,8 @@ def read_meta(run_dir):
     path = os.path.join(run_dir, "meta.json")
     if not os.path.isdir(run_dir):
         raise core.usage(f"{core.printable(run_dir)} is not a run directory (not a directory)")
+    if os.path.lexists(path) and not os.path.isfile(path):  # a FIFO would hang the read
+        raise core.usage(f"{path}: is not a regular file")
     try:
         with open(path, "rb") as f:
             text = f.read()
@@ -259,6 +261,8 @@ def load_run(run_dir, reg=None):
             if not os.path.lexists(p):
                 run.rep[i][r - 1] = Rep("no benchmark JSON (not in the run)")
                 continue
+            if not os.path.isfile(p):  # a FIFO would hang the read, a device never end it
+                raise core.usage(f"{p}: is not a regular file")
             rep, _ = read_rep(p, c.name)
             if not rep.ok:
                 raise core.usage(f"{p}: {rep.error}")
