@@ -34,13 +34,6 @@ def run_dir_around(path):
     return p if os.path.lexists(os.path.join(p, "meta.json")) else None
 
 
-def text(meta, *keys):
-    """A string nested in a source's meta.json, '' when absent (informative fields only)."""
-    for k in keys:
-        meta = meta.get(k) if isinstance(meta, dict) else None
-    return meta if isinstance(meta, str) else ""
-
-
 def load_sources(dirs):
     """Step 1 for the inputs: each through the one loader, same reps, none twice."""
     src = []
@@ -57,36 +50,42 @@ def load_sources(dirs):
 
 
 def union(src):
-    """Step 2: [(cell, source run, index in it)]; first input wins; cells sharing file names refused."""
-    picks, by_name, by_slug = [], {}, {}
+    """Step 2: the kept [(cell, source run, index in it)] and the warnings due; the first input wins."""
+    picks, by_name, by_slug, warned = [], {}, {}, []
     for run in src:
         for i, c in enumerate(run.cells):
             if c.name in by_name:
-                core.warn("merge", f"warning: {c.name} is in {by_name[c.name].dir} and {run.dir}; kept the first")
+                warned.append(f"warning: {c.name} is in {by_name[c.name].dir} and {run.dir}; kept the first")
             elif c.slug in by_slug:
                 raise core.usage(f"{c.name} ({core.printable(run.dir)}) would share file names with "
                                  f"{by_slug[c.slug]}: rename one")
             else:
                 by_name[c.name], by_slug[c.slug] = run, c.name
                 picks.append((c, run, i))
-    return picks
+    warned += [f"warning: {src[0].dir} ran on '{runs.cpu_model(src[0].meta)}', {r.dir} on "
+               f"'{runs.cpu_model(r.meta)}': cells from different machines are compared in one table"
+               for r in src[1:] if runs.cpu_model(r.meta) != runs.cpu_model(src[0].meta)]
+    return picks, warned
 
 
-def copy_files(picks, tmp, reps):
-    """Step 3: every per-repetition file of every kept cell, byte for byte; returns the count."""
-    n = 0
+def files(picks, reps):
+    """Step 3's copies, checked first: [(source file, name in the merged run)] of every kept cell."""
+    todo = []
     for (c, run, _), r, (sub, suffix) in itertools.product(picks, range(1, reps + 1), FILES):
         name = os.path.join(sub, f"{c.slug}.rep{r}{suffix}")
         if os.path.exists(a := os.path.join(run.dir, name)):
             if not os.path.isfile(a):  # a FIFO would hang the copy, a device never end it
                 raise core.usage(f"{core.printable(a)} is not a regular file")
-            shutil.copyfile(a, os.path.join(tmp, name))
-            n += 1
-    return n
+            todo.append((a, name))
+    return todo
 
 
 def merged_meta(run, src, final):
     """meta.json: the first input's machine and build, this run's cells and warnings, every source."""
+    def text(meta, *keys):  # a string nested in a source's meta.json, '' when absent or not one
+        for k in keys:
+            meta = meta.get(k) if isinstance(meta, dict) else None
+        return meta if isinstance(meta, str) else ""
     started = [s for s in (text(r.meta, "started_utc") for r in src) if s]
     return {"run_id": run.run_id, "started_utc": min(started, default=""),
             "finished_utc": max((text(r.meta, "finished_utc") for r in src), default=""),
@@ -126,15 +125,17 @@ def main(argv):
         raise core.usage(f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
                          "(not leading '.' or '-', not 'latest')")
     final, tmp = os.path.join(o.out, run_id), os.path.join(o.out, f".tmp-{run_id}")
-    if os.path.lexists(final):
-        raise core.usage(f"{final} already exists; refusing to overwrite it (choose another --run-id)")
-    if os.path.lexists(tmp):
-        raise core.usage(f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
+    if (taken := os.path.lexists(final)) or os.path.lexists(tmp):
+        raise core.usage(f"{final} already exists; refusing to overwrite it (choose another --run-id)" if taken
+                         else f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
     if (inside := run_dir_around(o.out)) is not None:
         raise core.usage(f"--out {core.printable(o.out)} is inside the run directory {core.printable(inside)}: "
                          "a merge is written beside runs, never into one")
     src = load_sources(o.dirs)
-    picks, reps, reg = union(src), src[0].reps, core.registry()
+    (picks, warned), reps, reg = union(src), src[0].reps, core.registry()
+    todo = files(picks, reps)  # bad input is found before anything is written or said
+    for w in warned:
+        core.warn("merge", w)
     run = runs.Run(run_id, tmp, [c for c, _, _ in picks], reps)
     run.rep = [r.rep[i] for _, r, i in picks]
     run.summarize(reg)
@@ -146,7 +147,8 @@ def main(argv):
     try:
         for sub in SUBDIRS:
             os.mkdir(os.path.join(tmp, sub))
-        copied = copy_files(picks, tmp, reps)
+        for a, name in todo:
+            shutil.copyfile(a, os.path.join(tmp, name))
         core.write_atomic(os.path.join(tmp, "matrix.txt"), f"# memstrat merge of {len(src)} runs\n"
                           + "".join(f"{c.name}\n" for c in run.cells))
         run.write_results_csv(os.path.join(tmp, "results.csv"))
@@ -162,9 +164,6 @@ def main(argv):
         if isinstance(e, OSError):
             raise core.Fail(core.EXIT_FAILED, f"cannot write {e.filename or tmp}: {e.strerror}; nothing was merged")
         raise
-    for r in (r for r in src[1:] if runs.cpu_model(r.meta) != runs.cpu_model(src[0].meta)):
-        core.warn("merge", f"warning: {src[0].dir} ran on '{runs.cpu_model(src[0].meta)}', {r.dir} on "
-                  f"'{runs.cpu_model(r.meta)}': cells from different machines are compared in one table")
     run.print_table()
-    print(f"merged: {len(src)} runs, {len(run.cells)} cells x {reps} reps, {copied} files copied -> {final}")
+    print(f"merged: {len(src)} runs, {len(run.cells)} cells x {reps} reps, {len(todo)} files copied -> {final}")
     return core.EXIT_FAILED if drawn is False else core.EXIT_OK

@@ -16,6 +16,7 @@ per-cell statistics that results.csv, summary.csv, the table, the plots and repo
 import json
 import math
 import os
+import re
 import sys
 
 from . import core
@@ -122,9 +123,11 @@ def read_meta(run_dir):
         raise core.usage(f"{core.printable(run_dir)} is not a run directory (no readable meta.json)")
     try:
         meta = json.loads(text)
-    except ValueError as e:
-        raise core.usage(f"{path}: does not parse as JSON ({'truncated' if e.pos >= len(text.rstrip()) else e.msg}"
-                         f" at line {e.lineno})")
+    except UnicodeDecodeError as e:  # a ValueError without .pos
+        raise core.usage(f"{path}: is not UTF-8 text (byte {e.start})")
+    except ValueError as e:  # a document cut short fails in its last token, or in a string running to the end
+        cut = e.msg.startswith("Unterminated string") or re.fullmatch(r"[^\s,:\[\]{}]*", e.doc[e.pos:].rstrip())
+        raise core.usage(f"{path}: does not parse as JSON ({'truncated' if cut else e.msg} at line {e.lineno})")
     if not isinstance(meta, dict):
         raise core.usage(f"{path}: is not a JSON object")
     return meta
