@@ -67,6 +67,11 @@ class ArgParser(argparse.ArgumentParser):
         self.cmd = cmd
 
     def error(self, message):
+        # argparse's two commonest phrasings in the words the C commands used (tests grep them)
+        m = re.fullmatch(r"unrecognized arguments: (-\S*).*|argument (\S+): expected one argument", message)
+        if m and m[2]:
+            raise usage(f"option '{printable(m[2])}' needs a value")
+        message = f"unknown option '{m[1]}'" if m else message
         raise usage(f"{printable(message)} (see memstrat {self.cmd} --help)")
 
 

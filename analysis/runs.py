@@ -16,6 +16,7 @@ per-cell statistics that results.csv, summary.csv, the table, the plots and repo
 import json
 import math
 import os
+import re
 import sys
 
 from . import core
@@ -113,6 +114,8 @@ def read_meta(run_dir):
     path = os.path.join(run_dir, "meta.json")
     if not os.path.isdir(run_dir):
         raise core.usage(f"{core.printable(run_dir)} is not a run directory (not a directory)")
+    if os.path.lexists(path) and not os.path.isfile(path):  # a FIFO would hang the read
+        raise core.usage(f"{path}: is not a regular file")
     try:
         with open(path, "rb") as f:
             text = f.read()
@@ -120,12 +123,22 @@ def read_meta(run_dir):
         raise core.usage(f"{core.printable(run_dir)} is not a run directory (no readable meta.json)")
     try:
         meta = json.loads(text)
-    except ValueError as e:
-        raise core.usage(f"{path}: does not parse as JSON ({'truncated' if e.pos >= len(text.rstrip()) else e.msg}"
-                         f" at line {e.lineno})")
+    except UnicodeDecodeError as e:  # a ValueError without .pos
+        raise core.usage(f"{path}: is not UTF-8 text (byte {e.start})")
+    except ValueError as e:  # a document cut short fails in its last token, or in a string running to the end
+        cut = e.msg.startswith("Unterminated string") or re.fullmatch(r"[^\s,:\[\]{}]*", e.doc[e.pos:].rstrip())
+        raise core.usage(f"{path}: does not parse as JSON ({'truncated' if cut else e.msg} at line {e.lineno})")
     if not isinstance(meta, dict):
         raise core.usage(f"{path}: is not a JSON object")
     return meta
+
+
+def cpu_model(meta):
+    """machine.cpu_model of a meta.json ('unknown CPU' when absent): compare and merge warn when
+    runs from different CPUs meet."""
+    m = meta.get("machine")
+    c = m.get("cpu_model") if isinstance(m, dict) else None
+    return c if isinstance(c, str) and c else "unknown CPU"
 
 
 class Run:
@@ -251,6 +264,8 @@ def load_run(run_dir, reg=None):
             if not os.path.lexists(p):
                 run.rep[i][r - 1] = Rep("no benchmark JSON (not in the run)")
                 continue
+            if not os.path.isfile(p):  # a FIFO would hang the read, a device never end it
+                raise core.usage(f"{p}: is not a regular file")
             rep, _ = read_rep(p, c.name)
             if not rep.ok:
                 raise core.usage(f"{p}: {rep.error}")
