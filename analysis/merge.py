@@ -8,7 +8,6 @@ same reps. 2. Cells: the union in input order, a cell in several inputs taken wh
 every cell and merged_from, report.render draws; core.publish renames it (never over anything,
 DIR/latest untouched); on failure or signal it is removed. Exit 0; 1 write or plots failed; 2 bad input.
 """
-import importlib.util
 import itertools
 import json
 import os
@@ -16,7 +15,7 @@ import shutil
 import signal
 import time
 
-from . import core, runs
+from . import core, report, runs
 
 # The per-repetition files of a cell as bench names them: (subdirectory, suffix after <slug>.rep<r>).
 FILES = (("json", ".json"), ("timeline", ".csv"), ("timeline", ".live.csv"), ("pauses", ".csv"),
@@ -102,14 +101,6 @@ def merged_meta(run, src, final):
                              "machine": r.meta.get("machine")} for r in src]}
 
 
-def render(run, reg, plots):
-    """Tables, plots and report.md by report.py (True drawn, False failed, None skipped)."""
-    if importlib.util.find_spec(f"{__package__}.report") is None:
-        core.warn("merge", "warning: analysis/report.py is not there yet: no tables, plots or report.md")
-        return None
-    return importlib.import_module(f"{__package__}.report").render(run, reg, plots, cmd="merge")
-
-
 def main(argv):
     ap = core.ArgParser("merge", usage="memstrat merge RUN_DIR... [--out DIR] [--run-id ID] [--no-plots]",
                         description="Joins runs of the same --reps into DIR/<run-id>/ (inputs are never modified).")
@@ -155,8 +146,8 @@ def main(argv):
         run.write_summary_csv(os.path.join(tmp, "summary.csv"))
         run.meta, meta_path = merged_meta(run, src, final), os.path.join(tmp, "meta.json")
         core.write_atomic(meta_path, json.dumps(run.meta, indent="\t") + "\n")  # before render: report.md reads it
-        drawn = render(run, reg, not o.no_plots)
-        run.meta["plots"] = {True: "drawn", False: "failed"}.get(drawn, "skipped")
+        report.render(run, reg, not o.no_plots, cmd="merge")
+        run.meta["plots"] = {0: "drawn", 1: "failed"}.get(run.plots_status, "skipped")
         core.write_atomic(meta_path, json.dumps(run.meta, indent="\t") + "\n")
         core.publish(tmp, o.out, run_id, move_latest=False)
     except BaseException as e:
@@ -166,4 +157,4 @@ def main(argv):
         raise
     run.print_table()
     print(f"merged: {len(src)} runs, {len(run.cells)} cells x {reps} reps, {len(todo)} files copied -> {final}")
-    return core.EXIT_FAILED if drawn is False else core.EXIT_OK
+    return core.EXIT_FAILED if run.plots_status == 1 else core.EXIT_OK
