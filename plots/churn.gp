@@ -3,7 +3,7 @@
 # Contract: `memstrat bench` runs this from inside the run directory when the run had churn
 # cells, as
 #   gnuplot -e "outdir='plots'; title_machine='<CPU model>'; title_run='<run-id>'" churn.gp
-# It reads churn_allocators.csv (written by harness/bench_churn.c: knobs, allocator, median,
+# It reads churn_allocators.csv (written by analysis/tables.py: knobs, allocator, median,
 # min and max ns per pair over the repetitions, ratios to mimalloc and pymalloc) and writes
 # outdir/churn.png and outdir/churn.svg: one point per allocator and knob set at the median,
 # the min-max over repetitions as an error bar, one colour per allocator kept across groups.

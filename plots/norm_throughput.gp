@@ -4,7 +4,7 @@
 #   gnuplot -e "datafile='plots/data/<wl>.tsv'; outdir='plots'; outname='<wl>-throughput';
 #               title_workloads='<wl>'; title_machine='<CPU model>'; title_run='<run-id>';
 #               reclaims='none rc rc+gen'; ref_kind='pool|system|mixed|none'" norm_throughput.gp
-# datafile is bench_plotdata.c's per-workload table: norm_median/min/max are the cell's median,
+# datafile is analysis/plots.py's per-workload table: norm_median/min/max are the cell's median,
 # min and max throughput over its repetitions, each divided by the median of its reference
 # cell (rc+gen/pool of the same layout and knobs, else rc+gen/system; column `ref`). The
 # reference's own spread shows as its bar around 1. ref_kind says what the workload has:

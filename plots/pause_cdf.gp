@@ -4,7 +4,7 @@
 #   gnuplot -e "blockprefix='plots/data/<wl>'; outdir='plots'; outname='<wl>-pause_cdf';
 #               plabels='rc+gen/pool/slots ...'; preclaims='rc+gen ...'; pdash='1 ...';
 #               title_workloads='<wl>'; title_machine='<CPU model>'; title_run='<run-id>'" pause_cdf.gp
-# blockprefix.pause_cdf.dat holds one index block per word of plabels (bench_plotdata.c):
+# blockprefix.pause_cdf.dat holds one index block per word of plabels (analysis/plots.py):
 # "duration_us fraction" at up to 500 ranks of the sorted pauses of every repetition pooled.
 # Drawn as steps on a log x axis (µs); colour = strategy (colors.gp), dash = the n-th cell of
 # that strategy. Cells that never paused (none, rc) have no line. Writes outname.png and .svg.

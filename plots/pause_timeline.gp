@@ -7,7 +7,7 @@
 # blockprefix.pause_tl.dat holds one index block per word of plabels: "t_ms duration_us kind"
 # of the cell's first repetition with pauses; kind 1-3 = rc+gen's (and rc+incr's young/full)
 # generation 0-2, 4 = an rc+incr increment or a pause of a non-generational collector
-# (colors.gp: pt_of_kind, kind_names). Long runs are thinned by bench_plotdata.c to the
+# (colors.gp: pt_of_kind, kind_names). Long runs are thinned by analysis/plots.py to the
 # longest pause of each kind per time bucket (1500 buckets), said in the title.
 # Colour = strategy; log y (µs). Writes outname.png and .svg.
 

@@ -10,7 +10,7 @@
 # directory, titled by file name.
 # Per workload the driver passes blockprefix='plots/data/<wl>' instead of files: then
 # blockprefix.rss_tl.dat holds one index block "t_ms rss_mb" per word of titles (thinned by
-# bench_plotdata.c to the highest sample per 1/1500 of the run) and outname is <wl>-rss_timeline.
+# analysis/plots.py to the highest sample per 1/1500 of the run) and outname is <wl>-rss_timeline.
 # Colour: file_reclaims (one strategy per file/title) through colors.gp; the n-th cell of a
 # strategy gets dash type n (file_dash, else counted here).
 
