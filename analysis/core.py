@@ -413,6 +413,18 @@ def publish(tmp, out, run_id, move_latest):
     return final, True
 
 
+def enclosing_run(path):
+    """The run directory (meta.json beside json/) that path is or lies inside, else None:
+    commands that publish runs into a directory refuse one inside an existing run."""
+    d = os.path.realpath(path)
+    while True:
+        if os.path.isfile(os.path.join(d, "meta.json")) and os.path.isdir(os.path.join(d, "json")):
+            return d
+        if os.path.dirname(d) == d:
+            return None
+        d = os.path.dirname(d)
+
+
 def remove_tree(path):
     shutil.rmtree(path, ignore_errors=True)
 

@@ -1,0 +1,450 @@
+"""bench.py — `memstrat bench`: runs a matrix of cells and publishes DIR/<run-id>/.
+
+Contract:
+ 1. All is checked before anything is written: options, matrix, runner, run id, DIR/<run-id>
+    absent, DIR not inside a run, no live driver owning DIR/.tmp-<run-id>; then the runner checks
+    each cell (`run CELL --benchmark_list_tests=true`, bounded by --timeout: a FIFO as trace=
+    would hang it), and its exit 2 or silence refuses the matrix.
+ 2. One process per cell x repetition, repetition-major (machine drift spreads over all cells);
+    outputs go to "<file>.part", renamed once the child succeeded; stdout/stderr kept in logs/.
+ 3. CSVs, meta.json, tables, plots and report.md (report.py) go into DIR/.tmp-<run-id>/, renamed
+    to DIR/<run-id>/ (never over anything); DIR/latest moves only when it is a symlink or absent
+    (core.publish) and some repetition succeeded.
+ 4. SIGINT/SIGTERM/SIGHUP before that rename: child stopped, .tmp removed, exit 128+signo.
+ 5. Children die with the driver, even a SIGKILLed one (PR_SET_PDEATHSIG), and lead process
+    groups that timeouts and interrupts signal. A .tmp directory records its driver (pid, start
+    time, boot): the next driver removes it once that driver is gone, never one without a record.
+Start reading at main().
+"""
+import contextlib, ctypes, functools, importlib, json, math, os, re, select, signal, subprocess, sys, time, types  # noqa: E401
+
+from . import core, runs
+
+DEFAULT_REPS, QUICK_REPS = 5, 3  # a median and a CV; --quick: a smoke run that still shows spread
+GCSCAN_N = 1000000               # live objects of the gc-scan table (issue 3's target heap)
+DEFAULT_TIMEOUT_S = 600          # a child running longer is stuck: killed, marked failed
+MAX_TIMEOUT_S = 86400            # largest --timeout: a day
+KILL_GRACE_S = 2.0               # SIGTERM to SIGKILL: time to flush, short enough for Ctrl-C
+TAIL_BYTES = 4096                # end of a child's stderr read for its last line (it may write MBs)
+SHORT_SHA = 7                    # commit characters in a default run id
+MATRIX, QUICK_MATRIX = "harness/matrix.txt", "harness/matrix-quick.txt"
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
+# Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
+OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"),
+           ("timeline", ".live.csv"))
+SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
+# Libraries whose version changes what a cell measures, and the Debian package the build saw.
+LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("cjson", "libcjson-dev"),
+             ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"), ("libgc", "libgc-dev"),
+             ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
+warn = functools.partial(core.warn, "bench")
+quiet = contextlib.suppress(OSError)
+
+# The options: (flag and metavar, argparse type (None: a switch, str: a path or name), help).
+OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.txt)"),
+           ("--reps N", core.int_in(1, core.MAX_REPS), "repetitions per cell, 1..100 (default 5)"),
+           ("--out DIR", str, "results directory (default results)"),
+           ("--run-id ID", str, "name of the run (default UTC timestamp + short commit)"),
+           ("--quick", None, "harness/matrix-quick.txt and 3 repetitions (explicit options win)"),
+           ("--no-plots", None, "do not run gnuplot"),
+           ("--no-latest", None, "leave DIR/latest where it is (memstrat tune's runs use it)"),
+           ("--gcscan-n N", core.int_in(0, 100000000), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
+           ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
+           ("--timeout SEC", core.int_in(1, MAX_TIMEOUT_S), "kill a cell after SEC seconds and mark it failed (default 600)"),
+           ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
+USAGE = """\
+usage: memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
+                      [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
+       memstrat bench --plots-only RUN_DIR
+
+Runs every cell of the matrix N times, each in its own process, and writes
+DIR/<run-id>/ (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/),
+then points DIR/latest at it.
+
+""" + "\n".join(f"  {flag:<16} {text}" for flag, _, text in OPTIONS)
+
+# ---- child processes ------------------------------------------------------------------------
+
+_sig, _wake = 0, None  # first interrupt signal (0: none); read end of the signal wakeup pipe
+
+def _on_signal(signo, _frame):
+    global _sig
+    _sig = _sig or signo
+
+def signals_begin():
+    """Interrupts become a flag checked at safe points; the wakeup pipe ends a wait at once."""
+    global _wake
+    _wake, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+
+def _die_with(parent):
+    """In the child before exec: SIGKILL when the driver dies; if it already has, do not start."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+def spawn_wait(argv, out, err, timeout):
+    """Run argv (stdin /dev/null) to its end, timeout or an interrupt: then its process group
+    gets SIGTERM, and SIGKILL after KILL_GRACE_S. The child is always reaped on return.
+    Returns status (exit status or None), signal, timed_out, interrupted, error, wall (s)."""
+    ch = types.SimpleNamespace(status=None, signal=0, timed_out=False, interrupted=False, error=None, wall=0.0)
+    t0, parent = time.monotonic(), os.getpid()
+    try:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, process_group=0,
+                             preexec_fn=lambda: _die_with(parent))
+    except OSError as e:
+        ch.error = e.strerror
+        return ch
+    fd, deadline, phase = os.pidfd_open(p.pid), t0 + timeout, 0
+    while p.poll() is None:
+        now = time.monotonic()
+        if phase == 0 and (_sig or now >= deadline):  # stop it: SIGTERM now, SIGKILL after the grace
+            ch.interrupted, ch.timed_out = bool(_sig), not _sig
+            phase, deadline, sig = 1, now + KILL_GRACE_S, signal.SIGTERM
+        elif phase == 1 and now >= deadline:
+            phase, deadline, sig = 2, math.inf, signal.SIGKILL
+        else:
+            select.select([fd] + ([_wake] if _wake else []), [], [], min(deadline - now, 3600))
+            with contextlib.suppress(BlockingIOError, TypeError):
+                os.read(_wake, 512)
+            continue
+        with quiet:
+            os.killpg(p.pid, sig)
+    os.close(fd)
+    ch.wall = time.monotonic() - t0
+    ch.status, ch.signal = (p.returncode, 0) if p.returncode >= 0 else (None, -p.returncode)
+    return ch
+
+def describe(ch, timeout):
+    """One phrase for progress lines and meta.json: why a child did not succeed."""
+    return (f"could not start: {ch.error}" if ch.error else "interrupted" if ch.interrupted
+            else f"timed out after {timeout:g} s" if ch.timed_out
+            else f"killed by signal {ch.signal} ({signal.strsignal(ch.signal)})" if ch.signal
+            else f"exit status {ch.status}")
+
+def last_line(fd):
+    """Last non-blank line a child wrote to fd, escaped for a message; '' if none."""
+    data = os.pread(fd, TAIL_BYTES, max(0, os.fstat(fd).st_size - TAIL_BYTES)).rstrip(b"\r\n ")
+    return core.printable(data.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) if data else ""
+
+# ---- .tmp directories and their owners ------------------------------------------------------
+
+def _read(path):
+    with contextlib.suppress(OSError), open(path, errors="replace") as f:
+        return f.read()
+    return ""
+
+def _owner(pid):
+    """What names a process across pid reuse: pid, start time (field 22 of /proc/PID/stat, after
+    the parenthesised name) and the boot it belongs to."""
+    fields = _read(f"/proc/{pid}/stat").rpartition(")")[2].split()
+    return f"{pid} {fields[19] if len(fields) > 19 else '?'} {_read('/proc/sys/kernel/random/boot_id').strip() or '?'}"
+
+def clean_stale(out):
+    """Remove the .tmp directories of drivers that are gone, one line each: a full disk must not
+    stay full, the next run with that id must not fail."""
+    for name in sorted(os.listdir(out)):
+        p, rec = os.path.join(out, name), []
+        if name.startswith(".tmp-") and os.path.isdir(p) and not os.path.islink(p):
+            rec = _read(os.path.join(p, OWNER)).split()
+        if len(rec) == 3 and rec[0].isdigit() and _owner(rec[0]).split() != rec:
+            core.remove_tree(p)
+            warn(f"removed {p}, left by a bench driver that is gone (pid {rec[0]})")
+
+def make_tmp(out, tmp):
+    """The .tmp directory: new (another run's or a crashed one's is not ours), owner record first."""
+    made = False
+    try:
+        os.makedirs(out, exist_ok=True)
+        os.mkdir(tmp)
+        made = True
+        with open(os.path.join(tmp, OWNER), "w") as f:
+            f.write(_owner(os.getpid()) + "\n")
+        for d in SUBDIRS:
+            os.mkdir(os.path.join(tmp, d))
+    except OSError as e:
+        made and core.remove_tree(tmp)
+        raise core.Fail(core.EXIT_FAILED if made or not isinstance(e, FileExistsError) else core.EXIT_USAGE,
+                        f"cannot create {e.filename}: {e.strerror}")
+
+def disown(d):
+    """A directory the user is told to read must never go as stale; a published run has no owner."""
+    with quiet:
+        os.unlink(os.path.join(d, OWNER))
+
+# ---- meta.json ------------------------------------------------------------------------------
+
+def _run(argv):
+    """(stdout, exit status) of a helper command; ("", None) when it cannot be run."""
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=60)
+        return p.stdout, p.returncode
+    except (OSError, subprocess.SubprocessError):
+        return "", None
+
+@functools.lru_cache(maxsize=None)
+def git_commit():
+    """(commit, dirty) of the source tree, to trace a result to its code; ("unknown", None)."""
+    sha, rc = _run(["git", "-C", SOURCE_DIR, "rev-parse", "HEAD"])
+    if rc != 0 or not re.fullmatch(r"[0-9a-f]{40}", sha.strip()):
+        return "unknown", None
+    status, rc = _run(["git", "-C", SOURCE_DIR, "status", "--porcelain"])
+    return sha.strip(), (status != "") if rc == 0 else None
+
+def cpu_model():
+    """The CPU names the machine in plot titles and meta.json."""
+    text = _read("/proc/cpuinfo")
+    m = next((m for k in ("model name", "Model", "Hardware", "cpu model")
+              for m in [re.search(rf"^{k}\s*:[ \t]*(\S.*?)\s*$", text, re.M)] if m), None)
+    return m.group(1) if m else "unknown CPU"
+
+def libraries():
+    """Installed version of each library's package: "absent", or "unknown" without dpkg."""
+    out, rc = _run(["dpkg-query", "-W", "-f=${Package}|${db:Status-Abbrev}|${Version}\n", *dict(LIBRARIES).values()])
+    found = {f[0]: f[2] for f in (ln.split("|", 2) for ln in out.splitlines()) if len(f) == 3 and f[1][1:2] == "i"}
+    libs = {n: {"package": p, "version": found.get(p) or ("absent" if rc in (0, 1) else "unknown")}
+            for n, p in LIBRARIES}
+    hdr = re.findall(r"#define CJSON_VERSION_(?:MAJOR|MINOR|PATCH)\s+(\d+)", _read("/usr/include/cjson/cJSON.h"))
+    if len(hdr) == 3:
+        libs["cjson"]["header_version"] = ".".join(hdr)
+    return libs
+
+def build_meta(run, reg, o, runner, matrix, started, finished, context):
+    """Everything that identifies the run: the fields bench_meta.c wrote."""
+    (sha, dirty), u = git_commit(), os.uname()
+    mem = re.search(r"^MemTotal:\s*(\d+)", _read("/proc/meminfo"), re.M)
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    meta = {"run_id": run.run_id, "started_utc": iso(started), "finished_utc": iso(finished),
+            "git": {"commit": sha, "dirty": dirty}, "build": {**reg.build, "memstrat": runner},
+            "libraries": libraries(),
+            "machine": {"cpu_model": cpu_model(), "cores": os.sysconf("SC_NPROCESSORS_ONLN"),
+                        "mem_total_mb": int(mem.group(1)) // 1024 if mem else "unknown",
+                        "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename}}
+    if context is not None:
+        meta["gbench_context"] = context
+    meta["matrix"] = {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}
+    meta.update(reps=run.reps, timeout_s=o.timeout, failures=[
+        {"cell": c.name, "rep": r, "error": rep.error or "?"}
+        for c, reps in zip(run.cells, run.rep) for r, rep in enumerate(reps, 1) if not rep.ok])
+    meta["cv_warnings"] = [{"cell": run.cells[i].name, "time_cv_pct": run.sum[i]["time_cv_pct"]} for i in run.cv_warned]
+    meta.update(cv_warn_pct=core.CV_WARN_PCT, plots="skipped")
+    return meta
+
+def write_meta(run):
+    core.write_atomic(os.path.join(run.dir, "meta.json"), json.dumps(run.meta, indent="\t") + "\n")
+
+# ---- the steps ------------------------------------------------------------------------------
+
+def _report():
+    """analysis/report.py (tables, plots, report.md), or None in a tree without it."""
+    try:
+        return importlib.import_module("analysis.report")
+    except ModuleNotFoundError as e:
+        if e.name != "analysis.report":
+            raise
+        return None
+
+def preflight(runner, cells, matrix, timeout):
+    """A misspelt strategy stops the run now, not as a failed cell an hour later."""
+    for c in cells:
+        fd = os.memfd_create("memstrat-bench-capture", os.MFD_CLOEXEC)
+        ch = spawn_wait([runner, "run", c.name, "--benchmark_list_tests=true"], subprocess.DEVNULL, fd, timeout)
+        last = last_line(fd)
+        os.close(fd)
+        if ch.interrupted:
+            raise core.Fail(128 + _sig, f"interrupted by signal {_sig}")
+        why = (f"cannot run {runner}: {ch.error}" if ch.error else
+               f"{matrix}:{c.line}: the runner did not check the cell within --timeout {timeout} s"
+               " (is an input a FIFO or a device?)" if ch.timed_out else
+               f"{matrix}:{c.line}: {last or 'cell rejected by the runner'}" if ch.status == core.EXIT_USAGE else None)
+        if why:
+            raise core.usage(why)
+
+def run_one(d, runner, c, r, timeout):
+    """One cell x repetition: (Rep, Google Benchmark context); ends its progress line."""
+    base = f"{c.slug}.rep{r}"
+    files = [os.path.join(d, sub, base + ext) for sub, ext in OUTPUTS]
+    parts = [f + ".part" for f in files]
+    logs = [os.path.join(d, "logs", f"{base}.{s}") for s in ("stdout", "stderr")]
+    with open(logs[0], "wb") as fo, open(logs[1], "wb+") as fe:
+        ch = spawn_wait([runner, "run", c.name, f"--ms_timeline={parts[1]}", f"--ms_pauses={parts[2]}",
+                         f"--ms_latency={parts[3]}", f"--benchmark_out={parts[0]}", "--benchmark_out_format=json",
+                         "--benchmark_format=console"], fo, fe, timeout)
+        last = last_line(fe.fileno())
+    rep, ctx = runs.read_rep(parts[0], c.name) if ch.status == 0 else (
+        runs.Rep(describe(ch, timeout) + (f": {last}" if last else "")), None)
+    rep.wall_s = ch.wall
+    for part, f in zip(parts, files):
+        if os.path.exists(part):
+            os.rename(part, f) if rep.ok else os.unlink(part)
+    sys.stderr.write("interrupted\n" if ch.interrupted else f"{ch.wall:.2f} s\n" if rep.ok
+                     else f"FAILED after {ch.wall:.2f} s: {rep.error}\n")
+    for p in logs:
+        if os.path.getsize(p) == 0:
+            os.unlink(p)
+    return rep, ctx
+
+def run_cells(run, runner, timeout):
+    """Every cell x repetition, repetition-major; returns the first Google Benchmark context."""
+    k, context = 0, None
+    for r in range(1, run.reps + 1):
+        for i, c in enumerate(run.cells):
+            if _sig:
+                return context
+            k += 1
+            sys.stderr.write(f"[{k}/{len(run.cells) * run.reps}] {c.name} rep {r}/{run.reps} \u2026 ")
+            sys.stderr.flush()
+            run.rep[i][r - 1], ctx = run_one(run.dir, runner, c, r, timeout)
+            context = context or ctx
+    return context
+
+def gcscan(d, runner, n, reps, timeout):
+    """The gc-scan table (rc+gen beside real CPython): gc_scan.csv, the table in gc_scan.txt.
+    A failure (no python3.11, say) is reported; the run goes on."""
+    warn(f"gc-scan: full collections over {n} live objects, rc+gen and CPython")
+    with open(os.path.join(d, "gc_scan.txt"), "wb") as fo, open(os.path.join(d, "logs", "gc_scan.log"), "ab") as fe:
+        ch = spawn_wait([runner, "gcscan", "--n", str(n), "--reps", str(reps), "--out",
+                         os.path.join(d, "gc_scan.csv")], fo, fe, timeout)
+    if ch.status != 0 and not ch.interrupted:
+        warn(f"warning: gc-scan failed ({describe(ch, timeout)}); see {d}/logs/gc_scan.log")
+
+def write_outputs(run, reg, o, meta_args):
+    """The files of a finished run, in its .tmp directory. Returns the plots status (0 drawn,
+    > 0 failed, < 0 skipped); OSError/Fail when a file cannot be written."""
+    run.summarize(reg)
+    for i in run.cv_warned:
+        warn(f"warning: {run.cells[i].name}: time CV {run.sum[i]['time_cv_pct']:.1f}% > {core.CV_WARN_PCT:.0f}% "
+             "(noisy: more --reps or a quieter machine)")
+    run.write_results_csv(os.path.join(run.dir, "results.csv"))
+    run.write_summary_csv(os.path.join(run.dir, "summary.csv"))
+    run.meta = build_meta(run, reg, o, *meta_args)
+    write_meta(run)  # before report.md, which reads it
+    status = -1
+    try:
+        if _report() is None:
+            raise core.Fail(core.EXIT_FAILED, "analysis/report.py is not there")
+        status = _report().render(run, reg, not o.no_plots and not _sig, "bench")
+        status = -1 if status is None else int(status)
+    except (core.Fail, OSError) as e:
+        warn(f"warning: report.md not written ({e})")
+    if status >= 0:
+        run.meta["plots"] = "drawn" if status == 0 else "failed"
+        write_meta(run)
+    return status
+
+def print_end(run, reg, final, out, moved):
+    """The end of a run for a person: tables, failures, noisy cells, where things are."""
+    run.print_table(sys.stdout)
+    if _report() is not None:
+        _report().print_tables(run, reg, sys.stdout)
+    sys.stdout.flush()
+    if run.meta["failures"]:
+        warn(f"{len(run.meta['failures'])} of {len(run.cells) * run.reps} repetitions failed:")
+        sys.stderr.write("".join(f"  {f['cell']} rep {f['rep']}: {f['error']}\n" for f in run.meta["failures"]))
+    if run.cv_warned:
+        warn(f"{len(run.cv_warned)} cell(s) with time CV > {core.CV_WARN_PCT:.0f}%, see meta.json")
+    print(f"run:    {final}")
+    if moved:
+        print(f"latest: {out}/latest -> {run.run_id}")
+
+def execute(o):
+    """Steps 1-5 of the contract, once the options are known."""
+    start, rel = time.time(), QUICK_MATRIX if o.quick else MATRIX
+    matrix = o.matrix or (rel if os.path.exists(rel) else os.path.join(SOURCE_DIR, rel))
+    cells = core.load_matrix(matrix)
+    runner, out = o.memstrat or core.memstrat_binary(), (o.out or "results").rstrip("/") or "/"
+    sha = git_commit()[0]
+    run_id = o.run_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime(start)) + (
+        "" if sha == "unknown" else f"-{sha[:SHORT_SHA]}")
+    reps = o.reps or (QUICK_REPS if o.quick else DEFAULT_REPS)
+    final, tmp = os.path.join(out, run_id), os.path.join(out, f".tmp-{run_id}")
+    for bad, why in (
+            (not (os.path.isfile(runner) and os.access(runner, os.X_OK)), f"cannot execute '{core.printable(runner)}': "
+             + ("not an executable file" if os.path.exists(runner) else "No such file or directory")),
+            (not core.run_id_ok(run_id), f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
+             "(not leading '.' or '-', not 'latest')"),
+            (os.path.lexists(out) and not os.path.isdir(out), f"--out '{core.printable(out)}' is not a directory"),
+            (core.enclosing_run(out), f"--out '{core.printable(out)}' is inside the run directory "
+             f"{core.enclosing_run(out)}; give the directory that holds runs (default results)"),
+            (os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another --run-id)")):
+        if bad:
+            raise core.usage(why)
+    reg = core.registry()
+    signals_begin()
+    if os.path.isdir(out):
+        clean_stale(out)
+    if os.path.lexists(tmp):
+        raise core.usage(f"{tmp} exists: another run with this id, or a crashed one (remove it)")
+    preflight(runner, cells, matrix, o.timeout)
+    make_tmp(out, tmp)
+    run = runs.Run(run_id, tmp, cells, reps)
+    try:
+        warn(f"{len(cells)} cells x {reps} reps from {matrix} -> {final}")
+        context = run_cells(run, runner, o.timeout)
+        if not _sig and o.gcscan_n != 0:
+            gcscan(tmp, runner, GCSCAN_N if o.gcscan_n is None else o.gcscan_n, reps, o.timeout)
+        status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))
+    except (OSError, core.Fail) as e:
+        disown(tmp)
+        raise core.Fail(core.EXIT_FAILED, f"cannot write the run's files ({e}); not published, they are in {tmp}")
+    if _sig:
+        core.remove_tree(tmp)
+        raise core.Fail(128 + _sig, f"interrupted by signal {_sig}; removed {tmp}")
+    any_ok = any(rep.ok for reps_ in run.rep for rep in reps_)
+    try:
+        final, moved = core.publish(tmp, out, run_id, not o.no_latest and any_ok)
+    except OSError as e:
+        disown(tmp)
+        raise core.Fail(core.EXIT_FAILED, f"cannot rename {tmp} to {final}: {e.strerror} (results left in {tmp})")
+    disown(final)
+    if isinstance(moved, str):
+        warn(f"warning: {moved}")
+    print_end(run, reg, final, out, moved is True)
+    if o.gcscan_n != 0:
+        sys.stdout.write(_read(os.path.join(final, "gc_scan.txt")))
+    if not any_ok:
+        warn(f"every repetition failed: {final} is kept for its logs"
+             + ("" if o.no_latest else f", {out}/latest is left where it was"))
+    return core.EXIT_FAILED if run.meta["failures"] or status > 0 else core.EXIT_OK
+
+def plots_only(run_dir):
+    """`bench --plots-only RUN_DIR` (`make plots`): tables, plots, report.md redrawn from its files."""
+    reg = core.registry()
+    run = runs.load_run(run_dir, reg)
+    if _report() is None:
+        raise core.Fail(core.EXIT_FAILED, "cannot redraw: analysis/report.py is not there")
+    status = _report().render(run, reg, True, "bench")
+    if status == 0:
+        print(f"plots: {run_dir}/plots")
+    print(f"report: {run_dir}/report.md")
+    return core.EXIT_OK if status == 0 else core.EXIT_FAILED
+
+def parse_args(argv):
+    p = core.ArgParser("bench", add_help=False)
+    p.add_argument("-h", "--help", action="store_true")
+    for flag, kind, _ in OPTIONS:
+        p.add_argument(flag.split()[0], **({"action": "store_true"} if kind is None else {"type": kind}))
+    o = p.parse_args(argv)
+    empty = next((f.split()[0] for f, kind, _ in OPTIONS if kind is str and getattr(o, f.split()[0][2:].replace("-", "_")) == ""), None)
+    if empty:
+        raise core.usage(f"option '{empty}' needs a value")
+    return o
+
+def main(argv):
+    for stream in (sys.stdout, sys.stderr):  # UTF-8 as the C wrote, whatever the locale
+        stream.reconfigure(encoding="utf-8", errors="replace")
+    o = parse_args(argv)
+    if o.help:
+        print(USAGE)
+        return core.EXIT_OK
+    if o.plots_only is not None:
+        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help")):
+            raise core.usage("--plots-only takes no other options")
+        return plots_only(o.plots_only)
+    o.timeout = o.timeout or DEFAULT_TIMEOUT_S
+    return execute(o)
