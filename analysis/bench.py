@@ -1,22 +1,19 @@
 """bench.py — `memstrat bench`: runs a matrix of cells and publishes DIR/<run-id>/.
 
 Contract:
- 1. All is checked before anything is written: options, matrix, runner, run id, DIR/<run-id>
-    absent, DIR not inside a run, no live driver owning DIR/.tmp-<run-id>; then the runner checks
-    each cell (`run CELL --benchmark_list_tests=true`, bounded by --timeout: a FIFO as trace=
-    would hang it), and its exit 2 or silence refuses the matrix.
+ 1. Everything is checked before anything is written (options, matrix, runner, run id, DIR/<run-id>
+    absent, DIR not inside a run, no live driver owning DIR/.tmp-<run-id>); then the runner checks
+    each cell, bounded by --timeout (a FIFO as trace= would hang it): exit 2 or silence refuses it.
  2. One process per cell x repetition, repetition-major (machine drift spreads over all cells);
-    outputs go to "<file>.part", renamed once the child succeeded; stdout/stderr kept in logs/.
- 3. CSVs, meta.json, tables, plots and report.md (report.py) go into DIR/.tmp-<run-id>/, renamed
-    to DIR/<run-id>/ (never over anything); DIR/latest moves only when it is a symlink or absent
-    (core.publish) and some repetition succeeded.
+    outputs go to "<file>.part", renamed if the child succeeded; its stdout/stderr go to logs/.
+ 3. CSVs, meta.json, tables, plots, report.md go into DIR/.tmp-<run-id>/, renamed to DIR/<run-id>/
+    (never over anything); latest moves only if it is a symlink or absent and a repetition succeeded.
  4. SIGINT/SIGTERM/SIGHUP before that rename: child stopped, .tmp removed, exit 128+signo.
- 5. Children die with the driver, even a SIGKILLed one (PR_SET_PDEATHSIG), and lead process
-    groups that timeouts and interrupts signal. A .tmp directory records its driver (pid, start
-    time, boot): the next driver removes it once that driver is gone, never one without a record.
+ 5. Children die with the driver, even a SIGKILLed one. A .tmp dir records its driver (pid, start
+    time, boot); the next driver removes it once that driver is gone, never one without a record.
 Start reading at main().
 """
-import contextlib, ctypes, functools, importlib, json, math, os, re, select, signal, subprocess, sys, time, types  # noqa: E401
+import contextlib, ctypes, functools, importlib.util, json, math, os, re, select, signal, subprocess, sys, time, types  # noqa: E401
 
 from . import core, runs
 
@@ -66,8 +63,6 @@ then points DIR/latest at it.
 
 """ + "\n".join(f"  {flag:<16} {text}" for flag, _, text in OPTIONS)
 
-# ---- child processes ------------------------------------------------------------------------
-
 _sig, _wake = 0, None  # first interrupt signal (0: none); read end of the signal wakeup pipe
 
 def _on_signal(signo, _frame):
@@ -89,9 +84,8 @@ def _die_with(parent):
         os._exit(1)
 
 def spawn_wait(argv, out, err, timeout):
-    """Run argv (stdin /dev/null) to its end, timeout or an interrupt: then its process group
-    gets SIGTERM, and SIGKILL after KILL_GRACE_S. The child is always reaped on return.
-    Returns status (exit status or None), signal, timed_out, interrupted, error, wall (s)."""
+    """Run argv (stdin /dev/null) to its end, timeout or an interrupt (then its process group gets
+    SIGTERM, SIGKILL after KILL_GRACE_S); reaped on return. Says how it ended and its wall time."""
     ch = types.SimpleNamespace(status=None, signal=0, timed_out=False, interrupted=False, error=None, wall=0.0)
     t0, parent = time.monotonic(), os.getpid()
     try:
@@ -109,8 +103,8 @@ def spawn_wait(argv, out, err, timeout):
         elif phase == 1 and now >= deadline:
             phase, deadline, sig = 2, math.inf, signal.SIGKILL
         else:
-            select.select([fd] + ([_wake] if _wake else []), [], [], min(deadline - now, 3600))
-            with contextlib.suppress(BlockingIOError, TypeError):
+            select.select([fd, _wake], [], [], min(deadline - now, 3600))  # signals_begin() made _wake
+            with contextlib.suppress(BlockingIOError):
                 os.read(_wake, 512)
             continue
         with quiet:
@@ -132,29 +126,26 @@ def last_line(fd):
     data = os.pread(fd, TAIL_BYTES, max(0, os.fstat(fd).st_size - TAIL_BYTES)).rstrip(b"\r\n ")
     return core.printable(data.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) if data else ""
 
-# ---- .tmp directories and their owners ------------------------------------------------------
-
 def _read(path):
     with contextlib.suppress(OSError), open(path, errors="replace") as f:
         return f.read()
     return ""
 
 def _owner(pid):
-    """What names a process across pid reuse: pid, start time (field 22 of /proc/PID/stat, after
-    the parenthesised name) and the boot it belongs to."""
+    """A process across pid reuse: pid, start time (/proc/PID/stat field 22) and boot id."""
     fields = _read(f"/proc/{pid}/stat").rpartition(")")[2].split()
     return f"{pid} {fields[19] if len(fields) > 19 else '?'} {_read('/proc/sys/kernel/random/boot_id').strip() or '?'}"
 
 def clean_stale(out):
-    """Remove the .tmp directories of drivers that are gone, one line each: a full disk must not
-    stay full, the next run with that id must not fail."""
-    for name in sorted(os.listdir(out)):
-        p, rec = os.path.join(out, name), []
-        if name.startswith(".tmp-") and os.path.isdir(p) and not os.path.islink(p):
-            rec = _read(os.path.join(p, OWNER)).split()
-        if len(rec) == 3 and rec[0].isdigit() and _owner(rec[0]).split() != rec:
-            core.remove_tree(p)
-            warn(f"removed {p}, left by a bench driver that is gone (pid {rec[0]})")
+    """Remove (one line each) .tmp dirs of gone drivers: a full disk must not stay full."""
+    with quiet:  # an unreadable DIR fails later, when the run is made in it
+        for name in sorted(os.listdir(out)):
+            p, rec = os.path.join(out, name), []
+            if name.startswith(".tmp-") and os.path.isdir(p) and not os.path.islink(p):
+                rec = _read(os.path.join(p, OWNER)).split()
+            if len(rec) == 3 and rec[0].isdigit() and _owner(rec[0]).split() != rec:
+                core.remove_tree(p)
+                warn(f"removed {p}, left by a bench driver that is gone (pid {rec[0]})")
 
 def make_tmp(out, tmp):
     """The .tmp directory: new (another run's or a crashed one's is not ours), owner record first."""
@@ -177,8 +168,6 @@ def disown(d):
     with quiet:
         os.unlink(os.path.join(d, OWNER))
 
-# ---- meta.json ------------------------------------------------------------------------------
-
 def _run(argv):
     """(stdout, exit status) of a helper command; ("", None) when it cannot be run."""
     try:
@@ -197,22 +186,15 @@ def git_commit():
     return sha.strip(), (status != "") if rc == 0 else None
 
 def cpu_model():
-    """The CPU names the machine in plot titles and meta.json."""
-    text = _read("/proc/cpuinfo")
-    m = next((m for k in ("model name", "Model", "Hardware", "cpu model")
-              for m in [re.search(rf"^{k}\s*:[ \t]*(\S.*?)\s*$", text, re.M)] if m), None)
+    """The CPU names the machine in plot titles and meta.json (x86, ARM, MIPS spellings)."""
+    m = re.search(r"^(?:model name|Model|Hardware|cpu model)\s*:[ \t]*(\S.*?)\s*$", _read("/proc/cpuinfo"), re.M)
     return m.group(1) if m else "unknown CPU"
 
 def libraries():
     """Installed version of each library's package: "absent", or "unknown" without dpkg."""
     out, rc = _run(["dpkg-query", "-W", "-f=${Package}|${db:Status-Abbrev}|${Version}\n", *dict(LIBRARIES).values()])
     found = {f[0]: f[2] for f in (ln.split("|", 2) for ln in out.splitlines()) if len(f) == 3 and f[1][1:2] == "i"}
-    libs = {n: {"package": p, "version": found.get(p) or ("absent" if rc in (0, 1) else "unknown")}
-            for n, p in LIBRARIES}
-    hdr = re.findall(r"#define CJSON_VERSION_(?:MAJOR|MINOR|PATCH)\s+(\d+)", _read("/usr/include/cjson/cJSON.h"))
-    if len(hdr) == 3:
-        libs["cjson"]["header_version"] = ".".join(hdr)
-    return libs
+    return {n: {"package": p, "version": found.get(p) or ("absent" if rc in (0, 1) else "unknown")} for n, p in LIBRARIES}
 
 def build_meta(run, reg, o, runner, matrix, started, finished, context):
     """Everything that identifies the run: the fields bench_meta.c wrote."""
@@ -235,19 +217,9 @@ def build_meta(run, reg, o, runner, matrix, started, finished, context):
     meta.update(cv_warn_pct=core.CV_WARN_PCT, plots="skipped")
     return meta
 
-def write_meta(run):
-    core.write_atomic(os.path.join(run.dir, "meta.json"), json.dumps(run.meta, indent="\t") + "\n")
-
-# ---- the steps ------------------------------------------------------------------------------
-
 def _report():
-    """analysis/report.py (tables, plots, report.md), or None in a tree without it."""
-    try:
-        return importlib.import_module("analysis.report")
-    except ModuleNotFoundError as e:
-        if e.name != "analysis.report":
-            raise
-        return None
+    """analysis/report.py (tables, plots, report.md); None while this tree has none."""
+    return importlib.import_module("analysis.report") if importlib.util.find_spec("analysis.report") else None
 
 def preflight(runner, cells, matrix, timeout):
     """A misspelt strategy stops the run now, not as a failed cell an hour later."""
@@ -304,8 +276,7 @@ def run_cells(run, runner, timeout):
     return context
 
 def gcscan(d, runner, n, reps, timeout):
-    """The gc-scan table (rc+gen beside real CPython): gc_scan.csv, the table in gc_scan.txt.
-    A failure (no python3.11, say) is reported; the run goes on."""
+    """gc_scan.csv and .txt (rc+gen beside CPython); a failure (no python3.11?) is only reported."""
     warn(f"gc-scan: full collections over {n} live objects, rc+gen and CPython")
     with open(os.path.join(d, "gc_scan.txt"), "wb") as fo, open(os.path.join(d, "logs", "gc_scan.log"), "ab") as fe:
         ch = spawn_wait([runner, "gcscan", "--n", str(n), "--reps", str(reps), "--out",
@@ -323,25 +294,24 @@ def write_outputs(run, reg, o, meta_args):
     run.write_results_csv(os.path.join(run.dir, "results.csv"))
     run.write_summary_csv(os.path.join(run.dir, "summary.csv"))
     run.meta = build_meta(run, reg, o, *meta_args)
-    write_meta(run)  # before report.md, which reads it
+    save = lambda: core.write_atomic(os.path.join(run.dir, "meta.json"), json.dumps(run.meta, indent="\t") + "\n")  # noqa: E731
+    save()  # before report.md, which reads it
     status = -1
     try:
         if _report() is None:
             raise core.Fail(core.EXIT_FAILED, "analysis/report.py is not there")
-        status = _report().render(run, reg, not o.no_plots and not _sig, "bench")
-        status = -1 if status is None else int(status)
+        status = int(_report().render(run, reg, not o.no_plots and not _sig, "bench"))
     except (core.Fail, OSError) as e:
         warn(f"warning: report.md not written ({e})")
     if status >= 0:
         run.meta["plots"] = "drawn" if status == 0 else "failed"
-        write_meta(run)
+        save()
     return status
 
 def print_end(run, reg, final, out, moved):
-    """The end of a run for a person: tables, failures, noisy cells, where things are."""
+    """The end of a run for a person: tables, failures, noisy cells, where things are, gc-scan."""
     run.print_table(sys.stdout)
-    if _report() is not None:
-        _report().print_tables(run, reg, sys.stdout)
+    _report() and _report().print_tables(run, reg, sys.stdout)
     sys.stdout.flush()
     if run.meta["failures"]:
         warn(f"{len(run.meta['failures'])} of {len(run.cells) * run.reps} repetitions failed:")
@@ -351,6 +321,7 @@ def print_end(run, reg, final, out, moved):
     print(f"run:    {final}")
     if moved:
         print(f"latest: {out}/latest -> {run.run_id}")
+    sys.stdout.write(_read(os.path.join(final, "gc_scan.txt")))
 
 def execute(o):
     """Steps 1-5 of the contract, once the options are known."""
@@ -387,7 +358,7 @@ def execute(o):
         warn(f"{len(cells)} cells x {reps} reps from {matrix} -> {final}")
         context = run_cells(run, runner, o.timeout)
         if not _sig and o.gcscan_n != 0:
-            gcscan(tmp, runner, GCSCAN_N if o.gcscan_n is None else o.gcscan_n, reps, o.timeout)
+            gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
         status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))
     except (OSError, core.Fail) as e:
         disown(tmp)
@@ -405,11 +376,8 @@ def execute(o):
     if isinstance(moved, str):
         warn(f"warning: {moved}")
     print_end(run, reg, final, out, moved is True)
-    if o.gcscan_n != 0:
-        sys.stdout.write(_read(os.path.join(final, "gc_scan.txt")))
     if not any_ok:
-        warn(f"every repetition failed: {final} is kept for its logs"
-             + ("" if o.no_latest else f", {out}/latest is left where it was"))
+        warn(f"every repetition failed: {final} is kept for its logs, not made {out}/latest")
     return core.EXIT_FAILED if run.meta["failures"] or status > 0 else core.EXIT_OK
 
 def plots_only(run_dir):
@@ -429,6 +397,7 @@ def parse_args(argv):
     p.add_argument("-h", "--help", action="store_true")
     for flag, kind, _ in OPTIONS:
         p.add_argument(flag.split()[0], **({"action": "store_true"} if kind is None else {"type": kind}))
+    p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N)
     o = p.parse_args(argv)
     empty = next((f.split()[0] for f, kind, _ in OPTIONS if kind is str and getattr(o, f.split()[0][2:].replace("-", "_")) == ""), None)
     if empty:
@@ -443,8 +412,7 @@ def main(argv):
         print(USAGE)
         return core.EXIT_OK
     if o.plots_only is not None:
-        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help")):
+        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help", "timeout", "gcscan_n")):
             raise core.usage("--plots-only takes no other options")
         return plots_only(o.plots_only)
-    o.timeout = o.timeout or DEFAULT_TIMEOUT_S
     return execute(o)
