@@ -13,14 +13,14 @@ Contract:
     time, boot); the next driver removes it once that driver is gone, never one without a record.
 Start reading at main().
 """
-import contextlib, ctypes, functools, importlib.util, json, math, os, re, select, signal, subprocess, sys, time, types  # noqa: E401
+import contextlib, ctypes, functools, importlib.util, json, math, os, re  # noqa: E401
+import select, signal, subprocess, sys, time, types  # noqa: E401
 
 from . import core, runs
 
 DEFAULT_REPS, QUICK_REPS = 5, 3  # a median and a CV; --quick: a smoke run that still shows spread
 GCSCAN_N = 1000000               # live objects of the gc-scan table (issue 3's target heap)
 DEFAULT_TIMEOUT_S = 600          # a child running longer is stuck: killed, marked failed
-MAX_TIMEOUT_S = 86400            # largest --timeout: a day
 KILL_GRACE_S = 2.0               # SIGTERM to SIGKILL: time to flush, short enough for Ctrl-C
 TAIL_BYTES = 4096                # end of a child's stderr read for its last line (it may write MBs)
 SHORT_SHA = 7                    # commit characters in a default run id
@@ -48,9 +48,9 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--quick", None, "harness/matrix-quick.txt and 3 repetitions (explicit options win)"),
            ("--no-plots", None, "do not run gnuplot"),
            ("--no-latest", None, "leave DIR/latest where it is (memstrat tune's runs use it)"),
-           ("--gcscan-n N", core.int_in(0, 100000000), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
+           ("--gcscan-n N", core.int_in(0, 10**8), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
            ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
-           ("--timeout SEC", core.int_in(1, MAX_TIMEOUT_S), "kill a cell after SEC seconds and mark it failed (default 600)"),
+           ("--timeout SEC", core.int_in(1, 86400), "kill a cell after SEC seconds and mark it failed (default 600)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
 USAGE = """\
 usage: memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
@@ -194,7 +194,8 @@ def libraries():
     """Installed version of each library's package: "absent", or "unknown" without dpkg."""
     out, rc = _run(["dpkg-query", "-W", "-f=${Package}|${db:Status-Abbrev}|${Version}\n", *dict(LIBRARIES).values()])
     found = {f[0]: f[2] for f in (ln.split("|", 2) for ln in out.splitlines()) if len(f) == 3 and f[1][1:2] == "i"}
-    return {n: {"package": p, "version": found.get(p) or ("absent" if rc in (0, 1) else "unknown")} for n, p in LIBRARIES}
+    return {n: {"package": p, "version": found.get(p) or ("absent" if rc in (0, 1) else "unknown")}
+            for n, p in LIBRARIES}
 
 def build_meta(run, reg, o, runner, matrix, started, finished, context):
     """Everything that identifies the run: the fields bench_meta.c wrote."""
@@ -294,18 +295,19 @@ def write_outputs(run, reg, o, meta_args):
     run.write_results_csv(os.path.join(run.dir, "results.csv"))
     run.write_summary_csv(os.path.join(run.dir, "summary.csv"))
     run.meta = build_meta(run, reg, o, *meta_args)
-    save = lambda: core.write_atomic(os.path.join(run.dir, "meta.json"), json.dumps(run.meta, indent="\t") + "\n")  # noqa: E731
-    save()  # before report.md, which reads it
+    meta = os.path.join(run.dir, "meta.json")
+    core.write_atomic(meta, json.dumps(run.meta, indent="\t") + "\n")  # before report.md, which reads it
     status = -1
     try:
         if _report() is None:
             raise core.Fail(core.EXIT_FAILED, "analysis/report.py is not there")
-        status = int(_report().render(run, reg, not o.no_plots and not _sig, "bench"))
+        _report().render(run, reg, not o.no_plots and not _sig, "bench")
+        status = run.plots_status  # render's record: 0 drawn, 1 failed, -1 skipped
     except (core.Fail, OSError) as e:
         warn(f"warning: report.md not written ({e})")
     if status >= 0:
         run.meta["plots"] = "drawn" if status == 0 else "failed"
-        save()
+        core.write_atomic(meta, json.dumps(run.meta, indent="\t") + "\n")
     return status
 
 def print_end(run, reg, final, out, moved):
@@ -339,7 +341,6 @@ def execute(o):
              + ("not an executable file" if os.path.exists(runner) else "No such file or directory")),
             (not core.run_id_ok(run_id), f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
              "(not leading '.' or '-', not 'latest')"),
-            (os.path.lexists(out) and not os.path.isdir(out), f"--out '{core.printable(out)}' is not a directory"),
             (core.enclosing_run(out), f"--out '{core.printable(out)}' is inside the run directory "
              f"{core.enclosing_run(out)}; give the directory that holds runs (default results)"),
             (os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another --run-id)")):
@@ -386,11 +387,11 @@ def plots_only(run_dir):
     run = runs.load_run(run_dir, reg)
     if _report() is None:
         raise core.Fail(core.EXIT_FAILED, "cannot redraw: analysis/report.py is not there")
-    status = _report().render(run, reg, True, "bench")
-    if status == 0:
+    failed = _report().render(run, reg, True, "bench")
+    if run.plots_status == 0:
         print(f"plots: {run_dir}/plots")
     print(f"report: {run_dir}/report.md")
-    return core.EXIT_OK if status == 0 else core.EXIT_FAILED
+    return core.EXIT_FAILED if failed else core.EXIT_OK
 
 def parse_args(argv):
     p = core.ArgParser("bench", add_help=False)
@@ -399,9 +400,9 @@ def parse_args(argv):
         p.add_argument(flag.split()[0], **({"action": "store_true"} if kind is None else {"type": kind}))
     p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N)
     o = p.parse_args(argv)
-    empty = next((f.split()[0] for f, kind, _ in OPTIONS if kind is str and getattr(o, f.split()[0][2:].replace("-", "_")) == ""), None)
-    if empty:
-        raise core.usage(f"option '{empty}' needs a value")
+    for flag in (f.split()[0] for f, kind, _ in OPTIONS if kind is str):
+        if getattr(o, flag[2:].replace("-", "_")) == "":
+            raise core.usage(f"option '{flag}' needs a value")
     return o
 
 def main(argv):
@@ -412,7 +413,8 @@ def main(argv):
         print(USAGE)
         return core.EXIT_OK
     if o.plots_only is not None:
-        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help", "timeout", "gcscan_n")):
+        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help", "timeout",
+                                                                                "gcscan_n")):
             raise core.usage("--plots-only takes no other options")
         return plots_only(o.plots_only)
     return execute(o)
