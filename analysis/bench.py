@@ -35,8 +35,6 @@ SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
 LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("cjson", "libcjson-dev"),
              ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"), ("libgc", "libgc-dev"),
              ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
-PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True)
 warn = functools.partial(core.warn, "bench")
 quiet = contextlib.suppress(OSError)
 
@@ -79,20 +77,21 @@ def signals_begin():
 
 def _die_with(parent):
     """In the child before exec: SIGKILL when the driver dies; if it already has, do not start."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(1)
 
 def spawn_wait(argv, out, err, timeout):
     """Run argv (stdin /dev/null) to its end, timeout or an interrupt (then its process group gets
-    SIGTERM, SIGKILL after KILL_GRACE_S); reaped on return. Says how it ended and its wall time."""
+    SIGTERM, SIGKILL after KILL_GRACE_S); reaped on return. Says how it ended (.why: one phrase for
+    progress lines and meta.json) and its wall time."""
     ch = types.SimpleNamespace(status=None, signal=0, timed_out=False, interrupted=False, error=None, wall=0.0)
     t0, parent = time.monotonic(), os.getpid()
     try:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, process_group=0,
                              preexec_fn=lambda: _die_with(parent))
     except OSError as e:
-        ch.error = e.strerror
+        ch.error, ch.why = e.strerror, f"could not start: {e.strerror}"
         return ch
     fd, deadline, phase = os.pidfd_open(p.pid), t0 + timeout, 0
     while p.poll() is None:
@@ -112,14 +111,10 @@ def spawn_wait(argv, out, err, timeout):
     os.close(fd)
     ch.wall = time.monotonic() - t0
     ch.status, ch.signal = (p.returncode, 0) if p.returncode >= 0 else (None, -p.returncode)
+    ch.why = ("interrupted" if ch.interrupted else f"timed out after {timeout:g} s" if ch.timed_out
+              else f"killed by signal {ch.signal} ({signal.strsignal(ch.signal)})" if ch.signal
+              else f"exit status {ch.status}")
     return ch
-
-def describe(ch, timeout):
-    """One phrase for progress lines and meta.json: why a child did not succeed."""
-    return (f"could not start: {ch.error}" if ch.error else "interrupted" if ch.interrupted
-            else f"timed out after {timeout:g} s" if ch.timed_out
-            else f"killed by signal {ch.signal} ({signal.strsignal(ch.signal)})" if ch.signal
-            else f"exit status {ch.status}")
 
 def last_line(fd):
     """Last non-blank line a child wrote to fd, escaped for a message; '' if none."""
@@ -207,10 +202,9 @@ def build_meta(run, reg, o, runner, matrix, started, finished, context):
             "libraries": libraries(),
             "machine": {"cpu_model": cpu_model(), "cores": os.sysconf("SC_NPROCESSORS_ONLN"),
                         "mem_total_mb": int(mem.group(1)) // 1024 if mem else "unknown",
-                        "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename}}
-    if context is not None:
-        meta["gbench_context"] = context
-    meta["matrix"] = {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}
+                        "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename},
+            **({"gbench_context": context} if context is not None else {}),
+            "matrix": {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}}
     meta.update(reps=run.reps, timeout_s=o.timeout, failures=[
         {"cell": c.name, "rep": r, "error": rep.error or "?"}
         for c, reps in zip(run.cells, run.rep) for r, rep in enumerate(reps, 1) if not rep.ok])
@@ -225,10 +219,9 @@ def _report():
 def preflight(runner, cells, matrix, timeout):
     """A misspelt strategy stops the run now, not as a failed cell an hour later."""
     for c in cells:
-        fd = os.memfd_create("memstrat-bench-capture", os.MFD_CLOEXEC)
-        ch = spawn_wait([runner, "run", c.name, "--benchmark_list_tests=true"], subprocess.DEVNULL, fd, timeout)
-        last = last_line(fd)
-        os.close(fd)
+        with open(os.memfd_create("memstrat-bench-capture", os.MFD_CLOEXEC), "w+b") as f:  # nothing on disk
+            ch = spawn_wait([runner, "run", c.name, "--benchmark_list_tests=true"], subprocess.DEVNULL, f, timeout)
+            last = last_line(f.fileno())
         if ch.interrupted:
             raise core.Fail(128 + _sig, f"interrupted by signal {_sig}")
         why = (f"cannot run {runner}: {ch.error}" if ch.error else
@@ -250,7 +243,7 @@ def run_one(d, runner, c, r, timeout):
                          "--benchmark_format=console"], fo, fe, timeout)
         last = last_line(fe.fileno())
     rep, ctx = runs.read_rep(parts[0], c.name) if ch.status == 0 else (
-        runs.Rep(describe(ch, timeout) + (f": {last}" if last else "")), None)
+        runs.Rep(ch.why + (f": {last}" if last else "")), None)
     rep.wall_s = ch.wall
     for part, f in zip(parts, files):
         if os.path.exists(part):
@@ -264,13 +257,12 @@ def run_one(d, runner, c, r, timeout):
 
 def run_cells(run, runner, timeout):
     """Every cell x repetition, repetition-major; returns the first Google Benchmark context."""
-    k, context = 0, None
+    context, n = None, len(run.cells)
     for r in range(1, run.reps + 1):
         for i, c in enumerate(run.cells):
             if _sig:
                 return context
-            k += 1
-            sys.stderr.write(f"[{k}/{len(run.cells) * run.reps}] {c.name} rep {r}/{run.reps} \u2026 ")
+            sys.stderr.write(f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps} \u2026 ")
             sys.stderr.flush()
             run.rep[i][r - 1], ctx = run_one(run.dir, runner, c, r, timeout)
             context = context or ctx
@@ -283,7 +275,7 @@ def gcscan(d, runner, n, reps, timeout):
         ch = spawn_wait([runner, "gcscan", "--n", str(n), "--reps", str(reps), "--out",
                          os.path.join(d, "gc_scan.csv")], fo, fe, timeout)
     if ch.status != 0 and not ch.interrupted:
-        warn(f"warning: gc-scan failed ({describe(ch, timeout)}); see {d}/logs/gc_scan.log")
+        warn(f"warning: gc-scan failed ({ch.why}); see {d}/logs/gc_scan.log")
 
 def write_outputs(run, reg, o, meta_args):
     """The files of a finished run, in its .tmp directory. Returns the plots status (0 drawn,
@@ -331,9 +323,8 @@ def execute(o):
     matrix = o.matrix or (rel if os.path.exists(rel) else os.path.join(SOURCE_DIR, rel))
     cells = core.load_matrix(matrix)
     runner, out = o.memstrat or core.memstrat_binary(), (o.out or "results").rstrip("/") or "/"
-    sha = git_commit()[0]
-    run_id = o.run_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime(start)) + (
-        "" if sha == "unknown" else f"-{sha[:SHORT_SHA]}")
+    stamp, sha = time.strftime("%Y%m%d-%H%M%S", time.gmtime(start)), git_commit()[0]
+    run_id = o.run_id or (stamp if sha == "unknown" else f"{stamp}-{sha[:SHORT_SHA]}")
     reps = o.reps or (QUICK_REPS if o.quick else DEFAULT_REPS)
     final, tmp = os.path.join(out, run_id), os.path.join(out, f".tmp-{run_id}")
     for bad, why in (

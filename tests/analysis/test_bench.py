@@ -91,21 +91,21 @@ class Children(unittest.TestCase):
         ch, last = self.run_sh("echo first >&2; printf 'bad\\033[31m line\\n\\n' >&2; exit 3")
         self.assertEqual((ch.status, ch.signal, ch.timed_out), (3, 0, False))
         self.assertEqual(last, "bad\\x1b[31m line")  # control bytes escaped
-        self.assertEqual(bench.describe(ch, 600), "exit status 3")
+        self.assertEqual(ch.why, "exit status 3")
 
     def test_timeout_kills_the_process_group(self):
         t0 = time.monotonic()
         ch, _ = self.run_sh("sleep 60 & sleep 60", timeout=1)
         self.assertTrue(ch.timed_out)
         self.assertLess(time.monotonic() - t0, 20)
-        self.assertEqual(bench.describe(ch, 1), "timed out after 1 s")
+        self.assertEqual(ch.why, "timed out after 1 s")
 
     def test_signal_and_spawn_error(self):
         ch, _ = self.run_sh("kill -SEGV $$")
         self.assertEqual(ch.signal, signal.SIGSEGV)
-        self.assertIn("killed by signal 11", bench.describe(ch, 600))
+        self.assertIn("killed by signal 11", ch.why)
         ch = bench.spawn_wait(["/nonexistent/memstrat"], None, None, 5)
-        self.assertEqual(bench.describe(ch, 5), "could not start: No such file or directory")
+        self.assertEqual(ch.why, "could not start: No such file or directory")
 
     def test_child_dies_with_its_driver(self):
         """A driver killed by SIGKILL takes its child along (PR_SET_PDEATHSIG)."""
