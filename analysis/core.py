@@ -223,11 +223,15 @@ class Cell:
 
 def load_matrix(path):
     """The cells of a matrix file (one per line, '#' comments); Fail(2) naming file:line for a
-    malformed line, a duplicate (also in another knob order) or two cells sharing file names."""
+    malformed line, a duplicate (also in another knob order) or two cells sharing file names.
+    A pipe is read too (`... | memstrat bench --matrix /dev/stdin`, tune --emit-jobs' lines);
+    a FIFO nobody writes to reads as empty instead of hanging the open."""
     try:
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise usage(f"matrix file '{printable(path)}' is not a regular file")
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise usage(f"matrix file '{printable(path)}' is not a regular file or a pipe")
+            os.set_blocking(f.fileno(), True)
             data = f.read()
     except OSError as e:
         raise usage(f"cannot read matrix file '{printable(path)}': {e.strerror}")
@@ -416,6 +420,18 @@ def publish(tmp, out, run_id, move_latest):
             os.unlink(link)
         return final, f"cannot point {latest} at {run_id}: {e.strerror}"
     return final, True
+
+
+def enclosing_run(path):
+    """The run directory (meta.json beside json/) that path is or lies inside, else None:
+    commands that publish runs into a directory refuse one inside an existing run."""
+    d = os.path.realpath(path)
+    while True:
+        if os.path.isfile(os.path.join(d, "meta.json")) and os.path.isdir(os.path.join(d, "json")):
+            return d
+        if os.path.dirname(d) == d:
+            return None
+        d = os.path.dirname(d)
 
 
 def remove_tree(path):

@@ -1,0 +1,411 @@
+"""bench.py — `memstrat bench`: runs a matrix of cells and publishes DIR/<run-id>/.
+
+Contract:
+ 1. Everything is checked before anything is written (options, matrix, runner, run id, DIR/<run-id>
+    absent, DIR not inside a run, no live driver owning DIR/.tmp-<run-id>); then the runner checks
+    each cell, bounded by --timeout (a FIFO as trace= would hang it): exit 2 or silence refuses it.
+ 2. One process per cell x repetition, repetition-major (machine drift spreads over all cells);
+    outputs go to "<file>.part", renamed if the child succeeded; its stdout/stderr go to logs/.
+ 3. CSVs, meta.json, tables, plots, report.md go into DIR/.tmp-<run-id>/, renamed to DIR/<run-id>/
+    (never over anything); latest moves only if it is a symlink or absent and a repetition succeeded.
+ 4. SIGINT/SIGTERM/SIGHUP before that rename: child stopped, .tmp removed, exit 128+signo.
+ 5. Children die with the driver, even a SIGKILLed one. A .tmp dir records its driver (pid, start
+    time, boot); the next driver removes it once that driver is gone, never one without a record.
+Start reading at main().
+"""
+import contextlib, ctypes, functools, importlib.util, json, math, os, re  # noqa: E401
+import select, signal, subprocess, sys, time, types  # noqa: E401
+
+from . import core, runs
+
+DEFAULT_REPS, QUICK_REPS = 5, 3  # a median and a CV; --quick: a smoke run that still shows spread
+GCSCAN_N = 1000000               # live objects of the gc-scan table (issue 3's target heap)
+DEFAULT_TIMEOUT_S = 600          # a child running longer is stuck: killed, marked failed
+KILL_GRACE_S = 2.0               # SIGTERM to SIGKILL: time to flush, short enough for Ctrl-C
+TAIL_BYTES = 4096                # end of a child's stderr read for its last line (it may write MBs)
+SHORT_SHA = 7                    # commit characters in a default run id
+MATRIX, QUICK_MATRIX = "harness/matrix.txt", "harness/matrix-quick.txt"
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
+# Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
+OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"),
+           ("timeline", ".live.csv"))
+SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
+# Libraries whose version changes what a cell measures, and the Debian package the build saw.
+LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("cjson", "libcjson-dev"),
+             ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"), ("libgc", "libgc-dev"),
+             ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
+warn = functools.partial(core.warn, "bench")
+quiet = contextlib.suppress(OSError)
+
+# The options: (flag and metavar, argparse type (None: a switch, str: a path or name), help).
+OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.txt)"),
+           ("--reps N", core.int_in(1, core.MAX_REPS), "repetitions per cell, 1..100 (default 5)"),
+           ("--out DIR", str, "results directory (default results)"),
+           ("--run-id ID", str, "name of the run (default UTC timestamp + short commit)"),
+           ("--quick", None, "harness/matrix-quick.txt and 3 repetitions (explicit options win)"),
+           ("--no-plots", None, "do not run gnuplot"),
+           ("--no-latest", None, "leave DIR/latest where it is (memstrat tune's runs use it)"),
+           ("--gcscan-n N", core.int_in(0, 10**8), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
+           ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
+           ("--timeout SEC", core.int_in(1, 86400), "kill a cell after SEC seconds and mark it failed (default 600)"),
+           ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
+USAGE = """\
+usage: memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
+                      [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
+       memstrat bench --plots-only RUN_DIR
+
+Runs every cell of the matrix N times, each in its own process, and writes
+DIR/<run-id>/ (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/),
+then points DIR/latest at it.
+
+""" + "\n".join(f"  {flag:<16} {text}" for flag, _, text in OPTIONS)
+
+_sig, _wake = 0, None  # first interrupt signal (0: none); read end of the signal wakeup pipe
+
+def _on_signal(signo, _frame):
+    global _sig
+    _sig = _sig or signo
+
+def signals_begin():
+    """Interrupts become a flag checked at safe points; the wakeup pipe ends a wait at once."""
+    global _wake
+    _wake, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+
+def _die_with(parent):
+    """In the child before exec: SIGKILL when the driver dies; if it already has, do not start."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+def spawn_wait(argv, out, err, timeout):
+    """Run argv (stdin /dev/null) to its end, timeout or an interrupt (then its process group gets
+    SIGTERM, SIGKILL after KILL_GRACE_S); reaped on return. Says how it ended (.why: one phrase for
+    progress lines and meta.json) and its wall time."""
+    ch = types.SimpleNamespace(status=None, signal=0, timed_out=False, interrupted=False, error=None, wall=0.0)
+    t0, parent = time.monotonic(), os.getpid()
+    try:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, process_group=0,
+                             preexec_fn=lambda: _die_with(parent))
+    except OSError as e:
+        ch.error, ch.why = e.strerror, f"could not start: {e.strerror}"
+        return ch
+    fd, deadline, phase = os.pidfd_open(p.pid), t0 + timeout, 0
+    while p.poll() is None:
+        now = time.monotonic()
+        if phase == 0 and (_sig or now >= deadline):  # stop it: SIGTERM now, SIGKILL after the grace
+            ch.interrupted, ch.timed_out = bool(_sig), not _sig
+            phase, deadline, sig = 1, now + KILL_GRACE_S, signal.SIGTERM
+        elif phase == 1 and now >= deadline:
+            phase, deadline, sig = 2, math.inf, signal.SIGKILL
+        else:
+            select.select([fd, _wake], [], [], min(deadline - now, 3600))  # signals_begin() made _wake
+            with contextlib.suppress(BlockingIOError):
+                os.read(_wake, 512)
+            continue
+        with quiet:
+            os.killpg(p.pid, sig)
+    os.close(fd)
+    ch.wall = time.monotonic() - t0
+    ch.status, ch.signal = (p.returncode, 0) if p.returncode >= 0 else (None, -p.returncode)
+    ch.why = ("interrupted" if ch.interrupted else f"timed out after {timeout:g} s" if ch.timed_out
+              else f"killed by signal {ch.signal} ({signal.strsignal(ch.signal)})" if ch.signal
+              else f"exit status {ch.status}")
+    return ch
+
+def last_line(fd):
+    """Last non-blank line a child wrote to fd, escaped for a message; '' if none."""
+    data = os.pread(fd, TAIL_BYTES, max(0, os.fstat(fd).st_size - TAIL_BYTES)).rstrip(b"\r\n ")
+    return core.printable(data.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) if data else ""
+
+def _read(path):
+    with contextlib.suppress(OSError), open(path, errors="replace") as f:
+        return f.read()
+    return ""
+
+def _owner(pid):
+    """A process across pid reuse: pid, start time (/proc/PID/stat field 22) and boot id."""
+    fields = _read(f"/proc/{pid}/stat").rpartition(")")[2].split()
+    return f"{pid} {fields[19] if len(fields) > 19 else '?'} {_read('/proc/sys/kernel/random/boot_id').strip() or '?'}"
+
+def clean_stale(out):
+    """Remove (one line each) .tmp dirs of gone drivers: a full disk must not stay full."""
+    with quiet:  # an unreadable DIR fails later, when the run is made in it
+        for name in sorted(os.listdir(out)):
+            p, rec = os.path.join(out, name), []
+            if name.startswith(".tmp-") and os.path.isdir(p) and not os.path.islink(p):
+                rec = _read(os.path.join(p, OWNER)).split()
+            if len(rec) == 3 and rec[0].isdigit() and _owner(rec[0]).split() != rec:
+                core.remove_tree(p)
+                warn(f"removed {p}, left by a bench driver that is gone (pid {rec[0]})")
+
+def make_tmp(out, tmp):
+    """The .tmp directory: new (another run's or a crashed one's is not ours), owner record first."""
+    made = False
+    try:
+        os.makedirs(out, exist_ok=True)
+        os.mkdir(tmp)
+        made = True
+        with open(os.path.join(tmp, OWNER), "w") as f:
+            f.write(_owner(os.getpid()) + "\n")
+        for d in SUBDIRS:
+            os.mkdir(os.path.join(tmp, d))
+    except OSError as e:
+        made and core.remove_tree(tmp)
+        raise core.Fail(core.EXIT_FAILED if made or not isinstance(e, FileExistsError) else core.EXIT_USAGE,
+                        f"cannot create {e.filename}: {e.strerror}")
+
+def disown(d):
+    """A directory the user is told to read must never go as stale; a published run has no owner."""
+    with quiet:
+        os.unlink(os.path.join(d, OWNER))
+
+def _run(argv):
+    """(stdout, exit status) of a helper command; ("", None) when it cannot be run."""
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=60)
+        return p.stdout, p.returncode
+    except (OSError, subprocess.SubprocessError):
+        return "", None
+
+@functools.lru_cache(maxsize=None)
+def git_commit():
+    """(commit, dirty) of the source tree, to trace a result to its code; ("unknown", None)."""
+    sha, rc = _run(["git", "-C", SOURCE_DIR, "rev-parse", "HEAD"])
+    if rc != 0 or not re.fullmatch(r"[0-9a-f]{40}", sha.strip()):
+        return "unknown", None
+    status, rc = _run(["git", "-C", SOURCE_DIR, "status", "--porcelain"])
+    return sha.strip(), (status != "") if rc == 0 else None
+
+def cpu_model():
+    """The CPU names the machine in plot titles and meta.json (x86, ARM, MIPS spellings)."""
+    m = re.search(r"^(?:model name|Model|Hardware|cpu model)\s*:[ \t]*(\S.*?)\s*$", _read("/proc/cpuinfo"), re.M)
+    return m.group(1) if m else "unknown CPU"
+
+def libraries():
+    """Installed version of each library's package: "absent", or "unknown" without dpkg."""
+    out, rc = _run(["dpkg-query", "-W", "-f=${Package}|${db:Status-Abbrev}|${Version}\n", *dict(LIBRARIES).values()])
+    found = {f[0]: f[2] for f in (ln.split("|", 2) for ln in out.splitlines()) if len(f) == 3 and f[1][1:2] == "i"}
+    return {n: {"package": p, "version": found.get(p) or ("absent" if rc in (0, 1) else "unknown")}
+            for n, p in LIBRARIES}
+
+def build_meta(run, reg, o, runner, matrix, started, finished, context):
+    """Everything that identifies the run: the fields bench_meta.c wrote."""
+    (sha, dirty), u = git_commit(), os.uname()
+    mem = re.search(r"^MemTotal:\s*(\d+)", _read("/proc/meminfo"), re.M)
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    meta = {"run_id": run.run_id, "started_utc": iso(started), "finished_utc": iso(finished),
+            "git": {"commit": sha, "dirty": dirty}, "build": {**reg.build, "memstrat": runner},
+            "libraries": libraries(),
+            "machine": {"cpu_model": cpu_model(), "cores": os.sysconf("SC_NPROCESSORS_ONLN"),
+                        "mem_total_mb": int(mem.group(1)) // 1024 if mem else "unknown",
+                        "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename},
+            **({"gbench_context": context} if context is not None else {}),
+            "matrix": {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}}
+    meta.update(reps=run.reps, timeout_s=o.timeout, failures=[
+        {"cell": c.name, "rep": r, "error": rep.error or "?"}
+        for c, reps in zip(run.cells, run.rep) for r, rep in enumerate(reps, 1) if not rep.ok])
+    meta["cv_warnings"] = [{"cell": run.cells[i].name, "time_cv_pct": run.sum[i]["time_cv_pct"]} for i in run.cv_warned]
+    meta.update(cv_warn_pct=core.CV_WARN_PCT, plots="skipped")
+    return meta
+
+def _report():
+    """analysis/report.py (tables, plots, report.md); None while this tree has none."""
+    return importlib.import_module("analysis.report") if importlib.util.find_spec("analysis.report") else None
+
+def preflight(runner, cells, matrix, timeout):
+    """A misspelt strategy stops the run now, not as a failed cell an hour later."""
+    for c in cells:
+        with open(os.memfd_create("memstrat-bench-capture", os.MFD_CLOEXEC), "w+b") as f:  # nothing on disk
+            ch = spawn_wait([runner, "run", c.name, "--benchmark_list_tests=true"], subprocess.DEVNULL, f, timeout)
+            last = last_line(f.fileno())
+        if ch.interrupted:
+            raise core.Fail(128 + _sig, f"interrupted by signal {_sig}")
+        why = (f"cannot run {runner}: {ch.error}" if ch.error else
+               f"{matrix}:{c.line}: the runner did not check the cell within --timeout {timeout} s"
+               " (is an input a FIFO or a device?)" if ch.timed_out else
+               f"{matrix}:{c.line}: {last or 'cell rejected by the runner'}" if ch.status == core.EXIT_USAGE else None)
+        if why:
+            raise core.usage(why)
+
+def run_one(d, runner, c, r, timeout):
+    """One cell x repetition: (Rep, Google Benchmark context); ends its progress line."""
+    base = f"{c.slug}.rep{r}"
+    files = [os.path.join(d, sub, base + ext) for sub, ext in OUTPUTS]
+    parts = [f + ".part" for f in files]
+    logs = [os.path.join(d, "logs", f"{base}.{s}") for s in ("stdout", "stderr")]
+    with open(logs[0], "wb") as fo, open(logs[1], "wb+") as fe:
+        ch = spawn_wait([runner, "run", c.name, f"--ms_timeline={parts[1]}", f"--ms_pauses={parts[2]}",
+                         f"--ms_latency={parts[3]}", f"--benchmark_out={parts[0]}", "--benchmark_out_format=json",
+                         "--benchmark_format=console"], fo, fe, timeout)
+        last = last_line(fe.fileno())
+    rep, ctx = runs.read_rep(parts[0], c.name) if ch.status == 0 else (
+        runs.Rep(ch.why + (f": {last}" if last else "")), None)
+    rep.wall_s = ch.wall
+    for part, f in zip(parts, files):
+        if os.path.exists(part):
+            os.rename(part, f) if rep.ok else os.unlink(part)
+    sys.stderr.write("interrupted\n" if ch.interrupted else f"{ch.wall:.2f} s\n" if rep.ok
+                     else f"FAILED after {ch.wall:.2f} s: {rep.error}\n")
+    for p in logs:
+        if os.path.getsize(p) == 0:
+            os.unlink(p)
+    return rep, ctx
+
+def run_cells(run, runner, timeout):
+    """Every cell x repetition, repetition-major; returns the first Google Benchmark context."""
+    context, n = None, len(run.cells)
+    for r in range(1, run.reps + 1):
+        for i, c in enumerate(run.cells):
+            if _sig:
+                return context
+            sys.stderr.write(f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps} \u2026 ")
+            sys.stderr.flush()
+            run.rep[i][r - 1], ctx = run_one(run.dir, runner, c, r, timeout)
+            context = context or ctx
+    return context
+
+def gcscan(d, runner, n, reps, timeout):
+    """gc_scan.csv and .txt (rc+gen beside CPython); a failure (no python3.11?) is only reported."""
+    warn(f"gc-scan: full collections over {n} live objects, rc+gen and CPython")
+    with open(os.path.join(d, "gc_scan.txt"), "wb") as fo, open(os.path.join(d, "logs", "gc_scan.log"), "ab") as fe:
+        ch = spawn_wait([runner, "gcscan", "--n", str(n), "--reps", str(reps), "--out",
+                         os.path.join(d, "gc_scan.csv")], fo, fe, timeout)
+    if ch.status != 0 and not ch.interrupted:
+        warn(f"warning: gc-scan failed ({ch.why}); see {d}/logs/gc_scan.log")
+
+def write_outputs(run, reg, o, meta_args):
+    """The files of a finished run, in its .tmp directory. Returns the plots status (0 drawn,
+    > 0 failed, < 0 skipped); OSError/Fail when a file cannot be written."""
+    run.summarize(reg)
+    for i in run.cv_warned:
+        warn(f"warning: {run.cells[i].name}: time CV {run.sum[i]['time_cv_pct']:.1f}% > {core.CV_WARN_PCT:.0f}% "
+             "(noisy: more --reps or a quieter machine)")
+    run.write_results_csv(os.path.join(run.dir, "results.csv"))
+    run.write_summary_csv(os.path.join(run.dir, "summary.csv"))
+    run.meta = build_meta(run, reg, o, *meta_args)
+    meta = os.path.join(run.dir, "meta.json")
+    core.write_atomic(meta, json.dumps(run.meta, indent="\t") + "\n")  # before report.md, which reads it
+    status = -1
+    try:
+        if _report() is None:
+            raise core.Fail(core.EXIT_FAILED, "analysis/report.py is not there")
+        _report().render(run, reg, not o.no_plots and not _sig, "bench")
+        status = run.plots_status  # render's record: 0 drawn, 1 failed, -1 skipped
+    except (core.Fail, OSError) as e:
+        warn(f"warning: report.md not written ({e})")
+    if status >= 0:
+        run.meta["plots"] = "drawn" if status == 0 else "failed"
+        core.write_atomic(meta, json.dumps(run.meta, indent="\t") + "\n")
+    return status
+
+def print_end(run, reg, final, out, moved):
+    """The end of a run for a person: tables, failures, noisy cells, where things are, gc-scan."""
+    run.print_table(sys.stdout)
+    _report() and _report().print_tables(run, reg, sys.stdout)
+    sys.stdout.flush()
+    if run.meta["failures"]:
+        warn(f"{len(run.meta['failures'])} of {len(run.cells) * run.reps} repetitions failed:")
+        sys.stderr.write("".join(f"  {f['cell']} rep {f['rep']}: {f['error']}\n" for f in run.meta["failures"]))
+    if run.cv_warned:
+        warn(f"{len(run.cv_warned)} cell(s) with time CV > {core.CV_WARN_PCT:.0f}%, see meta.json")
+    print(f"run:    {final}")
+    if moved:
+        print(f"latest: {out}/latest -> {run.run_id}")
+    sys.stdout.write(_read(os.path.join(final, "gc_scan.txt")))
+
+def execute(o):
+    """Steps 1-5 of the contract, once the options are known."""
+    start, rel = time.time(), QUICK_MATRIX if o.quick else MATRIX
+    matrix = o.matrix or (rel if os.path.exists(rel) else os.path.join(SOURCE_DIR, rel))
+    cells = core.load_matrix(matrix)
+    runner, out = o.memstrat or core.memstrat_binary(), (o.out or "results").rstrip("/") or "/"
+    stamp, sha = time.strftime("%Y%m%d-%H%M%S", time.gmtime(start)), git_commit()[0]
+    run_id = o.run_id or (stamp if sha == "unknown" else f"{stamp}-{sha[:SHORT_SHA]}")
+    reps = o.reps or (QUICK_REPS if o.quick else DEFAULT_REPS)
+    final, tmp = os.path.join(out, run_id), os.path.join(out, f".tmp-{run_id}")
+    for bad, why in (
+            (not (os.path.isfile(runner) and os.access(runner, os.X_OK)), f"cannot execute '{core.printable(runner)}': "
+             + ("not an executable file" if os.path.exists(runner) else "No such file or directory")),
+            (not core.run_id_ok(run_id), f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
+             "(not leading '.' or '-', not 'latest')"),
+            (core.enclosing_run(out), f"--out '{core.printable(out)}' is inside the run directory "
+             f"{core.enclosing_run(out)}; give the directory that holds runs (default results)"),
+            (os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another --run-id)")):
+        if bad:
+            raise core.usage(why)
+    reg = core.registry()
+    signals_begin()
+    if os.path.isdir(out):
+        clean_stale(out)
+    if os.path.lexists(tmp):
+        raise core.usage(f"{tmp} exists: another run with this id, or a crashed one (remove it)")
+    preflight(runner, cells, matrix, o.timeout)
+    make_tmp(out, tmp)
+    run = runs.Run(run_id, tmp, cells, reps)
+    try:
+        warn(f"{len(cells)} cells x {reps} reps from {matrix} -> {final}")
+        context = run_cells(run, runner, o.timeout)
+        if not _sig and o.gcscan_n != 0:
+            gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
+        status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))
+    except (OSError, core.Fail) as e:
+        disown(tmp)
+        raise core.Fail(core.EXIT_FAILED, f"cannot write the run's files ({e}); not published, they are in {tmp}")
+    if _sig:
+        core.remove_tree(tmp)
+        raise core.Fail(128 + _sig, f"interrupted by signal {_sig}; removed {tmp}")
+    any_ok = any(rep.ok for reps_ in run.rep for rep in reps_)
+    try:
+        final, moved = core.publish(tmp, out, run_id, not o.no_latest and any_ok)
+    except OSError as e:
+        disown(tmp)
+        raise core.Fail(core.EXIT_FAILED, f"cannot rename {tmp} to {final}: {e.strerror} (results left in {tmp})")
+    disown(final)
+    if isinstance(moved, str):
+        warn(f"warning: {moved}")
+    print_end(run, reg, final, out, moved is True)
+    if not any_ok:
+        warn(f"every repetition failed: {final} is kept for its logs, not made {out}/latest")
+    return core.EXIT_FAILED if run.meta["failures"] or status > 0 else core.EXIT_OK
+
+def plots_only(run_dir):
+    """`bench --plots-only RUN_DIR` (`make plots`): tables, plots, report.md redrawn from its files."""
+    reg = core.registry()
+    run = runs.load_run(run_dir, reg)
+    if _report() is None:
+        raise core.Fail(core.EXIT_FAILED, "cannot redraw: analysis/report.py is not there")
+    failed = _report().render(run, reg, True, "bench")
+    if run.plots_status == 0:
+        print(f"plots: {run_dir}/plots")
+    print(f"report: {run_dir}/report.md")
+    return core.EXIT_FAILED if failed else core.EXIT_OK
+
+def parse_args(argv):
+    p = core.ArgParser("bench", add_help=False)
+    p.add_argument("-h", "--help", action="store_true")
+    for flag, kind, _ in OPTIONS:
+        p.add_argument(flag.split()[0], **({"action": "store_true"} if kind is None else {"type": kind}))
+    p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N)
+    o = p.parse_args(argv)
+    for flag in (f.split()[0] for f, kind, _ in OPTIONS if kind is str):
+        if getattr(o, flag[2:].replace("-", "_")) == "":
+            raise core.usage(f"option '{flag}' needs a value")
+    return o
+
+def main(argv):
+    for stream in (sys.stdout, sys.stderr):  # UTF-8 as the C wrote, whatever the locale
+        stream.reconfigure(encoding="utf-8", errors="replace")
+    o = parse_args(argv)
+    if o.help:
+        print(USAGE)
+        return core.EXIT_OK
+    if o.plots_only is not None:
+        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help", "timeout",
+                                                                                "gcscan_n")):
+            raise core.usage("--plots-only takes no other options")
+        return plots_only(o.plots_only)
+    return execute(o)
