@@ -188,7 +188,7 @@ class Front(unittest.TestCase):
         t = tune.Tune()
         t.cell, t.axes = core.Cell("list/rc+gen/system/slots"), [tune.Axis("gen0", 0, ["100", "2000"])]
         t.points, t.default_cell, t.none_cell = tune.build_points(t.cell, t.axes, REG)
-        run = type("R", (), {"reps": 3})()
+        t.run = type("Run", (), {"reps": 3, "dir": "RUN"})()
         have = [dict(S(100, 10, 5, 40), reps=3, time_median_ms=1.0, time_cv_pct=1.0, overhead_vs_none_pct=5.0),
                 dict(S(150, 30, 6, 50), reps=3, time_median_ms=1.0, time_cv_pct=1.0, overhead_vs_none_pct=5.0)]
         front = tune.pareto_front([100, 150], [10, 30], [5, 6])
@@ -199,10 +199,11 @@ class Front(unittest.TestCase):
                                                "default cell list/rc+gen/system/slots, which has no results")):
             t.goal = goal
             t.objective, t.constraints = tune.parse_goal(goal)
-            base = None if "%" in goal else have[0]
-            best, meets, bounds = tune.recommend(have, t.objective, t.constraints, base)
-            text = t.report(run, "RUN", have, have, front, best, meets, bounds, base, None)
-            self.assertIn("\n" + want + "\n", text)
+            t.base = None if "%" in goal else have[0]
+            t.have = t.sums = have
+            t.none, t.front = None, front
+            t.best, t.meets, t.bounds = tune.recommend(have, t.objective, t.constraints, t.base)
+            self.assertIn("\n" + want + "\n", t.report())
 
 
 def write_run(d, cells, reps=1):
