@@ -62,8 +62,8 @@ def shell_quote(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
 def parse_count(text):
-    """A non-negative integer with the cells' count suffixes (k, m, g); None when not one."""
-    m = re.fullmatch(r"([0-9]+)([kKmMgG]?)", text)
+    """A non-negative integer (<= 18 digits, then k/m/g as in cells; the runner checks ranges), else None."""
+    m = re.fullmatch(r"([0-9]{1,18})([kKmMgG]?)", text)
     return int(m[1]) * {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m[2].lower()] if m else None
 
 def logspace(lo, hi, k):
@@ -131,7 +131,7 @@ def parse_goal(text):
         refuse([(len(constraints) == MAX_CONSTRAINTS, f"more than {MAX_CONSTRAINTS} constraints"),
                 (metric not in METRICS, f"unknown metric '{core.printable(metric)}' (throughput, p99, maxpause, rss)"),
                 (not val, f"'{core.printable(tok)}' has no value"),
-                (relative and not (num and num.end() == len(val) - 1 and float(val[:-1]) > -100),
+                (relative and not (num and num.end() == len(val) - 1 and -100 < float(val[:-1]) < math.inf),
                  f"'{core.printable(val)}' is not a percentage like +10% or -5%"),
                 (not relative and val.endswith("%"),
                  f"a relative bound needs a sign: +{core.printable(val)} (against the default cell)"),
@@ -345,7 +345,7 @@ class Tune:
                 meta["matrix"]["path"] = os.path.realpath(os.path.join(final, "tune_matrix.txt"))
                 core.write_atomic(os.path.join(final, "meta.json"), json.dumps(meta, indent="\t") + "\n")
         except OSError as e:
-            raise core.Fail(core.EXIT_FAILED, f"cannot run {core.printable(self.binary)} bench in {out}: {e.strerror}")
+            raise core.Fail(core.EXIT_FAILED, f"cannot run the grid: {core.printable(e.filename or out)}: {e.strerror}")
         finally:
             for path in (matrix, table):
                 if os.path.lexists(path):

@@ -88,7 +88,7 @@ class Grid(unittest.TestCase):
                  "gen1=2,x": "'x' is not a non-negative integer", "gen0=0..100": "needs LO >= 1",
                  "gen0=1,1": "listed twice", "gen0=1k,1000": "listed twice", "gen0=1,,2": "empty value",
                  "gen0=+5,6": "not a non-negative integer", "gen0= 5,6": "not a non-negative integer",
-                 "gen0=-1..5": "non-negative", "policy=a..b": "not numeric", "gc=1,2": "unknown grid axis 'gc'",
+                 "gen0=-1..5": "non-negative", "gen0=1.." + "9" * 400: "non-negative", "gen0=" + "9" * 19: "not a", "policy=a..b": "not numeric", "gc=1,2": "unknown grid axis 'gc'",
                  "=1,2": "is not name=LO..HI", "gen0=": "is not name=LO..HI",
                  "gen0=" + ",".join(map(str, range(1, 14))): "more than 12 values"}
         for spec, want in cases.items():
@@ -129,7 +129,7 @@ class Goal(unittest.TestCase):
                  "rss<=10%": "needs a sign: +10%", "min-p99,min-rss": "more than one of",
                  "rss<=-100%": "not a percentage", "rss<=+x%": "not a percentage", "p99<=+2ms": "not a number",
                  "p99<=-2ms": "not a number", "throughput>=1.5T": "not a number", "p99<=1e999ms": "not a number",
-                 "p99<=2 ms": "not a number", "rss<=10MB%": "needs a sign", "p99=<2ms": "unknown metric",
+                 "p99<=2 ms": "not a number", "rss<=+1e999%": "not a percentage", "rss<=10MB%": "needs a sign", "p99=<2ms": "unknown metric",
                  ",".join(["p99<=2ms"] * 9): "more than 8 constraints"}
         for text, want in cases.items():
             with self.subTest(goal=text):
