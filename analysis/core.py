@@ -221,9 +221,7 @@ def load_matrix(path):
     malformed line, a duplicate (also in another knob order) or two cells sharing file names."""
     try:
         with open(path, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            # /dev/stdin as a pipe is fine: the commands of `tune --emit-jobs` feed their cell by printf
-            if not (stat.S_ISREG(mode) or (path == "/dev/stdin" and stat.S_ISFIFO(mode))):
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise usage(f"matrix file '{printable(path)}' is not a regular file")
             data = f.read()
     except OSError as e:

@@ -381,15 +381,10 @@ def main(argv):
                      *(("--" + o.strip("_").replace("_", "-"), {"dest": o}) for o in OPTIONS),
                      *((f, {"action": "store_true"}) for f in ("--emit-jobs", "--no-plots", "-h", "--help"))):
         p.add_argument(name, **kw)
-    try:
-        a, unknown = p.parse_known_intermixed_args(argv)
-    except core.Fail as f:  # the C wording for an option without its value
-        m = re.match(r"argument (--[a-z-]+): expected one argument", str(f))
-        raise core.usage(f"option '{m[1]}' needs a value") if m else f
+    a = p.parse_intermixed_args(argv)
     axes = [g for g in a.grid or [] if "=" in g and "/" not in g]
     words, empty = a.words + [g for g in a.grid or [] if g not in axes], [o for o in OPTIONS if getattr(a, o) == ""]
-    refuse([(unknown, f"unknown option '{core.printable((unknown or [''])[0])}' (see memstrat tune --help)"),
-            (empty, f"option '--{(empty or [''])[0].strip('_').replace('_', '-')}' needs a value")] + [
+    refuse([(empty, f"option '--{(empty or [''])[0].strip('_').replace('_', '-')}' needs a value")] + [
         (v is not None and not (re.fullmatch(r"[0-9]+", v) and lo <= int(v) <= hi),
          f"--{opt} must be an integer from {lo} to {hi}, not '{core.printable(v)}'")
         for opt, lo, hi, v in (("points", 2, MAX_AXIS_POINTS, a.points), ("reps", 1, core.MAX_REPS, a.reps))] + [

@@ -4,20 +4,19 @@ item 5: a one-point grid failed inside gnuplot with "undefined variable: P_recor
 points all failed failed in tune_heatmap.gp).
 
 The last group runs `$MEMSTRAT tune ... --from RUN` on synthetic run directories, so it needs
-the built binary (MEMSTRAT, else build/memstrat); with MEMSTRAT pointing at a binary of the C
-tune (before the fix) those tests fail.
+the built binary (rundirs: MEMSTRAT, else build/memstrat); with MEMSTRAT pointing at a binary of
+the C tune (before the fix) those tests fail.
 run: /usr/bin/python3 -m unittest discover -s tests/analysis -t .   (from the source root)
 """
 import csv
-import json
 import math
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
 from analysis import core, tune
+from tests.analysis import rundirs
 
 NAN = math.nan
 KNOB = {"kind": "string", "default": "auto", "help": ""}
@@ -206,28 +205,18 @@ class Front(unittest.TestCase):
             self.assertIn("\n" + want + "\n", t.report())
 
 
-def write_run(d, cells, reps=1):
-    """A run directory as bench publishes it: meta.json and one Google Benchmark JSON per
-    successful repetition; cells maps a cell to (ops/s, p99 us, rss MB) or None (failed)."""
-    os.makedirs(os.path.join(d, "json"))
-    with open(os.path.join(d, "meta.json"), "w") as f:
-        json.dump({"run_id": os.path.basename(d), "reps": reps, "matrix": {"cells": list(cells)},
-                   "machine": {"cpu_model": "test CPU"}}, f)
-    for name, v in cells.items():
-        for r in range(1, reps + 1):
-            if v is not None:
-                entry = {"name": name + "/iterations:1/manual_time", "run_type": "iteration", "iterations": 1,
-                         "real_time": 1e3 / v[0], "cpu_time": 1e3 / v[0], "time_unit": "ms", "ops_per_s": v[0],
-                         "pause_p99_us": v[1], "pause_max_us": v[1] * 2, "rss_peak_mb": v[2]}
-                with open(os.path.join(d, "json", f"{core.Cell(name).slug}.rep{r}.json"), "w") as f:
-                    json.dump({"context": {}, "benchmarks": [entry]}, f)
+def write_run(d, cells):
+    """A run of one repetition per cell (rundirs.make_run); cells maps a cell to (ops/s, p99 us,
+    rss MB), or None for a failed cell."""
+    counters = {c: {"ops_per_s": [v[0]], "pause_p99_us": [v[1]], "pause_max_us": [2 * v[1]], "rss_peak_mb": [v[2]]}
+                for c, v in cells.items() if v}
+    return rundirs.make_run(d, {c: [1e3 / v[0] if v else None] for c, v in cells.items()}, 1, counters=counters)
 
 
-BINARY = core.memstrat_binary()
 CELL = "list/rc+gen/system/slots/n=1000"
 
 
-@unittest.skipUnless(os.access(BINARY, os.X_OK), f"needs the built binary ({BINARY})")
+@unittest.skipUnless(rundirs.HAVE_BINARY, f"needs the built binary ({rundirs.BINARY})")
 class DegeneratePlots(unittest.TestCase):
     """Issue 12, item 5: plots of degenerate data are skipped with one line; the rest of tune's
     output is written and the exit status is as without plots."""
@@ -240,8 +229,7 @@ class DegeneratePlots(unittest.TestCase):
         run = os.path.join(self.dir, "run")
         write_run(run, {**{f"{CELL}/{k}": v for k, v in points.items()},
                         CELL: (1e6, 50.0, 6.0), "list/none/system/slots/n=1000": (2e6, 0.0, 7.0)})
-        p = subprocess.run([BINARY, "tune", CELL, "--grid", *grid, "--from", run, *extra], capture_output=True,
-                           text=True)
+        p = rundirs.memstrat("tune", CELL, "--grid", *grid, "--from", run, *extra)
         return run, p
 
     def assert_written(self, run, p):
