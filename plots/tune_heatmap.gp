@@ -49,10 +49,13 @@ lower_better = "0 1 1"
 # Colour ranges first: stats obeys xrange/yrange, which are set to grid indices below.
 array LO[3]
 array HI[3]
+# A column without one valid value leaves S_* undefined (and a previous metric's would linger).
 do for [m=1:3] {
+    undefine S_*
     stats datafile using (column(word(metrics, m))) name "S" nooutput
-    LO[m] = S_records > 0 ? S_min : 0
-    HI[m] = S_records > 0 && S_max > S_min ? S_max : LO[m] + 1
+    ok = exists("S_records") && S_records > 0
+    LO[m] = ok ? S_min : 0
+    HI[m] = ok && S_max > S_min ? S_max : LO[m] + 1
 }
 
 set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', 1 '#fde725')

@@ -19,6 +19,7 @@ log_ratio = 30.0
 set datafile separator "\t"
 set datafile columnheaders
 set termoption noenhanced
+# No positive p99 (no collection ran) leaves P_* undefined: the axis stays linear.
 stats datafile using (column("p99_us") > 0 ? column("p99_us") : NaN) name "P" nooutput
 set title sprintf("Grid points: throughput vs p99 pause (medians)\n%s\n%s", title_cell, title_machine)
 set xlabel "p99 pause (us, median over repetitions)"
@@ -26,7 +27,7 @@ set ylabel "throughput (operations/s, median)"
 set format y "%.2s%c"
 set grid
 set key bottom right box opaque
-if (P_records > 0 && P_min > 0 && P_max / P_min > log_ratio) {
+if (exists("P_records") && P_records > 0 && P_min > 0 && P_max / P_min > log_ratio) {
     set logscale x
     set xlabel "p99 pause (us, median over repetitions, log scale)"
 }
