@@ -25,6 +25,7 @@
 #include "atomic_file.h"
 #include "bench.h"
 #include "ms_clock.h"
+#include "oom.h"
 #include "registry.h"
 
 /* The heap: a million live objects. */
@@ -97,7 +98,12 @@ static mm_object *build_tree(mm_heap *h, long n) {
         return NULL;
     }
     mm_attr a_left = mm_intern(h, "left"), a_right = mm_intern(h, "right");
-    for (long i = 0; i < n; i++) nodes[i] = mm_instance_new(h, c);
+    for (long i = 0; i < n; i++) {
+        if ((nodes[i] = mm_instance_new(h, c)) != NULL) continue;
+        while (i > 0) mm_decref(h, nodes[--i]); /* out of memory: nothing kept */
+        free(nodes);
+        return NULL;
+    }
     for (long i = 0; i < n; i++) {
         if (2 * i + 1 < n) mm_setattr(h, nodes[i], a_left, mm_ref(nodes[2 * i + 1]));
         if (2 * i + 2 < n) mm_setattr(h, nodes[i], a_right, mm_ref(nodes[2 * i + 2]));
@@ -116,6 +122,7 @@ static void note_gc(mm_gc_phase phase, const mm_gc_info *info, void *ctx) {
 /* The memstrat half of one row; false with a message on stderr. */
 static bool scan_memstrat(const gcscan_opts *o, gcscan_row *row) {
     char err[512];
+    ms_oom_arm(row->shape);
     mm_heap *h = mm_heap_new_named("rc+gen", o->alloc, "slots", "gc=off", err, sizeof err);
     if (h == NULL) {
         fprintf(stderr, "memstrat gcscan: %s\n", err);
@@ -126,7 +133,8 @@ static bool scan_memstrat(const gcscan_opts *o, gcscan_row *row) {
     mm_stats st;
     mm_get_stats(h, &st);
     if (keep == NULL || mm_stats_live_objects(&st) != (uint64_t)o->n) {
-        fprintf(stderr, "memstrat gcscan: could not build %ld %s nodes (out of memory?)\n", o->n, row->shape);
+        fprintf(stderr, "memstrat gcscan: out of memory building %ld %s nodes (%llu built)\n", o->n, row->shape,
+                (unsigned long long)st.objects_allocated);
         ok = false;
     }
     mm_gc_info last = {0};
@@ -244,6 +252,7 @@ static int usage_error(const char *msg, const char *arg) {
 }
 
 int ms_gcscan_main(int argc, char **argv) {
+    ms_oom_init("memstrat gcscan");
     gcscan_opts o = {.n = GCSCAN_DEFAULT_N, .reps = GCSCAN_DEFAULT_REPS, .alloc = "system",
                      .cpython = "python3.11", .tools = MS_SOURCE_DIR "/tools", .shapes = "list,tree"};
     for (int i = 1; i < argc; i++) {
@@ -264,6 +273,11 @@ int ms_gcscan_main(int argc, char **argv) {
         } else if (strcmp(a, "--tools") == 0) {
             o.tools = v;
         } else if (strcmp(a, "--out") == 0) {
+            char err[1000];
+            if (!ms_output_target_ok(v, "--out", err, sizeof err)) {
+                fprintf(stderr, "memstrat gcscan: %s\n", err);
+                return 2;
+            }
             o.out = v;
         } else {
             return usage_error("unknown option", a);

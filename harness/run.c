@@ -29,9 +29,11 @@
 #include "gbench_shim.h"
 #include "malloc_id.h"
 #include "ms_clock.h"
+#include "oom.h"
 #include "pause_hist.h"
 #include "pause_log.h"
 #include "rss_sampler.h"
+#include "run_paths.h"
 
 /* Sampling period of the RSS thread: ~1 ms as the measurement rules ask. */
 #define MS_RSS_PERIOD_US 1000
@@ -330,6 +332,8 @@ static const char *take_flag(const char *arg, const char *name) {
 
 int ms_run_main(int argc, char **argv) {
     const char *timeline = NULL, *pauses = NULL, *latency = NULL;
+    char err[2048];
+    ms_oom_init("memstrat run");
     int kept = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -343,6 +347,10 @@ int ms_run_main(int argc, char **argv) {
             argv[kept++] = argv[i];
     }
     argc = kept;
+    if (!ms_gb_check_flags(argc, argv, err, sizeof err)) {
+        fprintf(stderr, "memstrat run: %s\n", err);
+        return 2;
+    }
     argc = ms_gb_init(argc, argv);
     int ncells = 0;
     for (int i = 1; i < argc; i++) {
@@ -358,21 +366,35 @@ int ms_run_main(int argc, char **argv) {
         return 2;
     }
     ms_cell_run *runs = calloc((size_t)ncells, sizeof *runs);
-    if (runs == NULL) {
+    const char **names = calloc((size_t)ncells, sizeof *names);
+    if (runs == NULL || names == NULL) {
         fprintf(stderr, "memstrat run: out of memory\n");
         return 1;
     }
     for (int i = 1, k = 0; i < argc; i++, k++) {
-        char err[700];
         if (!ms_cell_parse(argv[i], &runs[k].cell, err, sizeof err)) {
             fprintf(stderr, "memstrat run: %s\n", err);
             free(runs);
+            free(names);
             return 2;
         }
+        names[k] = runs[k].cell.spec;
         runs[k].index = ncells > 1 ? k : -1;
         runs[k].timeline_path = timeline;
         runs[k].pauses_path = pauses;
         runs[k].latency_path = latency;
+    }
+    /* Before anything runs: every output path it may write, and a filter that
+     * leaves something to run (bad input, exit 2, not a run that did nothing). */
+    bool outputs_ok = ms_run_check_outputs(timeline, pauses, latency, ncells, err, sizeof err);
+    bool selected = outputs_ok && ms_gb_filter_matches(names, ncells);
+    free(names);
+    if (!outputs_ok || !selected) {
+        if (outputs_ok) snprintf(err, sizeof err, "--benchmark_filter='%s' matches none of the %d cell%s given",
+                                 ms_gb_filter(), ncells, ncells == 1 ? "" : "s");
+        fprintf(stderr, "memstrat run: %s\n", err);
+        free(runs);
+        return 2;
     }
     /* Which malloc the whole process runs on (main.c chose it): one line for the
      * logs, and the code as the malloc_impl counter of every cell. */
@@ -381,9 +403,13 @@ int ms_run_main(int argc, char **argv) {
     fprintf(stderr, "memstrat: process malloc: %s\n", mi.base);
     for (int k = 0; k < ncells; k++) runs[k].malloc_code = (int)mi.code;
     for (int k = 0; k < ncells; k++) ms_gb_register(runs[k].cell.spec, cell_bench, &runs[k]);
-    ms_gb_run();
+    size_t ran = ms_gb_run();
     ms_gb_shutdown();
     int status = 0;
+    if (ran == 0) { /* the filter check above should have caught it */
+        fprintf(stderr, "memstrat run: no benchmark ran (--benchmark_filter='%s')\n", ms_gb_filter());
+        status = 2;
+    }
     for (int k = 0; k < ncells; k++) {
         if (runs[k].failed) {
             fprintf(stderr, "memstrat run: %s\n", runs[k].error);
