@@ -142,11 +142,19 @@ static bool parse_slot(wl_trace_loader *L, const char *s, uint32_t *out) {
     return fail(L, "expected SLOT as a slot index in 0..%d, got '%s'", WL_TRACE_MAX_SLOTS - 1, quote(L, s));
 }
 
+/* The bucket of an ID: every bit of h mixed into the low ones the mask keeps,
+ * so IDs a trace spaces by a power of two do not pile into a few buckets. */
+static size_t id_hash(uint32_t h) {
+    h = ((h >> 16) ^ h) * 0x45d9f3bu;
+    h = ((h >> 16) ^ h) * 0x45d9f3bu;
+    return (h >> 16) ^ h;
+}
+
 /* The dense index of handle ID h, or WL_TRACE_NONE when h was never taken. */
 static uint32_t dense_of(const wl_trace_loader *L, uint32_t h) {
     if (L->map_cap == 0) return WL_TRACE_NONE;
     size_t mask = L->map_cap - 1;
-    for (size_t i = (h * 2654435761u) & mask;; i = (i + 1) & mask) {
+    for (size_t i = id_hash(h) & mask;; i = (i + 1) & mask) {
         if (L->map_key[i] == h + 1) return L->map_val[i];
         if (L->map_key[i] == 0) return WL_TRACE_NONE;
     }
@@ -164,7 +172,7 @@ static bool add_handle(wl_trace_loader *L, uint32_t h, uint32_t *dense) {
         }
         for (size_t j = 0; j < L->map_cap; j++) {
             if (L->map_key[j] == 0) continue;
-            size_t i = ((L->map_key[j] - 1) * 2654435761u) & mask;
+            size_t i = id_hash(L->map_key[j] - 1) & mask;
             while (key[i] != 0) i = (i + 1) & mask;
             key[i] = L->map_key[j];
             val[i] = L->map_val[j];
@@ -179,7 +187,7 @@ static bool add_handle(wl_trace_loader *L, uint32_t h, uint32_t *dense) {
     if (!reserve((void **)&L->handle_obj, &hcap, L->nhandles + 1, sizeof *L->handle_obj) ||
         !reserve((void **)&L->handle_id, &L->handle_cap, L->nhandles + 1, sizeof *L->handle_id))
         return false;
-    size_t mask = L->map_cap - 1, i = (h * 2654435761u) & mask;
+    size_t mask = L->map_cap - 1, i = id_hash(h) & mask;
     while (L->map_key[i] != 0) i = (i + 1) & mask;
     L->map_key[i] = h + 1;
     L->map_val[i] = *dense = (uint32_t)L->nhandles;
