@@ -31,82 +31,141 @@ static const char *reclaim_at(size_t i) { return component_name(MM_AXIS_RECLAIM,
 static const char *allocator_at(size_t i) { return component_name(MM_AXIS_ALLOCATOR, i); }
 static const char *layout_at(size_t i) { return component_name(MM_AXIS_LAYOUT, i); }
 
+/* Bytes of the spec quoted in an error line (then "..."): enough to recognise the
+ * cell, short enough that the reason after it is never cut. */
+#define MS_CELL_QUOTE 80
+
+/* Whether `part` starts a knob (rule 3 of knobs.h): the text before its first '='
+ * is a name one of the four components declares. */
+static const mm_knob_desc *knob_start(const char *part, const mm_knob_desc *const *tables) {
+    const char *eq = strchr(part, '=');
+    if (eq == NULL || eq == part) return NULL;
+    for (int t = 0; t < 4; t++)
+        for (const mm_knob_desc *d = tables[t]; d && d->name; d++)
+            if (strlen(d->name) == (size_t)(eq - part) && strncmp(d->name, part, (size_t)(eq - part)) == 0) return d;
+    return NULL;
+}
+
+/* A part spelt like a knob (a lowercase name, then '='): when it was taken into
+ * the previous knob's value and that value is refused, it is most likely a
+ * misspelt knob, and the error says so. */
+static bool looks_like_knob(const char *part) {
+    const char *p = part;
+    if (*p < 'a' || *p > 'z') return false;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') p++;
+    return *p == '=';
+}
+
+static void unknown_knob(char *err, size_t errlen, const char *qspec, const char *part, const ms_cell *cell) {
+    char q[4 * MS_CELL_QUOTE + 4];
+    size_t n = strcspn(part, "=");
+    char name[MS_CELL_QUOTE + 1];
+    snprintf(name, sizeof name, "%.*s", (int)(n < MS_CELL_QUOTE ? n : MS_CELL_QUOTE), part);
+    snprintf(err, errlen, "cell '%s': unknown knob '%s' (not declared by %s, %s, %s or %s)", qspec,
+             mm_escape(q, sizeof q, name, MS_CELL_QUOTE), cell->workload->name, cell->reclaim.name,
+             cell->allocator.name, cell->layout.name);
+}
+
+/* Applies one knob: name=value (value joined from its parts; suspect: the first
+ * part taken in that looks like a knob, or NULL). */
+static bool put_knob(ms_cell *cell, const char *qspec, const char *name, const char *value, const char *suspect,
+                     const mm_knob_desc *const *tables, char *err, size_t errlen) {
+    if (mm_knobset_get(&cell->knobs, name) != NULL) {
+        snprintf(err, errlen, "cell '%s': knob '%s' given twice", qspec, name);
+        return false;
+    }
+    char kerr[800];
+    if (!mm_knobset_apply(&cell->knobs, name, value, tables, 4, kerr, sizeof kerr)) {
+        if (suspect != NULL) unknown_knob(err, errlen, qspec, suspect, cell);
+        else snprintf(err, errlen, "cell '%s': %s", qspec, kerr);
+        return false;
+    }
+    return true;
+}
+
 bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
     memset(cell, 0, sizeof *cell);
+    char qspec[4 * MS_CELL_QUOTE + 4];
+    mm_escape(qspec, sizeof qspec, spec, MS_CELL_QUOTE);
     if (strlen(spec) >= MS_CELL_MAX) {
-        snprintf(err, errlen, "cell spec longer than %d characters", MS_CELL_MAX - 1);
+        snprintf(err, errlen, "cell spec longer than %d characters: '%s'", MS_CELL_MAX - 1, qspec);
         return false;
     }
     snprintf(cell->spec, sizeof cell->spec, "%s", spec);
     char buf[MS_CELL_MAX];
     snprintf(buf, sizeof buf, "%s", spec);
-    char *parts[4 + MM_MAX_KNOBS];
+    char *parts[4], *rest = NULL, *p = buf;
     int nparts = 0;
-    char *p = buf;
-    for (;;) {
-        if (nparts == (int)(sizeof parts / sizeof parts[0])) {
-            snprintf(err, errlen, "cell '%s' has too many parts", spec);
-            return false;
-        }
+    while (nparts < 4) {
         parts[nparts++] = p;
         char *slash = strchr(p, '/');
         if (slash == NULL) break;
         *slash = '\0';
         p = slash + 1;
+        if (nparts == 4) rest = p;
     }
     if (nparts < 4) {
-        snprintf(err, errlen, "cell '%s' must be workload/reclaim/allocator/layout[/knob=value...]", spec);
+        snprintf(err, errlen, "cell '%s' must be workload/reclaim/allocator/layout[/knob=value...]", qspec);
         return false;
     }
+    char qname[4 * MS_CELL_QUOTE + 4];
     if ((cell->workload = wl_find(parts[0])) == NULL) {
-        unknown(err, errlen, "workload", parts[0], workload_at);
+        unknown(err, errlen, "workload", mm_escape(qname, sizeof qname, parts[0], MS_CELL_QUOTE), workload_at);
         return false;
     }
     if (!mm_component_find(MM_AXIS_RECLAIM, parts[1], &cell->reclaim)) {
-        unknown(err, errlen, "strategy", parts[1], reclaim_at);
+        unknown(err, errlen, "strategy", mm_escape(qname, sizeof qname, parts[1], MS_CELL_QUOTE), reclaim_at);
         return false;
     }
     if (!mm_component_find(MM_AXIS_ALLOCATOR, parts[2], &cell->allocator)) {
-        unknown(err, errlen, "allocator", parts[2], allocator_at);
+        unknown(err, errlen, "allocator", mm_escape(qname, sizeof qname, parts[2], MS_CELL_QUOTE), allocator_at);
         return false;
     }
     if (!mm_component_find(MM_AXIS_LAYOUT, parts[3], &cell->layout)) {
-        unknown(err, errlen, "layout", parts[3], layout_at);
+        unknown(err, errlen, "layout", mm_escape(qname, sizeof qname, parts[3], MS_CELL_QUOTE), layout_at);
         return false;
     }
     const mm_knob_desc *const tables[] = {cell->workload->knobs, cell->reclaim.knobs, cell->allocator.knobs,
                                           cell->layout.knobs};
-    /* A part without '=' continues the previous knob's value: knob values may be
-     * paths (trace=/tmp/x.trace), and the cell is split on '/'. */
-    for (int i = 4; i < nparts;) {
-        char *name = parts[i], *eq = strchr(name, '=');
-        if (eq == NULL || eq == name) {
-            snprintf(err, errlen, "cell '%s': '%s' is not knob=value", spec, name);
+    /* Rule 3 of knobs.h: the knobs are split at the parts that start one; each
+     * knob's value runs (with its '/') up to the next such part. The value is
+     * cut nowhere: an over-long one reaches mm_knobset_apply, which names it. */
+    const char *name = NULL, *suspect = NULL;
+    char value[MS_CELL_MAX], suspect_buf[MS_CELL_MAX];
+    size_t used = 0;
+    for (char *part = rest; part != NULL;) {
+        char *slash = strchr(part, '/');
+        if (slash != NULL) *slash = '\0';
+        const mm_knob_desc *d = knob_start(part, tables);
+        if (d != NULL) {
+            if (name != NULL && !put_knob(cell, qspec, name, value, suspect, tables, err, errlen)) return false;
+            name = d->name;
+            suspect = NULL;
+            used = (size_t)snprintf(value, sizeof value, "%s", strchr(part, '=') + 1);
+        } else if (name != NULL) {
+            if (suspect == NULL && looks_like_knob(part)) suspect = strcpy(suspect_buf, part);
+            used += (size_t)snprintf(value + used, sizeof value - used, "/%s", part);
+        } else {
+            char *eq = strchr(part, '=');
+            if (eq != NULL && eq != part) {
+                unknown_knob(err, errlen, qspec, part, cell);
+            } else {
+                snprintf(err, errlen, "cell '%s': '%s' is not knob=value", qspec,
+                         mm_escape(qname, sizeof qname, part, MS_CELL_QUOTE));
+            }
             return false;
         }
-        *eq = '\0';
-        char value[MM_KNOB_VALUE_MAX];
-        size_t used = (size_t)snprintf(value, sizeof value, "%s", eq + 1);
-        for (i++; i < nparts && strchr(parts[i], '=') == NULL && used < sizeof value; i++)
-            used += (size_t)snprintf(value + used, sizeof value - used, "/%s", parts[i]);
-        if (mm_knobset_get(&cell->knobs, name) != NULL) {
-            snprintf(err, errlen, "cell '%s': knob '%s' given twice", spec, name);
-            return false;
-        }
-        char kerr[600];
-        if (!mm_knobset_apply(&cell->knobs, name, value, tables, 4, kerr, sizeof kerr)) {
-            snprintf(err, errlen, "cell '%s': %s", spec, kerr);
-            return false;
-        }
+        part = slash != NULL ? slash + 1 : NULL;
     }
+    if (name != NULL && !put_knob(cell, qspec, name, value, suspect, tables, err, errlen)) return false;
     for (int i = 0; i < 4; i++) mm_knobset_fill_defaults(&cell->knobs, tables[i]);
-    /* each component's own rules across knobs: strategy, allocator, workload */
-    char kerr[600];
+    /* each component's own rules across knobs: strategy, allocator, workload (the trace loads last) */
+    char kerr[1200];
     const bool ok = mm_component_check(&cell->reclaim, &cell->knobs, kerr, sizeof kerr) &&
                     mm_component_check(&cell->allocator, &cell->knobs, kerr, sizeof kerr) &&
                     (cell->workload->check == NULL || cell->workload->check(&cell->knobs, kerr, sizeof kerr));
     if (!ok) {
-        snprintf(err, errlen, "cell '%s': %s", spec, kerr);
+        snprintf(err, errlen, "cell '%s': %s", qspec, kerr);
         return false;
     }
     return true;

@@ -20,8 +20,21 @@ extern "C" {
 typedef struct ms_gb_state ms_gb_state;
 typedef void (*ms_gb_fn)(ms_gb_state *st, void *arg);
 
-/* Parses and removes Google Benchmark's flags; returns the new argc. */
+/* Checks the values of the Google Benchmark flags in argv (and of their
+ * BENCHMARK_* environment defaults) that it would take badly: repetitions an
+ * integer in 1..100000, format and out_format console|json|csv, min_time a
+ * number >= 0, bools true|false, the filter a regular expression, --benchmark_out
+ * a regular file or a new path (ms_output_target_ok), ... . Call before
+ * ms_gb_init; false with one line in err. Flags it does not know pass untouched. */
+bool ms_gb_check_flags(int argc, char **argv, char *err, size_t errlen);
+/* Parses and removes Google Benchmark's flags; returns the new argc. From here
+ * on, operator new failing ends the process with one line (oom.h). */
 int ms_gb_init(int argc, char **argv);
+/* After ms_gb_init: whether --benchmark_filter selects any of the n benchmarks
+ * that ms_gb_register will be given these names (Google Benchmark's own rule). */
+bool ms_gb_filter_matches(const char *const *names, int n);
+/* The --benchmark_filter in force (after ms_gb_init). */
+const char *ms_gb_filter(void);
 /* Returns true if any argument left in argv starts with "--benchmark". */
 bool ms_gb_has_unknown_flag(int argc, char **argv, const char **which);
 void ms_gb_register(const char *name, ms_gb_fn fn, void *arg);

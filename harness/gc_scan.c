@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "mm.h"
 #include "ms_clock.h"
+#include "oom.h"
 
 /* The heap: a million live objects. */
 #define GCSCAN_DEFAULT_N 1000000L
@@ -101,7 +102,12 @@ static mm_object *build_tree(mm_heap *h, long n) {
         return NULL;
     }
     mm_attr a_left = mm_intern(h, "left"), a_right = mm_intern(h, "right");
-    for (long i = 0; i < n; i++) nodes[i] = mm_instance_new(h, c);
+    for (long i = 0; i < n; i++) {
+        if ((nodes[i] = mm_instance_new(h, c)) != NULL) continue;
+        while (i > 0) mm_decref(h, nodes[--i]); /* out of memory: nothing kept */
+        free(nodes);
+        return NULL;
+    }
     for (long i = 0; i < n; i++) {
         if (2 * i + 1 < n) mm_setattr(h, nodes[i], a_left, mm_ref(nodes[2 * i + 1]));
         if (2 * i + 2 < n) mm_setattr(h, nodes[i], a_right, mm_ref(nodes[2 * i + 2]));
@@ -120,6 +126,7 @@ static void note_gc(mm_gc_phase phase, const mm_gc_info *info, void *ctx) {
 /* The memstrat half of one row; false with a message on stderr. */
 static bool scan_memstrat(const gcscan_opts *o, gcscan_row *row) {
     char err[512];
+    ms_oom_arm(row->shape);
     mm_heap *h = mm_heap_new_named("rc+gen", o->alloc, "slots", "gc=off", err, sizeof err);
     if (h == NULL) {
         fprintf(stderr, "memstrat gcscan: %s\n", err);
@@ -130,7 +137,8 @@ static bool scan_memstrat(const gcscan_opts *o, gcscan_row *row) {
     mm_stats st;
     mm_get_stats(h, &st);
     if (keep == NULL || mm_stats_live_objects(&st) != (uint64_t)o->n) {
-        fprintf(stderr, "memstrat gcscan: could not build %ld %s nodes (out of memory?)\n", o->n, row->shape);
+        fprintf(stderr, "memstrat gcscan: out of memory building %ld %s nodes (%llu built)\n", o->n, row->shape,
+                (unsigned long long)st.objects_allocated);
         ok = false;
     }
     mm_gc_info last = {0};
@@ -267,6 +275,7 @@ static const struct option gcscan_options[] = {
 };
 
 int ms_gcscan_main(int argc, char **argv) {
+    ms_oom_init("memstrat gcscan");
     gcscan_opts o = {.n = GCSCAN_DEFAULT_N, .reps = GCSCAN_DEFAULT_REPS, .alloc = "system",
                      .cpython = "python3.11", .tools = MS_SOURCE_DIR "/tools", .shapes = "list,tree"};
     mm_component alloc;
@@ -292,7 +301,12 @@ int ms_gcscan_main(int argc, char **argv) {
         case 's': o.shapes = v; break;
         case 'p': o.cpython = v; break;
         case 't': o.tools = v; break;
-        case 'o': o.out = v; break;
+        case 'o': {
+            char err[1000];
+            if (!ms_output_target_ok(v, "--out", err, sizeof err)) return ms_usage_error("gcscan", "%s", err);
+            o.out = v;
+            break;
+        }
         case ':': return ms_usage_error("gcscan", "missing value after: %s", argv[optind - 1]);
         default: /* '?': optopt is the unknown short option, 0 for a long one */
             if (optopt) return ms_usage_error("gcscan", "unknown option: -%c", optopt);

@@ -39,9 +39,11 @@
 #include "cli.h"
 #include "gbench_shim.h"
 #include "ms_clock.h"
+#include "oom.h"
 #include "pause_hist.h"
 #include "pause_log.h"
 #include "rss_sampler.h"
+#include "run_paths.h"
 
 /* Sampling period of the RSS thread: ~1 ms as the measurement rules ask. */
 #define MS_RSS_PERIOD_US 1000
@@ -158,26 +160,14 @@ static void on_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
 
 /* CSV "percentile,simple_us,metered_us" at ms_latency_points: both CDFs of a
  * cell in one small file that gnuplot reads with `using 2:1` and `3:1`. */
-static int write_latency_csv(const ms_latency_ctx *lc, const char *path) {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) return -1;
+static int emit_latency(FILE *f, void *arg) {
+    const ms_latency_ctx *lc = arg;
     fprintf(f, "percentile,simple_us,metered_us\n");
     for (size_t i = 0; i < sizeof ms_latency_points / sizeof ms_latency_points[0]; i++) {
         const double p = ms_latency_points[i];
         fprintf(f, "%g,%.3f,%.3f\n", p, ms_hist_percentile(lc->simple, p) / 1e3, ms_hist_percentile(lc->metered, p) / 1e3);
     }
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-/* Inserts ".k" before the extension when several cells share one output path. */
-static void indexed_path(char *out, size_t outlen, const char *path, int index, bool several) {
-    if (!several) {
-        snprintf(out, outlen, "%s", path);
-        return;
-    }
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    if (dot == NULL || (slash && dot < slash)) dot = path + strlen(path);
-    snprintf(out, outlen, "%.*s.%d%s", (int)(dot - path), path, index, dot);
+    return ferror(f) ? -1 : 0;
 }
 
 static void report_hist_us(ms_gb_state *st, const char *prefix, const ms_hist *h) {
@@ -192,16 +182,6 @@ static void report_hist_us(ms_gb_state *st, const char *prefix, const ms_hist *h
     }
     snprintf(name, sizeof name, "%s_max_us", prefix);
     ms_gb_counter(st, name, (double)ms_hist_max(h) / 1e3);
-}
-
-/* The timeline's live-bytes twin: X.csv -> X.live.csv (and X.csv.part ->
- * X.live.csv.part, the bench driver's name until a repetition succeeds). */
-static void live_path(char *out, size_t outlen, const char *timeline) {
-    size_t n = strlen(timeline);
-    const char *part = n > 9 && strcmp(timeline + n - 9, ".csv.part") == 0 ? ".part" : "";
-    size_t stem = n - strlen(part);
-    if (stem > 4 && strncmp(timeline + stem - 4, ".csv", 4) == 0) stem -= 4;
-    snprintf(out, outlen, "%.*s.live.csv%s", (int)stem, timeline, part);
 }
 
 /* What one iteration measured: everything the counters and the files are made of. */
@@ -335,25 +315,25 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
     bool several = cr->index >= 0; /* several cells in one process share the paths */
     char path[1100];
     if (cr->timeline_path) {
-        indexed_path(path, sizeof path, cr->timeline_path, cr->index, several);
+        ms_run_output_path(path, sizeof path, cr->timeline_path, cr->index, several);
         if (ms_rss_write_csv(m->pauses.rss, path) != 0)
             fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
         if (m->live.len > 0) {
             char twin[1200];
-            live_path(twin, sizeof twin, path);
+            ms_run_live_path(twin, sizeof twin, path);
             live_emit le = {&m->live};
             if (ms_write_file_atomic(twin, emit_live, &le) != 0)
                 fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", twin);
         }
     }
     if (cr->pauses_path) {
-        indexed_path(path, sizeof path, cr->pauses_path, cr->index, several);
+        ms_run_output_path(path, sizeof path, cr->pauses_path, cr->index, several);
         if (ms_pause_log_write_csv(m->pauses.log, path, m->t0) != 0)
             fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
     }
     if (cr->latency_path && ms_hist_count(m->latency.simple) > 0) {
-        indexed_path(path, sizeof path, cr->latency_path, cr->index, several);
-        if (write_latency_csv(&m->latency, path) != 0)
+        ms_run_output_path(path, sizeof path, cr->latency_path, cr->index, several);
+        if (ms_write_file_atomic(path, emit_latency, (void *)&m->latency) != 0)
             fprintf(stderr, "memstrat: cannot write latency CSV %s\n", path);
     }
 }
@@ -388,6 +368,8 @@ static const char *take_flag(const char *arg, const char *name) {
 
 int ms_run_main(int argc, char **argv) {
     const char *timeline = NULL, *pauses = NULL, *latency = NULL;
+    char err[2048];
+    ms_oom_init("memstrat run");
     int kept = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -401,6 +383,10 @@ int ms_run_main(int argc, char **argv) {
             argv[kept++] = argv[i];
     }
     argc = kept;
+    if (!ms_gb_check_flags(argc, argv, err, sizeof err)) {
+        fprintf(stderr, "memstrat run: %s\n", err);
+        return 2;
+    }
     argc = ms_gb_init(argc, argv);
     int ncells = 0;
     for (int i = 1; i < argc; i++) {
@@ -412,20 +398,33 @@ int ms_run_main(int argc, char **argv) {
     if (ncells == 0)
         return ms_usage_error("run", "no cell given (a cell is workload/reclaim/allocator/layout[/knob=value...])");
     ms_cell_run *runs = calloc((size_t)ncells, sizeof *runs);
-    if (runs == NULL) {
+    const char **names = calloc((size_t)ncells, sizeof *names);
+    if (runs == NULL || names == NULL) {
         fprintf(stderr, "memstrat run: out of memory\n");
         return MS_EXIT_FAILED;
     }
     for (int i = 1, k = 0; i < argc; i++, k++) {
-        char err[700];
         if (!ms_cell_parse(argv[i], &runs[k].cell, err, sizeof err)) {
             free(runs);
+            free(names);
             return ms_usage_error("run", "%s", err);
         }
+        names[k] = runs[k].cell.spec;
         runs[k].index = ncells > 1 ? k : -1;
         runs[k].timeline_path = timeline;
         runs[k].pauses_path = pauses;
         runs[k].latency_path = latency;
+    }
+    /* Before anything runs: every output path it may write, and a filter that
+     * leaves something to run (bad input, exit 2, not a run that did nothing). */
+    bool outputs_ok = ms_run_check_outputs(timeline, pauses, latency, ncells, err, sizeof err);
+    bool selected = outputs_ok && ms_gb_filter_matches(names, ncells);
+    free(names);
+    if (!outputs_ok || !selected) {
+        if (outputs_ok) snprintf(err, sizeof err, "--benchmark_filter='%s' matches none of the %d cell%s given",
+                                 ms_gb_filter(), ncells, ncells == 1 ? "" : "s");
+        free(runs);
+        return ms_usage_error("run", "%s", err);
     }
     /* Which malloc the whole process runs on (main.c chose it): one line for the
      * logs, and the code as the malloc_impl counter of every cell. */
@@ -434,9 +433,13 @@ int ms_run_main(int argc, char **argv) {
     fprintf(stderr, "memstrat: process malloc: %s\n", mi.base);
     for (int k = 0; k < ncells; k++) runs[k].malloc_code = (int)mi.code;
     for (int k = 0; k < ncells; k++) ms_gb_register(runs[k].cell.spec, cell_bench, &runs[k]);
-    ms_gb_run();
+    size_t ran = ms_gb_run();
     ms_gb_shutdown();
     int status = MS_EXIT_OK;
+    if (ran == 0) { /* the filter check above should have caught it */
+        fprintf(stderr, "memstrat run: no benchmark ran (--benchmark_filter='%s')\n", ms_gb_filter());
+        status = MS_EXIT_USAGE;
+    }
     for (int k = 0; k < ncells; k++) {
         if (runs[k].failed) {
             fprintf(stderr, "memstrat run: %s\n", runs[k].error);

@@ -76,16 +76,11 @@ typedef struct gc_stack {
     size_t len, cap;
 } gc_stack;
 
-/* Slow path of gc_stack_push: doubles the array. Aborts on OOM, because a
- * half-done collection cannot be undone. */
+/* Slow path of gc_stack_push: doubles the array. Without the memory the process
+ * stops with one line (mm_realloc_or_stop): a half-done collection cannot be undone. */
 static inline void gc_stack_grow_push(gc_stack *s, mm_object *o) {
     size_t cap = s->cap ? s->cap * 2 : GC_WORK_INITIAL;
-    mm_object **n = realloc(s->items, cap * sizeof *n);
-    if (n == NULL) {
-        fprintf(stderr, "memstrat: out of memory in a cycle collector's work list\n");
-        abort();
-    }
-    s->items = n;
+    s->items = mm_realloc_or_stop(s->items, cap * sizeof *s->items, "growing the collector's work list");
     s->cap = cap;
     s->items[s->len++] = o;
 }

@@ -10,20 +10,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry.h"
 
-/* First capacity of the growable work lists; they double from there. */
+/* First capacity of the growable work lists; they double from there. The release
+ * stack gets it at heap creation, so a shallow cascade (a list's, a ring's) never
+ * needs memory — it often starts exactly when memory has run out. */
 #define MM_INITIAL_STACK 256
 
-/* Grows an array by doubling; aborts on OOM because a half-done release cannot be undone. */
-static void *grow_array(void *arr, size_t *cap, size_t elem) {
-    size_t ncap = *cap ? *cap * 2 : MM_INITIAL_STACK;
-    void *n = realloc(arr, ncap * elem);
-    if (n == NULL) {
-        fprintf(stderr, "memstrat: out of memory growing a work list\n");
-        abort();
+/* ---- running out of memory (mm.h) ---------------------------------------------- */
+
+static mm_oom_handler oom_handler;
+
+void mm_set_oom_handler(mm_oom_handler fn) { oom_handler = fn; }
+
+/* A release or a collection half done cannot be undone, and going on without its
+ * work list would free live objects or leak dead ones: when the handler cannot
+ * free memory, the process stops here with one line and status 1 (no core). */
+void mm_out_of_memory(const char *what) {
+    if (oom_handler != NULL && oom_handler(what)) return;
+    fflush(stdout);
+    fprintf(stderr, "memstrat: out of memory: %s\n", what);
+    _exit(1);
+}
+
+void *mm_realloc_or_stop(void *p, size_t bytes, const char *what) {
+    for (;;) {
+        void *n = realloc(p, bytes);
+        if (n != NULL) return n;
+        mm_out_of_memory(what);
     }
+}
+
+/* Grows a work list by doubling (see mm_realloc_or_stop). */
+static void *grow_array(void *arr, size_t *cap, size_t elem, const char *what) {
+    size_t ncap = *cap ? *cap * 2 : MM_INITIAL_STACK;
+    void *n = mm_realloc_or_stop(arr, ncap * elem, what);
     *cap = ncap;
     return n;
 }
@@ -45,6 +68,13 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory creating heap");
         return NULL;
     }
+    h->release_stack = malloc(MM_INITIAL_STACK * sizeof *h->release_stack);
+    if (h->release_stack == NULL) {
+        free(h);
+        snprintf(err, errlen, "out of memory creating heap");
+        return NULL;
+    }
+    h->release_cap = MM_INITIAL_STACK;
     h->reclaim = cfg->reclaim;
     h->layout = cfg->layout;
     h->preheader = cfg->reclaim->preheader;
@@ -55,6 +85,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
     h->before_free = cfg->reclaim->before_free;
     h->allocator = cfg->allocator->create(cfg->knobs, err, errlen);
     if (h->allocator == NULL) {
+        free(h->release_stack);
         free(h);
         return NULL;
     }
@@ -66,6 +97,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
     h->free_object = cfg->reclaim->free_object;
     if (cfg->reclaim->init && !cfg->reclaim->init(h, cfg->knobs, err, errlen)) {
         cfg->allocator->destroy(h->allocator);
+        free(h->release_stack);
         free(h);
         return NULL;
     }
@@ -241,11 +273,8 @@ bool mm_finalized(mm_heap *h, mm_object *o) {
 static void finalized_grow(mm_heap *h) {
     size_t cap = h->finalized_cap ? h->finalized_cap : MM_FINALIZED_INITIAL;
     while (cap < 4 * (h->finalized_len + 1)) cap *= 2;
-    mm_object **old = h->finalized, **n = calloc(cap, sizeof *n);
-    if (n == NULL) {
-        fprintf(stderr, "memstrat: out of memory in the finalizer table\n");
-        abort();
-    }
+    mm_object **old = h->finalized, **n;
+    while ((n = calloc(cap, sizeof *n)) == NULL) mm_out_of_memory("growing the table of finalized objects");
     size_t oldcap = h->finalized_cap;
     h->finalized = n;
     h->finalized_cap = cap;
@@ -399,7 +428,8 @@ static bool release_slow(mm_heap *h, mm_object *dead) {
 /* Pushes o on the release work list. */
 static void release_push(mm_heap *h, mm_object *o) {
     if (MM_UNLIKELY(h->release_len == h->release_cap))
-        h->release_stack = grow_array(h->release_stack, &h->release_cap, sizeof *h->release_stack);
+        h->release_stack =
+            grow_array(h->release_stack, &h->release_cap, sizeof *h->release_stack, "growing the release cascade's work list");
     h->release_stack[h->release_len++] = o;
 }
 
@@ -433,7 +463,7 @@ void mm_release(mm_heap *h, mm_object *o) {
 /* ---- roots ------------------------------------------------------------------ */
 
 void mm_root_push(mm_heap *h, mm_object **slot) {
-    if (h->roots_len == h->roots_cap) h->roots = grow_array(h->roots, &h->roots_cap, sizeof *h->roots);
+    if (h->roots_len == h->roots_cap) h->roots = grow_array(h->roots, &h->roots_cap, sizeof *h->roots, "growing the root table");
     h->roots[h->roots_len++] = slot;
 }
 
@@ -526,10 +556,12 @@ void mm_clear_var_items(mm_heap *h, mm_object *o) {
 mm_attr mm_intern(mm_heap *h, const char *name) {
     for (uint32_t i = 0; i < h->attr_count; i++)
         if (strcmp(h->attr_names[i], name) == 0) return i;
-    if (h->attr_count == h->attr_cap) {
-        size_t cap = h->attr_cap;
-        h->attr_names = grow_array(h->attr_names, &cap, sizeof *h->attr_names);
-        h->attr_cap = (uint32_t)cap;
+    if (h->attr_count == h->attr_cap) { /* a workload's setup: it can fail on MM_NO_ATTR */
+        uint32_t cap = h->attr_cap ? h->attr_cap * 2 : MM_INITIAL_STACK;
+        char **n = realloc(h->attr_names, cap * sizeof *n);
+        if (n == NULL) return MM_NO_ATTR;
+        h->attr_names = n;
+        h->attr_cap = cap;
     }
     h->attr_names[h->attr_count] = strdup(name);
     if (h->attr_names[h->attr_count] == NULL) return MM_NO_ATTR;

@@ -319,11 +319,8 @@ static void visit_in_white_rescue(mm_object *child, void *arg) {
  * what it reaches in the set (they turn black). */
 static void split_resurrected(trial_state *st) {
     size_t n = st->white.len;
-    intptr_t *refs = calloc(n ? n : 1, sizeof *refs);
-    if (refs == NULL) {
-        fprintf(stderr, "memstrat: out of memory in the trial-deletion collector\n");
-        abort();
-    }
+    intptr_t *refs;
+    while ((refs = calloc(n ? n : 1, sizeof *refs)) == NULL) mm_out_of_memory("the trial-deletion collector's resurrection check");
     for (size_t i = 0; i < n; i++)
         if (st->white.items[i]) refs[i] = st->white.items[i]->refcount;
     for (size_t i = 0; i < n; i++) {

@@ -109,4 +109,13 @@ void mm_gc_end(mm_heap *h, const mm_gc_info *info);
 /* Start of the allocation, pre-header included. */
 static inline void *mm_object_base(const mm_heap *h, mm_object *o) { return (char *)o - mm_preheader_of(h, o->type); }
 
+/* Memory that work already under way cannot do without (a release or a
+ * collection's work list): asks the handler of mm_set_oom_handler for memory
+ * and retries while it frees some; otherwise stops the process with one line
+ * naming `what` and exit status 1. Never returns NULL. */
+void *mm_realloc_or_stop(void *p, size_t bytes, const char *what);
+/* One refusal of such memory: returns when the handler freed some (retry),
+ * else stops the process as above. */
+void mm_out_of_memory(const char *what);
+
 #endif

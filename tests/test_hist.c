@@ -4,11 +4,13 @@
  * Contract checked: every reported percentile is within 1% of the exact
  * ceil-rank percentile (rank = ceil(p/100 * n), at least 1) for several
  * distributions and seeds; p100 is the exact max; count/total/min/max are
- * exact; merge of two halves equals the whole; reset and empty behave.
+ * exact; merge of two halves equals the whole; reset and empty behave. The
+ * writers replace only regular files (a FIFO or symlink at the path stays).
  * The reference rank is computed in integers (p given as num/den), so it is
  * independent of the histogram's floating-point rank rule.
  * Exit status is non-zero if any check failed; the last line is a summary.
  */
+#include "atomic_file.h"
 #include "pause_hist.h"
 #include "pause_log.h"
 #include "rss_sampler.h"
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -414,6 +417,62 @@ static void test_pause_log(const char *dir)
     unlink(path);
 }
 
+/* The writers replace only regular files (atomic_file.h): a FIFO, a symbolic
+ * link or a stale FIFO at the tmp name are left as they are and the write fails;
+ * ms_output_target_ok says what is there before anything is written. */
+static void test_output_targets(const char *dir)
+{
+    ms_pause_log *log = ms_pause_log_new(4);
+    ms_pause_event ev = {.start_ns = 1, .duration_ns = 2};
+    ms_pause_log_add(log, &ev);
+    char fifo[512], link[512], target[512], tmpfifo[512], tmp[600], err[1200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", dir);
+    snprintf(link, sizeof link, "%s/link.csv", dir);
+    snprintf(target, sizeof target, "%s/target.csv", dir);
+    snprintf(tmpfifo, sizeof tmpfifo, "%s/t.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", tmpfifo);
+    struct stat st;
+    CHECK(mkfifo(fifo, 0600) == 0 && mkfifo(tmp, 0600) == 0, "mkfifo: %s", strerror(errno));
+    FILE *f = fopen(target, "w");
+    if (f) {
+        fputs("keep\n", f);
+        fclose(f);
+    }
+    CHECK(symlink(target, link) == 0, "symlink: %s", strerror(errno));
+
+    CHECK(ms_pause_log_write_csv(log, fifo, 0) == -1 && lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode),
+          "atomic write replaced a FIFO");
+    CHECK(ms_pause_log_write_csv(log, link, 0) == -1 && lstat(link, &st) == 0 && S_ISLNK(st.st_mode),
+          "atomic write replaced a symbolic link");
+    char *text = slurp(target);
+    CHECK(text && strcmp(text, "keep\n") == 0, "the symlink's target was written: %s", text ? text : "(gone)");
+    free(text);
+    CHECK(ms_pause_log_write_csv(log, tmpfifo, 0) == -1 && lstat(tmp, &st) == 0 && S_ISFIFO(st.st_mode) &&
+              access(tmpfifo, F_OK) != 0, "atomic write opened a FIFO at its tmp name");
+    CHECK(ms_pause_log_write_csv(log, target, 0) == 0 && lstat(target, &st) == 0 && S_ISREG(st.st_mode),
+          "atomic write refused a regular file");
+
+    CHECK(!ms_output_target_ok(fifo, "--x", err, sizeof err) && strstr(err, "--x: ") && strstr(err, "a FIFO"),
+          "target check, FIFO: %s", err);
+    CHECK(!ms_output_target_ok(link, "--x", err, sizeof err) && strstr(err, "a symbolic link"), "symlink: %s", err);
+    CHECK(!ms_output_target_ok(dir, "--x", err, sizeof err) && strstr(err, "a directory"), "directory: %s", err);
+    CHECK(!ms_output_target_ok("/dev/null", "--x", err, sizeof err) && strstr(err, "a character device"),
+          "/dev/null: %s", err);
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/no/such.csv", dir);
+    CHECK(!ms_output_target_ok(missing, "--x", err, sizeof err) && strstr(err, "does not exist"), "missing dir: %s", err);
+    CHECK(!ms_output_target_ok("a\033b/c", "--x", err, sizeof err) && strstr(err, "a\\x1bb/c") &&
+              !strchr(err, '\033'), "an echoed path is escaped: %s", err);
+    CHECK(ms_output_target_ok(target, "--x", err, sizeof err), "regular file refused: %s", err);
+    snprintf(missing, sizeof missing, "%s/new.csv", dir);
+    CHECK(ms_output_target_ok(missing, "--x", err, sizeof err), "new path refused: %s", err);
+    unlink(fifo);
+    unlink(tmp);
+    unlink(link);
+    unlink(target);
+    ms_pause_log_free(log);
+}
+
 /* Stops the compiler from eliding the allocation it cannot see used. */
 static void *volatile g_sink;
 static volatile unsigned g_touched;
@@ -540,6 +599,7 @@ int main(void)
     test_merge_reset_empty();
     test_cdf_content();
     test_pause_log(dir);
+    test_output_targets(dir);
     test_rss(dir);
     rmdir(dir);
 

@@ -55,6 +55,7 @@ import gc
 import json
 import os
 import platform
+import stat
 import subprocess
 import sys
 import time
@@ -66,7 +67,8 @@ MAX_HANDLES = 1 << 24  # handles are below this (WL_TRACE_MAX_HANDLES)
 MAX_GENERATION = 2  # `collect G`: CPython has generations 0..2
 NONE = 0xFFFFFFFF  # `set ... -`: store None (WL_TRACE_NONE)
 LINE_MAX = 512  # the C reader's buffer: op lines of LINE_MAX - 1 characters or more are refused
-QUOTE = 40  # characters of a bad token quoted back
+QUOTE = 40  # bytes of a bad token quoted back (escaped, then '...')
+NUL = 0  # no line may hold this byte: it would end a C string early
 NEW, SET, DROP, HOLD, COLLECT = range(5)
 OPNAMES = {b"new": NEW, b"set": SET, b"drop": DROP, b"hold": HOLD, b"collect": COLLECT}
 USAGE = ("new ID K", "set ID SLOT ID2|-", "drop ID", "hold ID ID2 SLOT", "collect G")
@@ -78,7 +80,7 @@ TRACES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traces")
 
 def die(msg):
     """One line on stderr, exit 2: bad input never gets a traceback."""
-    sys.stderr.flush()  # raw bytes: a quoted bad token comes out as the C loader prints it
+    sys.stderr.flush()  # what the file gave is escaped (esc), as the C loader prints it
     sys.stderr.buffer.write(f"cpython_replay.py: {msg}\n".encode("utf-8", "surrogateescape"))
     sys.exit(2)
 
@@ -113,28 +115,65 @@ def resolve(name):
     return name
 
 
+def esc(raw, limit=None):
+    """mm_escape (strategies/knobs.h), byte for byte: printable ASCII as itself, a
+    backslash doubled, any other byte as \\xHH; cut to `limit` bytes, then '...'."""
+    if isinstance(raw, str):
+        raw = os.fsencode(raw)
+    cut = limit is not None and len(raw) > limit
+    out = "".join("\\\\" if c == 0x5C else chr(c) if 0x20 <= c < 0x7F else f"\\x{c:02x}"
+                  for c in (raw[:limit] if cut else raw))
+    return out + "..." if cut else out
+
+
 def q(tok):
-    return tok[:QUOTE].decode("utf-8", "surrogateescape")
+    return esc(tok, QUOTE)
+
+
+def file_kind(mode):
+    """What a path is when it is not a regular file (trace.c's file_kind)."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def read_regular(path):
+    """The file's bytes if it is a regular file: opened O_NONBLOCK (a FIFO without
+    a writer cannot block), checked with fstat on what was opened (trace.c)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise TraceError(f"trace {esc(path)}: expected a readable trace file ({e.strerror})")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise TraceError(f"trace {esc(path)}: expected a regular file, got {file_kind(mode)}")
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read()
+        except OSError as e:
+            raise TraceError(f"trace {esc(path)}: expected a readable trace file (read error: {e.strerror})")
 
 
 def load(path):
     """Parses and validates like wl_trace_load, simulating object identities:
-    per handle the object it holds, per object what each slot refers to."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise TraceError(f"trace {path}: expected a readable trace file ({e.strerror})")
+    per handle the object it holds, per object what each slot refers to.
+    Handles are sparse: each ID gets a dense index on first use; the ops carry
+    dense indices, renumbered in ID order at the end (trace.c's finish_handles)."""
+    data = read_regular(path)
     t = Trace(path)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    qpath = esc(path)
     if not lines:
-        raise TraceError(f"trace {path}:1: expected '{MAGIC.decode()}' as the first line, got an empty file")
-    first = lines[0][:LINE_MAX - 1].rstrip(b"\r\n \t")
-    if first != MAGIC:
-        raise TraceError(f"trace {path}:1: expected '{MAGIC.decode()}' as the first line, got '{q(first)}'")
-    handle_obj = []  # object per handle, -1 when free
+        raise TraceError(f"trace {qpath}:1: expected '{MAGIC.decode()}' as the first line, got an empty file")
+    handle_obj = []  # object per dense handle, -1 when free
+    handle_id = []  # ID of each dense handle
+    dense = {}  # ID -> dense index
     obj_base = [0]  # first slot of each object in slot_obj (len = objects + 1)
     slot_obj = []  # object per slot, -1 for None
     held = 0
@@ -142,7 +181,16 @@ def load(path):
     lineno = 1
 
     def fail(msg):
-        raise TraceError(f"trace {path}:{lineno}: {msg}")
+        raise TraceError(f"trace {qpath}:{lineno}: {msg}")
+
+    def no_nul(raw):
+        if b"\0" in raw:
+            fail(f"expected text, got a NUL byte at column {raw.index(NUL) + 1}")
+
+    no_nul(lines[0])
+    first = lines[0][:LINE_MAX - 1].rstrip(b"\r \t")
+    if first != MAGIC:
+        fail(f"expected '{MAGIC.decode()}' as the first line, got '{q(first)}'")
 
     def num(tok, hi):
         s = tok.lstrip(b"0") or b"0"
@@ -163,29 +211,34 @@ def load(path):
         return v
 
     def is_held(h):
-        return h < len(handle_obj) and handle_obj[h] >= 0
+        d = dense.get(h)
+        return d is not None and handle_obj[d] >= 0
 
     def need_held(h):
         if not is_held(h):
             fail(f"expected handle {h} to be held, but it is not")
+        return dense[h]
 
     def need_free(h, op):
         if is_held(h):
             fail(f"expected handle {h} to be free for '{op}', but it is held")
-        if h >= len(handle_obj):
-            handle_obj.extend([-1] * (h + 1 - len(handle_obj)))
-            t.handles = h + 1
+        d = dense.get(h)
+        if d is None:
+            d = dense[h] = len(handle_obj)
+            handle_obj.append(-1)
+            handle_id.append(h)
+        return d
 
-    def need_slot(h, s):
-        o = handle_obj[h]
+    def need_slot(h, d, s):
+        o = handle_obj[d]
         k = obj_base[o + 1] - obj_base[o]
         if s >= k:
             fail(f"expected SLOT below {k} (handle {h} holds an object with {k} slots), got {s}")
 
     for raw in lines[1:]:
         lineno += 1
-        body = raw.lstrip(b" \t")
-        if body.startswith(b"#"):
+        no_nul(raw)
+        if raw.lstrip(b" \t").startswith(b"#"):
             continue
         if len(raw) >= LINE_MAX - 1:
             fail(f"expected a line shorter than {LINE_MAX - 1} characters")
@@ -200,39 +253,37 @@ def load(path):
             fail(f"expected '{USAGE[c]}', got {n} field{'' if n == 1 else 's'}")
         a = b = arg = 0
         if c == NEW:
-            a = handle(f[1], "ID")
+            h = handle(f[1], "ID")
             arg = num(f[2], MAX_SLOTS)
             if arg is None:
                 fail(f"expected K as a slot count in 0..{MAX_SLOTS}, got '{q(f[2])}'")
-            need_free(a, "new")
+            a = need_free(h, "new")
             slot_obj.extend([-1] * arg)
             handle_obj[a] = len(obj_base) - 1
             obj_base.append(len(slot_obj))
             held += 1
         elif c == SET:
-            a = handle(f[1], "ID")
+            h = handle(f[1], "ID")
             arg = slot(f[2])
-            b = NONE if f[3] == b"-" else handle(f[3], "ID2 (or '-' for None)")
-            need_held(a)
-            need_slot(a, arg)
-            if b != NONE:
-                need_held(b)
+            h2 = NONE if f[3] == b"-" else handle(f[3], "ID2 (or '-' for None)")
+            a = need_held(h)
+            need_slot(h, a, arg)
+            b = NONE if h2 == NONE else need_held(h2)
             slot_obj[obj_base[handle_obj[a]] + arg] = -1 if b == NONE else handle_obj[b]
         elif c == DROP:
-            a = handle(f[1], "ID")
-            need_held(a)
+            a = need_held(handle(f[1], "ID"))
             handle_obj[a] = -1
             held -= 1
         elif c == HOLD:
-            a = handle(f[1], "ID")
-            b = handle(f[2], "ID2")
+            h = handle(f[1], "ID")
+            h2 = handle(f[2], "ID2")
             arg = slot(f[3])
-            need_held(b)
-            need_slot(b, arg)
+            b = need_held(h2)
+            need_slot(h2, b, arg)
             o = slot_obj[obj_base[handle_obj[b]] + arg]
             if o < 0:
-                fail(f"expected slot {arg} of the object held by handle {b} to refer to an object, but it is None")
-            need_free(a, "hold")
+                fail(f"expected slot {arg} of the object held by handle {h2} to refer to an object, but it is None")
+            a = need_free(h, "hold")
             handle_obj[a] = o
             held += 1
         else:
@@ -246,6 +297,16 @@ def load(path):
         B.append(b)
         ARG.append(arg)
         t.count[c] += 1
+    # Dense indices in ID order: the table has one entry per handle used, and the
+    # ascending walk at the end drops holds in ascending ID, as trace.c's run().
+    n = len(handle_id)
+    if n:
+        rank = [0] * n
+        for r, d in enumerate(sorted(range(n), key=handle_id.__getitem__)):
+            rank[d] = r
+        t.a = array.array("I", [x if c == COLLECT else rank[x] for c, x in zip(code, A)])
+        t.b = array.array("I", [rank[x] if (c == SET and x != NONE) or c == HOLD else x for c, x in zip(code, B)])
+    t.handles = n
     return t
 
 

@@ -7,11 +7,14 @@
  * through the cell's layout, so `slots` gives exactly CPython's `__slots__`
  * instance (16 + 8·K bytes, a GC container even for K = 0) and other layouts
  * apply as they do to any workload; every store goes through mm_setattr →
- * mm_store. The program's holds live in a handle table (held[ID]); each entry
- * is pushed as a root. run() returns with every hold dropped (ascending ID).
+ * mm_store. The program's holds live in a handle table (held[H], H the handle's
+ * dense index: the loader numbers the handles used in ID order, so the table is
+ * as large as the number of handles, not the largest ID); each entry is pushed
+ * as a root. run() returns with every hold dropped (ascending ID).
  *
  * Invariant while replaying: held[i] != NULL exactly when the loader's
- * simulation had handle i held at that op, and then it owns one reference.
+ * simulation had the handle of dense index i held at that op, and then it owns
+ * one reference.
  *
  * Where to start reading: wl_trace_load (parse + simulate), then trace_run.
  *
@@ -24,14 +27,16 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* Longest line read at once: an op line is at most ~30 characters; longer
- * comment lines are skipped in pieces, longer op lines are refused. */
+/* Bytes of a line kept: an op line is at most ~30 characters; longer comment
+ * lines are read through (and checked for NUL bytes), longer op lines refused. */
 #define WL_TRACE_LINE_MAX 512
 /* At most this many fields are split off a line; more is an arity error anyway. */
 #define WL_TRACE_MAX_FIELDS 6
@@ -57,14 +62,22 @@ static const char *const wl_trace_class_names[WL_TRACE_MAX_SLOTS + 1] = {
  * no refcounts: whatever a held object's slot refers to is alive, which is
  * all that `hold` needs to be checked up front. */
 typedef struct wl_trace_loader {
-    const char *path;
+    const char *qpath; /* the path, escaped for error lines */
+    char quote[4 * WL_TRACE_QUOTE + 4];
     size_t line;
     char *err;
     size_t errlen;
     wl_tracefile *t;
     size_t ops_cap;
-    uint32_t *handle_obj; /* object held by each handle, WL_TRACE_NONE when free */
-    size_t handle_cap;
+    /* Handles are sparse (any ID below 2^24): each ID seen is given a dense
+     * index on first use, through an open-addressing map; the ops carry dense
+     * indices, renumbered in ID order at the end (finish_handles). */
+    uint32_t *map_key; /* ID + 1, or 0 for an empty bucket */
+    uint32_t *map_val; /* dense index of that ID */
+    size_t map_cap;    /* a power of two, at most half full */
+    uint32_t *handle_id;  /* ID of each dense index */
+    uint32_t *handle_obj; /* object held by each dense index, WL_TRACE_NONE when free */
+    size_t nhandles, handle_cap;
     size_t *obj_base; /* first slot of each object in slot_obj; nobj + 1 entries */
     size_t nobj, obj_cap;
     uint32_t *slot_obj; /* object referred to by each slot, WL_TRACE_NONE for None */
@@ -72,9 +85,15 @@ typedef struct wl_trace_loader {
     uint32_t held;
 } wl_trace_loader;
 
+/* A bad token as an error line quotes it: escaped (mm_escape), its first
+ * WL_TRACE_QUOTE bytes, "..." when longer. One quote per line, so one buffer. */
+static const char *quote(wl_trace_loader *L, const char *tok) {
+    return mm_escape(L->quote, sizeof L->quote, tok, WL_TRACE_QUOTE);
+}
+
 /* Writes the one-line error; always returns false so callers can `return fail(...)`. */
 static bool fail(wl_trace_loader *L, const char *fmt, ...) {
-    int n = snprintf(L->err, L->errlen, "trace %s:%zu: ", L->path, L->line);
+    int n = snprintf(L->err, L->errlen, "trace %s:%zu: ", L->qpath, L->line);
     if (n < 0 || (size_t)n >= L->errlen) return false;
     va_list ap;
     va_start(ap, fmt);
@@ -95,6 +114,11 @@ static bool reserve(void **arr, size_t *cap, size_t need, size_t elem) {
     return true;
 }
 
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Strict decimal: digits only (no sign, space or suffix), at most max. */
 static bool parse_uint(const char *s, uint32_t max, uint32_t *out) {
     if (*s == '\0') return false;
@@ -110,31 +134,85 @@ static bool parse_uint(const char *s, uint32_t max, uint32_t *out) {
 
 static bool parse_handle(wl_trace_loader *L, const char *what, const char *s, uint32_t *out) {
     if (parse_uint(s, WL_TRACE_MAX_HANDLES - 1, out)) return true;
-    return fail(L, "expected %s as a handle in 0..%u, got '%.*s'", what, WL_TRACE_MAX_HANDLES - 1, WL_TRACE_QUOTE, s);
+    return fail(L, "expected %s as a handle in 0..%u, got '%s'", what, WL_TRACE_MAX_HANDLES - 1, quote(L, s));
 }
 
 static bool parse_slot(wl_trace_loader *L, const char *s, uint32_t *out) {
     if (parse_uint(s, WL_TRACE_MAX_SLOTS - 1, out)) return true;
-    return fail(L, "expected SLOT as a slot index in 0..%d, got '%.*s'", WL_TRACE_MAX_SLOTS - 1, WL_TRACE_QUOTE, s);
+    return fail(L, "expected SLOT as a slot index in 0..%d, got '%s'", WL_TRACE_MAX_SLOTS - 1, quote(L, s));
+}
+
+/* The bucket of an ID: every bit of h mixed into the low ones the mask keeps,
+ * so IDs a trace spaces by a power of two do not pile into a few buckets. */
+static size_t id_hash(uint32_t h) {
+    h = ((h >> 16) ^ h) * 0x45d9f3bu;
+    h = ((h >> 16) ^ h) * 0x45d9f3bu;
+    return (h >> 16) ^ h;
+}
+
+/* The dense index of handle ID h, or WL_TRACE_NONE when h was never taken. */
+static uint32_t dense_of(const wl_trace_loader *L, uint32_t h) {
+    if (L->map_cap == 0) return WL_TRACE_NONE;
+    size_t mask = L->map_cap - 1;
+    for (size_t i = id_hash(h) & mask;; i = (i + 1) & mask) {
+        if (L->map_key[i] == h + 1) return L->map_val[i];
+        if (L->map_key[i] == 0) return WL_TRACE_NONE;
+    }
+}
+
+/* Gives handle ID h (not yet in the map) the next dense index. */
+static bool add_handle(wl_trace_loader *L, uint32_t h, uint32_t *dense) {
+    if (2 * (L->nhandles + 1) > L->map_cap) { /* rehash into a table twice as large */
+        size_t cap = L->map_cap ? L->map_cap * 2 : 1024, mask = cap - 1;
+        uint32_t *key = calloc(cap, sizeof *key), *val = malloc(cap * sizeof *val);
+        if (key == NULL || val == NULL) {
+            free(key);
+            free(val);
+            return false;
+        }
+        for (size_t j = 0; j < L->map_cap; j++) {
+            if (L->map_key[j] == 0) continue;
+            size_t i = id_hash(L->map_key[j] - 1) & mask;
+            while (key[i] != 0) i = (i + 1) & mask;
+            key[i] = L->map_key[j];
+            val[i] = L->map_val[j];
+        }
+        free(L->map_key);
+        free(L->map_val);
+        L->map_key = key;
+        L->map_val = val;
+        L->map_cap = cap;
+    }
+    size_t hcap = L->handle_cap;
+    if (!reserve((void **)&L->handle_obj, &hcap, L->nhandles + 1, sizeof *L->handle_obj) ||
+        !reserve((void **)&L->handle_id, &L->handle_cap, L->nhandles + 1, sizeof *L->handle_id))
+        return false;
+    size_t mask = L->map_cap - 1, i = id_hash(h) & mask;
+    while (L->map_key[i] != 0) i = (i + 1) & mask;
+    L->map_key[i] = h + 1;
+    L->map_val[i] = *dense = (uint32_t)L->nhandles;
+    L->handle_id[L->nhandles] = h;
+    L->handle_obj[L->nhandles++] = WL_TRACE_NONE;
+    return true;
 }
 
 static bool is_held(const wl_trace_loader *L, uint32_t h) {
-    return h < L->handle_cap && L->handle_obj[h] != WL_TRACE_NONE;
+    uint32_t d = dense_of(L, h);
+    return d != WL_TRACE_NONE && L->handle_obj[d] != WL_TRACE_NONE;
 }
 
-static bool need_held(wl_trace_loader *L, uint32_t h) {
-    if (is_held(L, h)) return true;
-    return fail(L, "expected handle %u to be held, but it is not", h);
+/* Handle h must be held; *dense receives its index. */
+static bool need_held(wl_trace_loader *L, uint32_t h, uint32_t *dense) {
+    if (!is_held(L, h)) return fail(L, "expected handle %u to be held, but it is not", h);
+    *dense = dense_of(L, h);
+    return true;
 }
 
-/* A handle about to be taken (new, hold): must be free; grows the table to it. */
-static bool need_free(wl_trace_loader *L, uint32_t h, const char *op) {
+/* A handle about to be taken (new, hold): must be free; *dense receives its index. */
+static bool need_free(wl_trace_loader *L, uint32_t h, const char *op, uint32_t *dense) {
     if (is_held(L, h)) return fail(L, "expected handle %u to be free for '%s', but it is held", h, op);
-    size_t old = L->handle_cap;
-    if (!reserve((void **)&L->handle_obj, &L->handle_cap, (size_t)h + 1, sizeof *L->handle_obj))
-        return fail(L, "out of memory for the handle table");
-    for (size_t i = old; i < L->handle_cap; i++) L->handle_obj[i] = WL_TRACE_NONE;
-    if (h + 1 > L->t->handles) L->t->handles = h + 1;
+    *dense = dense_of(L, h);
+    if (*dense == WL_TRACE_NONE && !add_handle(L, h, dense)) return fail(L, "out of memory for the handle table");
     return true;
 }
 
@@ -142,9 +220,9 @@ static uint32_t slots_of(const wl_trace_loader *L, uint32_t obj) {
     return (uint32_t)(L->obj_base[obj + 1] - L->obj_base[obj]);
 }
 
-/* SLOT must exist in the object held by handle h. */
-static bool need_slot(wl_trace_loader *L, uint32_t h, uint32_t slot) {
-    uint32_t k = slots_of(L, L->handle_obj[h]);
+/* SLOT must exist in the object held by handle h (dense index d). */
+static bool need_slot(wl_trace_loader *L, uint32_t h, uint32_t d, uint32_t slot) {
+    uint32_t k = slots_of(L, L->handle_obj[d]);
     if (slot < k) return true;
     return fail(L, "expected SLOT below %u (handle %u holds an object with %u slots), got %u", k, h, k, slot);
 }
@@ -168,17 +246,17 @@ static bool load_op(wl_trace_loader *L, char **f, int nf) {
     for (int c = 0; c < WL_TRACE_NCODES; c++)
         if (strcmp(f[0], wl_trace_opnames[c]) == 0) code = c;
     if (code < 0)
-        return fail(L, "expected an op (new, set, drop, hold, collect), got '%.*s'", WL_TRACE_QUOTE, f[0]);
+        return fail(L, "expected an op (new, set, drop, hold, collect), got '%s'", quote(L, f[0]));
     if (nf != wl_trace_arity[code])
         return fail(L, "expected '%s', got %d field%s", wl_trace_usage[code], nf, nf == 1 ? "" : "s");
     wl_trace_op op = {.a = 0, .b = 0, .code = (uint8_t)code, .arg = 0};
-    uint32_t a = 0, b = 0, n = 0;
+    uint32_t a = 0, b = 0, n = 0, da = 0, db = 0; /* IDs as written; da, db: their dense indices */
     switch (code) {
     case WL_TRACE_NEW:
         if (!parse_handle(L, "ID", f[1], &a)) return false;
         if (!parse_uint(f[2], WL_TRACE_MAX_SLOTS, &n))
-            return fail(L, "expected K as a slot count in 0..%d, got '%.*s'", WL_TRACE_MAX_SLOTS, WL_TRACE_QUOTE, f[2]);
-        if (!need_free(L, a, "new")) return false;
+            return fail(L, "expected K as a slot count in 0..%d, got '%s'", WL_TRACE_MAX_SLOTS, quote(L, f[2]));
+        if (!need_free(L, a, "new", &da)) return false;
         if (L->nobj == WL_TRACE_MAX_OBJECTS) return fail(L, "expected at most %u objects in a trace", WL_TRACE_MAX_OBJECTS);
         if (!reserve((void **)&L->obj_base, &L->obj_cap, L->nobj + 2, sizeof *L->obj_base) ||
             !reserve((void **)&L->slot_obj, &L->slot_cap, L->nslots + n, sizeof *L->slot_obj))
@@ -186,45 +264,46 @@ static bool load_op(wl_trace_loader *L, char **f, int nf) {
         for (uint32_t i = 0; i < n; i++) L->slot_obj[L->nslots + i] = WL_TRACE_NONE;
         L->nslots += n;
         L->obj_base[L->nobj + 1] = L->nslots;
-        take(L, a, (uint32_t)L->nobj++);
+        take(L, da, (uint32_t)L->nobj++);
         L->t->slot_counts |= 1u << n;
-        op.a = a;
+        op.a = da;
         op.arg = (uint8_t)n;
         break;
     case WL_TRACE_SET:
         if (!parse_handle(L, "ID", f[1], &a) || !parse_slot(L, f[2], &n)) return false;
         if (strcmp(f[3], "-") == 0) b = WL_TRACE_NONE;
         else if (!parse_handle(L, "ID2 (or '-' for None)", f[3], &b)) return false;
-        if (!need_held(L, a) || !need_slot(L, a, n)) return false;
-        if (b != WL_TRACE_NONE && !need_held(L, b)) return false;
-        L->slot_obj[L->obj_base[L->handle_obj[a]] + n] = b == WL_TRACE_NONE ? WL_TRACE_NONE : L->handle_obj[b];
-        op.a = a;
-        op.b = b;
+        if (!need_held(L, a, &da) || !need_slot(L, a, da, n)) return false;
+        db = WL_TRACE_NONE;
+        if (b != WL_TRACE_NONE && !need_held(L, b, &db)) return false;
+        L->slot_obj[L->obj_base[L->handle_obj[da]] + n] = b == WL_TRACE_NONE ? WL_TRACE_NONE : L->handle_obj[db];
+        op.a = da;
+        op.b = db;
         op.arg = (uint8_t)n;
         break;
     case WL_TRACE_DROP:
-        if (!parse_handle(L, "ID", f[1], &a) || !need_held(L, a)) return false;
-        L->handle_obj[a] = WL_TRACE_NONE;
+        if (!parse_handle(L, "ID", f[1], &a) || !need_held(L, a, &da)) return false;
+        L->handle_obj[da] = WL_TRACE_NONE;
         L->held--;
-        op.a = a;
+        op.a = da;
         break;
     case WL_TRACE_HOLD: {
         if (!parse_handle(L, "ID", f[1], &a) || !parse_handle(L, "ID2", f[2], &b) || !parse_slot(L, f[3], &n))
             return false;
-        if (!need_held(L, b) || !need_slot(L, b, n)) return false;
-        uint32_t obj = L->slot_obj[L->obj_base[L->handle_obj[b]] + n];
+        if (!need_held(L, b, &db) || !need_slot(L, b, db, n)) return false;
+        uint32_t obj = L->slot_obj[L->obj_base[L->handle_obj[db]] + n];
         if (obj == WL_TRACE_NONE)
             return fail(L, "expected slot %u of the object held by handle %u to refer to an object, but it is None", n, b);
-        if (!need_free(L, a, "hold")) return false;
-        take(L, a, obj);
-        op.a = a;
-        op.b = b;
+        if (!need_free(L, a, "hold", &da)) return false;
+        take(L, da, obj);
+        op.a = da;
+        op.b = db;
         op.arg = (uint8_t)n;
         break;
     }
     case WL_TRACE_COLLECT:
         if (!parse_uint(f[1], WL_TRACE_MAX_GENERATION, &n))
-            return fail(L, "expected G as a generation in 0..%d, got '%.*s'", WL_TRACE_MAX_GENERATION, WL_TRACE_QUOTE, f[1]);
+            return fail(L, "expected G as a generation in 0..%d, got '%s'", WL_TRACE_MAX_GENERATION, quote(L, f[1]));
         op.arg = (uint8_t)n;
         break;
     }
@@ -246,41 +325,62 @@ static int split_fields(char *s, char **f) {
     }
 }
 
-/* The line loop: version line first, then comments, blanks and ops. */
-static bool load_lines(wl_trace_loader *L, FILE *fp) {
+/* One line as read, whatever its length: its first WL_TRACE_LINE_MAX - 1 bytes
+ * (NUL-terminated), its length without the '\n', the column of its first NUL
+ * byte (0: none) and whether its first byte that is not a blank is '#'. A NUL is
+ * seen wherever it is, so it cannot hide the end of a line (or the next one). */
+typedef struct wl_trace_line {
     char buf[WL_TRACE_LINE_MAX];
-    bool skipping = false; /* inside an over-long comment line */
-    while (fgets(buf, sizeof buf, fp) != NULL) {
-        size_t len = strlen(buf);
-        bool whole = len > 0 && buf[len - 1] == '\n';
-        if (skipping) {
-            skipping = !whole;
-            continue;
+    size_t len, nul;
+    bool comment;
+} wl_trace_line;
+
+/* false at the end of the file; a last line without '\n' is a line. */
+static bool read_line(FILE *fp, wl_trace_line *ln) {
+    size_t n = 0;
+    bool lead = true;
+    int c;
+    ln->nul = 0;
+    ln->comment = false;
+    while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
+        if (c == '\0' && ln->nul == 0) ln->nul = n + 1;
+        if (lead && c != ' ' && c != '\t') {
+            lead = false;
+            ln->comment = c == '#';
         }
+        if (n < sizeof ln->buf - 1) ln->buf[n] = (char)c;
+        n++;
+    }
+    if (c == EOF && n == 0) return false;
+    ln->buf[n < sizeof ln->buf - 1 ? n : sizeof ln->buf - 1] = '\0';
+    ln->len = n;
+    return true;
+}
+
+/* The line loop: version line first, then comments, blanks and ops. Every line,
+ * comments and the version line included, must be free of NUL bytes. */
+static bool load_lines(wl_trace_loader *L, FILE *fp) {
+    wl_trace_line ln;
+    while (read_line(fp, &ln)) {
         L->line++;
+        if (ln.nul) return fail(L, "expected text, got a NUL byte at column %zu", ln.nul);
         if (L->line == 1) {
-            size_t m = strlen(WL_TRACE_MAGIC);
-            while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-                buf[--len] = '\0';
-            if (len != m || memcmp(buf, WL_TRACE_MAGIC, m) != 0)
-                return fail(L, "expected '%s' as the first line, got '%.*s'", WL_TRACE_MAGIC, WL_TRACE_QUOTE, buf);
-            skipping = !whole && !feof(fp);
+            size_t m = strlen(WL_TRACE_MAGIC), len = strlen(ln.buf);
+            while (len > 0 && (ln.buf[len - 1] == '\r' || ln.buf[len - 1] == ' ' || ln.buf[len - 1] == '\t'))
+                ln.buf[--len] = '\0';
+            if (len != m || memcmp(ln.buf, WL_TRACE_MAGIC, m) != 0)
+                return fail(L, "expected '%s' as the first line, got '%s'", WL_TRACE_MAGIC, quote(L, ln.buf));
             continue;
         }
-        char *p = buf;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#') {
-            skipping = !whole && !feof(fp);
-            continue;
-        }
-        if (!whole && !feof(fp)) return fail(L, "expected a line shorter than %d characters", WL_TRACE_LINE_MAX - 1);
+        if (ln.comment) continue;
+        if (ln.len >= WL_TRACE_LINE_MAX - 1) return fail(L, "expected a line shorter than %d characters", WL_TRACE_LINE_MAX - 1);
         char *f[WL_TRACE_MAX_FIELDS];
-        int nf = split_fields(p, f);
+        int nf = split_fields(ln.buf, f);
         if (nf == 0) continue; /* blank line */
         if (!load_op(L, f, nf)) return false;
     }
     if (ferror(fp)) {
-        snprintf(L->err, L->errlen, "trace %s: expected a readable trace file (read error: %s)", L->path, strerror(errno));
+        snprintf(L->err, L->errlen, "trace %s: expected a readable trace file (read error: %s)", L->qpath, strerror(errno));
         return false;
     }
     if (L->line == 0) {
@@ -290,28 +390,92 @@ static bool load_lines(wl_trace_loader *L, FILE *fp) {
     return true;
 }
 
-bool wl_trace_load(const char *path, wl_tracefile **out, char *err, size_t errlen) {
-    FILE *fp = fopen(path, "r");
+/* Renumbers the ops' handles from first-use order to ID order, so that the
+ * table run() builds has one entry per handle used (not per ID up to the
+ * largest) and its ascending walk at the end drops holds in ascending ID. */
+static bool finish_handles(wl_trace_loader *L) {
+    uint32_t n = (uint32_t)L->nhandles, *rank = malloc((n ? n : 1) * sizeof *rank);
+    if (rank == NULL) return fail(L, "out of memory for the handle table");
+    /* counting sort would need 2^24 buckets; the IDs of n handles sort in n log n */
+    uint64_t *key = malloc((n ? n : 1) * sizeof *key);
+    if (key == NULL) {
+        free(rank);
+        return fail(L, "out of memory for the handle table");
+    }
+    for (uint32_t d = 0; d < n; d++) key[d] = (uint64_t)L->handle_id[d] << 32 | d;
+    qsort(key, n, sizeof *key, cmp_u64);
+    for (uint32_t r = 0; r < n; r++) rank[(uint32_t)key[r]] = r;
+    free(key);
+    for (size_t i = 0; i < L->t->nops; i++) {
+        wl_trace_op *op = &L->t->ops[i];
+        if (op->code == WL_TRACE_COLLECT) continue;
+        op->a = rank[op->a];
+        if ((op->code == WL_TRACE_SET && op->b != WL_TRACE_NONE) || op->code == WL_TRACE_HOLD) op->b = rank[op->b];
+    }
+    free(rank);
+    L->t->handles = n;
+    return true;
+}
+
+/* What a path is when it is not a regular file, for the error line. */
+static const char *file_kind(mode_t m) {
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Opens path for reading only if it is a regular file: O_NONBLOCK so that a
+ * FIFO without a writer cannot block the open, fstat on what was opened. */
+static FILE *open_regular(const char *path, const char *qpath, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "trace %s: expected a readable trace file (%s)", qpath, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "trace %s: expected a regular file, got %s", qpath, file_kind(st.st_mode));
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *fp = fdopen(fd, "r");
     if (fp == NULL) {
-        snprintf(err, errlen, "trace %s: expected a readable trace file (%s)", path, strerror(errno));
+        snprintf(err, errlen, "trace %s: expected a readable trace file (%s)", qpath, strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+bool wl_trace_load(const char *path, wl_tracefile **out, char *err, size_t errlen) {
+    char *qpath = malloc(4 * strlen(path) + 1);
+    if (qpath == NULL) {
+        snprintf(err, errlen, "trace: out of memory");
         return false;
     }
-    wl_tracefile *t = calloc(1, sizeof *t);
+    mm_escape(qpath, 4 * strlen(path) + 1, path, SIZE_MAX);
+    FILE *fp = open_regular(path, qpath, err, errlen);
+    wl_tracefile *t = fp ? calloc(1, sizeof *t) : NULL;
     if (t == NULL) {
-        fclose(fp);
-        snprintf(err, errlen, "trace %s: out of memory", path);
+        if (fp != NULL) snprintf(err, errlen, "trace %s: out of memory", qpath);
+        if (fp != NULL) fclose(fp);
+        free(qpath);
         return false;
     }
     snprintf(t->path, sizeof t->path, "%s", path);
-    wl_trace_loader L = {.path = path, .err = err, .errlen = errlen, .t = t};
+    wl_trace_loader L = {.qpath = qpath, .err = err, .errlen = errlen, .t = t};
     bool ok = reserve((void **)&L.obj_base, &L.obj_cap, 1, sizeof *L.obj_base);
     if (ok) L.obj_base[0] = 0;
     else fail(&L, "out of memory simulating the trace");
-    ok = ok && load_lines(&L, fp);
+    ok = ok && load_lines(&L, fp) && finish_handles(&L);
     fclose(fp);
+    free(L.map_key);
+    free(L.map_val);
+    free(L.handle_id);
     free(L.handle_obj);
     free(L.obj_base);
     free(L.slot_obj);
+    free(qpath);
     if (!ok) {
         wl_trace_free(t);
         return false;

@@ -8,7 +8,10 @@
  * out of memory), and the same file gives the same heap operations under every
  * strategy, and in CPython through tools/cpython_replay.py.
  *
- * A malformed trace gets one line in err: "trace FILE:LINE: expected ...".
+ * A malformed trace gets one line in err: "trace FILE:LINE: expected ...", with
+ * FILE and any quoted token escaped (mm_escape). Only a regular file is read
+ * (opened without blocking, so a FIFO is refused at once), and a NUL byte on any
+ * line, comments included, is refused.
  * wl_trace_prepare is the workload's `check`, so the CLI loads the trace while
  * validating the cell, before any timing starts: a bad trace is bad input
  * (exit 2) rather than a failed run (exit 1), and the parse stays out of the
@@ -26,8 +29,9 @@
 /* Slots per object: 16 covers the objects the generator makes (lists, trees
  * with parent links, graph nodes) and keeps the slot in one byte. */
 #define WL_TRACE_MAX_SLOTS 16
-/* Handles are table indices: 2^24 keeps the table under 128 MiB at worst,
- * and real traces use far fewer (the table is sized by the largest used). */
+/* Handle IDs are below 2^24 (a format rule). The loader numbers the handles a
+ * trace uses densely, in ID order, so the table run() builds (and times) holds
+ * one entry per handle used, whatever the IDs: `new 16777215 0` costs one op. */
 #define WL_TRACE_MAX_HANDLES (1u << 24)
 /* The `b` of a `set` that stores None. */
 #define WL_TRACE_NONE UINT32_MAX
@@ -45,7 +49,7 @@ typedef enum {
 
 /* One op, 12 bytes: the timed loop walks an array of these, never text. */
 typedef struct wl_trace_op {
-    uint32_t a;   /* the handle acted on (new, set, drop, hold) */
+    uint32_t a;   /* the handle acted on (new, set, drop, hold), as a dense index */
     uint32_t b;   /* set: handle stored (WL_TRACE_NONE: None); hold: handle read */
     uint8_t code; /* wl_trace_code */
     uint8_t arg;  /* new: slot count K; set, hold: slot index; collect: generation */
@@ -55,7 +59,7 @@ typedef struct wl_tracefile {
     char path[MM_KNOB_VALUE_MAX + 64]; /* the file actually read */
     wl_trace_op *ops;
     size_t nops;
-    uint32_t handles;                   /* handle table size: largest handle used + 1 */
+    uint32_t handles;                   /* handle table size: distinct handles used */
     uint32_t held_peak;                 /* most handles held at one time */
     uint32_t slot_counts;               /* bit K set: some `new` asks for K slots */
     uint64_t count[WL_TRACE_NCODES];    /* ops per code */

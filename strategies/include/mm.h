@@ -446,4 +446,15 @@ mm_malloc_code mm_malloc_code_of(const char *base);
 void *mm_raw_alloc(mm_heap *h, size_t size);
 void mm_raw_free(mm_heap *h, void *p, size_t size);
 
+/* ---- Running out of memory -------------------------------------------------------
+ * A workload sees an allocation fail as NULL from mm_new and ends its run with one
+ * line. Inside the model, a release cascade or a collection cannot be undone once
+ * started, and its work lists may need to grow: when that memory is refused the
+ * model calls the process's handler with what ran out. The handler returns true
+ * after freeing memory (the allocation is retried) or stops the process itself;
+ * without a handler (or when it returns false) the model prints
+ * "memstrat: out of memory: WHAT" and exits with status 1 — never abort(). */
+typedef bool (*mm_oom_handler)(const char *what);
+void mm_set_oom_handler(mm_oom_handler fn);
+
 #endif
