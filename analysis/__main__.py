@@ -5,7 +5,6 @@ import sys
 
 COMMANDS = ("bench", "compare", "tune", "merge")
 
-
 def main(argv):
     if not argv or argv[0] not in COMMANDS:
         print(f"memstrat analysis: expected one of {', '.join(COMMANDS)}", file=sys.stderr)
@@ -32,7 +31,6 @@ def main(argv):
         return 1
     except BrokenPipeError:
         return 1
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -32,9 +32,8 @@ OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latenc
            ("timeline", ".live.csv"))
 SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
 # Libraries whose version changes what a cell measures, and the Debian package the build saw.
-LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("cjson", "libcjson-dev"),
-             ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"), ("libgc", "libgc-dev"),
-             ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
+LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"),
+             ("libgc", "libgc-dev"), ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
 warn = functools.partial(core.warn, "bench")
 quiet = contextlib.suppress(OSError)
 
@@ -321,7 +320,8 @@ def execute(o):
     """Steps 1-5 of the contract, once the options are known."""
     start, rel = time.time(), QUICK_MATRIX if o.quick else MATRIX
     matrix = o.matrix or (rel if os.path.exists(rel) else os.path.join(SOURCE_DIR, rel))
-    cells = core.load_matrix(matrix)
+    reg = core.registry()
+    cells = core.load_matrix(matrix, reg)
     runner, out = o.memstrat or core.memstrat_binary(), (o.out or "results").rstrip("/") or "/"
     stamp, sha = time.strftime("%Y%m%d-%H%M%S", time.gmtime(start)), git_commit()[0]
     run_id = o.run_id or (stamp if sha == "unknown" else f"{stamp}-{sha[:SHORT_SHA]}")
@@ -337,7 +337,6 @@ def execute(o):
             (os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another --run-id)")):
         if bad:
             raise core.usage(why)
-    reg = core.registry()
     signals_begin()
     if os.path.isdir(out):
         clean_stale(out)

@@ -7,10 +7,7 @@ only when p < alpha AND |B/A - 1| > noise floor ('+': B higher, worse for all th
 compared, whatever was found; 2 with one line for bad input (options, a missing or damaged run, no
 common cell, a --csv target that is not a regular or new file: refused before anything is loaded).
 """
-import functools
-import math
-import os
-import warnings
+import functools, math, os, warnings  # noqa: E401
 
 import numpy as np
 from scipy import stats
@@ -30,13 +27,11 @@ METRICS = (("real_time_ms", "time_ms", "time (median ms)", "zero time"),
 GROUP_W, MEDIANS_W = 19, 22  # table widths: "  ratio       p m" per metric; " A B" medians
 CSV_HEADER = ["cell", "metric", "a_median", "b_median", "ratio", "p_value", "test", "significant"]
 
-
 def u_method(a, b):
     """scipy 1.10's method='auto' rule made explicit: exact when one sample has at most 8 values
     and the pooled sample has no ties, else asymptotic (tie and continuity corrected)."""
     untied = np.unique(np.concatenate([a, b])).size == len(a) + len(b)
     return "exact" if min(len(a), len(b)) <= EXACT_MAX_SMALL and untied else "asymptotic"
-
 
 def u_test(a, b):
     """(p, 'exact' | 'normal') of the two-sided Mann–Whitney U test; a constant pooled sample
@@ -47,12 +42,10 @@ def u_test(a, b):
         p = float(stats.mannwhitneyu(a, b, alternative="two-sided", method=m).pvalue)
     return (min(1.0, p) if math.isfinite(p) else 1.0), ("exact" if m == "exact" else "normal")
 
-
 @functools.lru_cache(maxsize=None)
 def min_p(n1, n2):
     """The smallest p these sizes can give (fully separated samples: 2/C(n1+n2, n1) when exact)."""
     return u_test(np.arange(n1, dtype=float), np.arange(n1, n1 + n2, dtype=float))[0]
-
 
 def compare_one(a, b, good, zero_na, alpha, noise_pct):
     """One metric of one cell (a, b: finite values; good: successful reps of the cell in A, B)."""
@@ -73,7 +66,6 @@ def compare_one(a, b, good, zero_na, alpha, noise_pct):
         r["mark"], r["under"] = (1 if r["ratio"] > 1.0 else -1) if big else 0, not big
     return r
 
-
 def number(text, ok, message):
     """A strict finite number satisfying ok, else Fail(2) with message ('0.05x', 'nan' refused)."""
     try:
@@ -83,14 +75,12 @@ def number(text, ok, message):
         pass
     raise core.usage(f"{message}, not '{core.printable(text)}'")
 
-
 def load(path):
     """A run directory, named as missing or not a directory before the loader judges it."""
     if not os.path.isdir(path):
         raise core.usage(f"{core.printable(path)} is not a directory (expected a run directory)" if
                          os.path.exists(path) else f"cannot open run directory {core.printable(path)}: not found")
     return runs.load_run(path)
-
 
 def print_table(pairs, rows, w):
     """The aligned table: a heading per metric group, one line per common cell (compare.c's)."""
@@ -108,7 +98,6 @@ def print_table(pairs, rows, w):
             p = "n/a" if r["test"] == "none" else "<1e-4" if r["p"] < 1e-4 else f"{r['p']:.4f}"
             line += f"  {ratio:>7} {p:>7} {'+' if r['mark'] > 0 else '-' if r['mark'] < 0 else ' '}"
         print(line)
-
 
 def main(argv):
     ap = core.ArgParser("compare", usage="memstrat compare RUN_A RUN_B [--alpha P] [--noise-floor PCT] [--csv FILE]",

@@ -8,17 +8,8 @@ the cell and knob parser, the component registry (`memstrat list --json`), file 
 refuse anything but a regular file, the publish routine for run directories, and the
 gnuplot runner.
 """
-import argparse
-import ctypes
-import errno
-import functools
-import json
-import os
-import re
-import shutil
-import stat
-import subprocess
-import sys
+import argparse, contextlib, ctypes, errno, functools, json, os, re, shutil, stat  # noqa: E401
+import subprocess, sys  # noqa: E401
 
 import numpy as np
 
@@ -35,7 +26,6 @@ GNUPLOT_TIMEOUT_S = 120
 # Resamples of the bootstrap CI of a median: the CI's ends move < 1% between seeds at this count.
 BOOTSTRAP_RESAMPLES = 2000
 
-
 class Fail(Exception):
     """A command's end: one line for stderr and an exit status."""
 
@@ -43,21 +33,17 @@ class Fail(Exception):
         super().__init__(message)
         self.status = status
 
-
 def usage(message):
     """Bad input: one line, exit 2."""
     return Fail(EXIT_USAGE, message)
 
-
 def warn(cmd, message):
     print(f"memstrat {cmd}: {message}", file=sys.stderr, flush=True)
-
 
 def printable(text, limit=200):
     """Text from a file or the command line, safe to echo: control bytes escaped, cut at limit."""
     out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
     return out if len(out) <= limit else out[:limit] + "..."
-
 
 class ArgParser(argparse.ArgumentParser):
     """argparse with one-line errors (Fail) instead of usage + message + exit."""
@@ -74,7 +60,6 @@ class ArgParser(argparse.ArgumentParser):
         message = f"unknown option '{m[1]}'" if m else message
         raise usage(f"{printable(message)} (see memstrat {self.cmd} --help)")
 
-
 def int_in(lo, hi, what=None):
     """argparse type: a strict integer in [lo, hi] ('5x', '2.5', '+5' and ' 5' refused)."""
 
@@ -86,12 +71,10 @@ def int_in(lo, hi, what=None):
 
     return parse
 
-
 def run_id_ok(run_id):
     """Run ids become directory names beside `latest` and the .tmp dirs: plain names only."""
     return (0 < len(run_id) <= MAX_RUN_ID and run_id[0] not in ".-" and run_id != "latest"
             and re.fullmatch(r"[A-Za-z0-9._-]+", run_id) is not None)
-
 
 # ---- statistics -----------------------------------------------------------------------------
 
@@ -100,11 +83,9 @@ def finite(values):
     v = np.asarray(values, dtype=float)
     return v[np.isfinite(v)]
 
-
 def median(values):
     v = finite(values)
     return float(np.median(v)) if v.size else float("nan")
-
 
 def spread(values):
     """(median, min, max) of the finite values; NaNs when there are none."""
@@ -113,14 +94,12 @@ def spread(values):
         return (float("nan"),) * 3
     return float(np.median(v)), float(v.min()), float(v.max())
 
-
 def cv_pct(values):
     """Sample CV in percent; needs two values and a nonzero mean to mean anything."""
     v = finite(values)
     if v.size < 2 or v.mean() == 0:
         return float("nan")
     return float(v.std(ddof=1) / abs(v.mean()) * 100.0)
-
 
 def bootstrap_ci(values, level=0.95, seed=0):
     """Percentile bootstrap CI of the median; (nan, nan) with fewer than 2 values."""
@@ -131,7 +110,6 @@ def bootstrap_ci(values, level=0.95, seed=0):
     meds = np.median(rng.choice(v, size=(BOOTSTRAP_RESAMPLES, v.size)), axis=1)
     a = (1 - level) / 2 * 100
     return float(np.percentile(meds, a)), float(np.percentile(meds, 100 - a))
-
 
 def fmt_num(v):
     """CSV numbers: plain decimals (no exponent) so spreadsheets, awk and gnuplot read them
@@ -146,7 +124,6 @@ def fmt_num(v):
         s = s.rstrip("0").rstrip(".")
     return "0" if s == "-0" else s
 
-
 # ---- cells ----------------------------------------------------------------------------------
 
 # Characters a cell may contain besides letters, digits and '/': enough for knob values such as
@@ -159,13 +136,12 @@ SLUG_PUNCT = "_.+-=,"
 KNOB_START = re.compile(r"[a-z][a-z0-9_]*=")
 AXES = ("workload", "reclaim", "allocator", "layout")
 
-
 class Cell:
     """`workload/reclaim/allocator/layout[/knob=value...]`, split by the one rule (knobs.h)."""
 
     __slots__ = ("name", "workload", "reclaim", "allocator", "layout", "knobs", "line")
 
-    def __init__(self, text, line=0):
+    def __init__(self, text, line=0, reg=None):
         bad = next((c for c in text if not (c.isascii() and c.isalnum()) and c != "/"
                     and c not in CELL_PUNCT), None)
         if not text:
@@ -177,19 +153,22 @@ class Cell:
             raise ValueError(f"cell '{text}': needs workload/reclaim/allocator/layout")
         if any(not p for p in parts[:4]):
             raise ValueError(f"cell '{text}': has an empty part")
+        # knobs.h rule 3: a part starts a knob when its name is one the cell's components declare
+        # (without a registry, or for a component it does not know: when it is spelt like a knob)
+        declared = reg.knob_names(parts[:4]) if reg is not None else None
         knobs = []
         for p in parts[4:]:
-            if KNOB_START.match(p):
+            if KNOB_START.match(p) and (declared is None or p.split("=", 1)[0] in declared):
                 k, v = p.split("=", 1)
-                if not v:
-                    raise ValueError(f"cell '{text}': knob '{k}' has no value")
                 if any(k == k2 for k2, _ in knobs):
                     raise ValueError(f"cell '{text}': sets the same knob twice")
                 knobs.append((k, v))
-            elif knobs and p:
+            elif knobs:
                 knobs[-1] = (knobs[-1][0], knobs[-1][1] + "/" + p)
             else:
                 raise ValueError(f"cell '{text}': knobs must be key=value")
+        if any(not v or v.endswith("/") for _, v in knobs):
+            raise ValueError(f"cell '{text}': a knob has no value, or an empty part")
         self.name, self.line = text, line
         self.workload, self.reclaim, self.allocator, self.layout = parts[:4]
         self.knobs = tuple(knobs)
@@ -220,8 +199,7 @@ class Cell:
     def __repr__(self):
         return f"Cell({self.name!r})"
 
-
-def load_matrix(path):
+def load_matrix(path, reg=None):
     """The cells of a matrix file (one per line, '#' comments); Fail(2) naming file:line for a
     malformed line, a duplicate (also in another knob order) or two cells sharing file names.
     A pipe is read too (`... | memstrat bench --matrix /dev/stdin`, tune --emit-jobs' lines);
@@ -246,7 +224,7 @@ def load_matrix(path):
         if any(c.isspace() for c in line):
             raise usage(f"{path}:{n}: one cell per line; found blank inside '{printable(line)}'")
         try:
-            c = Cell(line, n)
+            c = Cell(line, n, reg)
         except ValueError as e:
             raise usage(f"{path}:{n}: {e}")
         if c.canonical in canon:
@@ -262,7 +240,6 @@ def load_matrix(path):
         raise usage(f"matrix file '{printable(path)}' has no cells")
     return cells
 
-
 # ---- the component registry -----------------------------------------------------------------
 
 def memstrat_binary():
@@ -271,7 +248,6 @@ def memstrat_binary():
     if env:
         return env
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "memstrat")
-
 
 class Registry:
     """What `memstrat list --json` says of strategies, allocators, layouts and workloads:
@@ -297,6 +273,12 @@ class Registry:
         comp = self.axes[axis].get(name)
         return next((k for k in comp["knobs"] if k["name"] == key), None) if comp else None
 
+    def knob_names(self, names):
+        """Knob names the four components (workload, reclaim, allocator, layout) declare; None
+        when one of them is unknown here (a run made by another build)."""
+        comps = [self.axes[ax].get(n) for ax, n in zip(("workload", "reclaim", "allocator", "layout"), names)]
+        return None if None in comps else {k["name"] for c in comps for k in c["knobs"]}
+
     def baseline_key(self, cell):
         """The knobs a `none` cell can share with `cell`: those of its workload, allocator and
         layout, sorted, without the ones set to their default; its strategy's own knobs
@@ -311,7 +293,6 @@ class Registry:
                 kept.append(f"{k}={v}")
         return ";".join(sorted(kept))
 
-
 @functools.lru_cache(maxsize=None)
 def registry(binary=None):
     """The registry of `binary` (default memstrat_binary()); Fail(2) when it cannot be read."""
@@ -321,7 +302,6 @@ def registry(binary=None):
         return Registry(json.loads(out.stdout))
     except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
         raise usage(f"cannot read the components from '{printable(binary)} list --json': {printable(e)}")
-
 
 # ---- files ----------------------------------------------------------------------------------
 
@@ -344,7 +324,6 @@ def check_output_path(path, what="output"):
                 or stat.S_ISBLK(st.st_mode) else "not a regular file")
         raise usage(f"{what} '{printable(path)}' is {kind}; give a regular file or a new path")
 
-
 def write_atomic(path, text):
     """Whole file or nothing: write PATH.tmp, fsync, rename over PATH (checked first)."""
     check_output_path(path)
@@ -356,10 +335,9 @@ def write_atomic(path, text):
             os.fsync(f.fileno())
         os.rename(tmp, path)
     except OSError:
-        with _ignored():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
 
 def write_csv(path, header, rows):
     """CSV with RFC 4180 quoting where needed and numbers through fmt_num."""
@@ -370,17 +348,7 @@ def write_csv(path, header, rows):
 
     write_atomic(path, "".join(",".join(field(x) for x in r) + "\n" for r in [header, *rows]))
 
-
-class _ignored:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)
-
-
 _RENAME_NOREPLACE = 1
-
 
 def _rename_noreplace(src, dst):
     libc = ctypes.CDLL(None, use_errno=True)
@@ -396,7 +364,6 @@ def _rename_noreplace(src, dst):
         raise OSError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
     os.rename(src, dst)
 
-
 def publish(tmp, out, run_id, move_latest):
     """Rename the finished tmp directory to OUT/RUN_ID (never over anything), then, if asked,
     repoint OUT/latest by symlink + rename. latest is only ever replaced when it is a symlink
@@ -411,16 +378,15 @@ def publish(tmp, out, run_id, move_latest):
         return final, f"{latest} is not a symbolic link (left alone)"
     link = os.path.join(out, f".latest.tmp-{run_id}")
     try:
-        with _ignored():
+        with contextlib.suppress(OSError):
             os.unlink(link)
         os.symlink(run_id, link)
         os.rename(link, latest)
     except OSError as e:
-        with _ignored():
+        with contextlib.suppress(OSError):
             os.unlink(link)
         return final, f"cannot point {latest} at {run_id}: {e.strerror}"
     return final, True
-
 
 def enclosing_run(path):
     """The run directory (meta.json beside json/) that path is or lies inside, else None:
@@ -433,10 +399,8 @@ def enclosing_run(path):
             return None
         d = os.path.dirname(d)
 
-
 def remove_tree(path):
     shutil.rmtree(path, ignore_errors=True)
-
 
 # ---- gnuplot --------------------------------------------------------------------------------
 
@@ -444,11 +408,9 @@ def plots_dir():
     """The committed gnuplot scripts (plots/ of the source tree)."""
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plots")
 
-
 def gp_string(text):
     """Text for a single-quoted gnuplot string: quotes and line breaks out."""
     return re.sub(r"['\r\n]", " ", str(text))
-
 
 def gnuplot(script, variables, cwd, cmd="bench", name=None):
     """Run plots/SCRIPT with `variables` set (strings quoted, numbers as they are) in cwd.

@@ -8,12 +8,7 @@ same reps. 2. Cells: the union in input order, a cell in several inputs taken wh
 every cell and merged_from, report.render draws; core.publish renames it (never over anything,
 DIR/latest untouched); on failure or signal it is removed. Exit 0; 1 write or plots failed; 2 bad input.
 """
-import itertools
-import json
-import os
-import shutil
-import signal
-import time
+import itertools, json, os, shutil, signal, time  # noqa: E401
 
 from . import core, report, runs
 
@@ -23,15 +18,6 @@ FILES = (("json", ".json"), ("timeline", ".csv"), ("timeline", ".live.csv"), ("p
 SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
 # meta.json fields taken from the first input: where (and by what build) its cells were measured.
 FROM_FIRST = ("git", "build", "libraries", "machine", "gbench_context", "timeout_s")
-
-
-def run_dir_around(path):
-    """The run directory (one holding meta.json) that path is or lies inside, else None."""
-    p = os.path.realpath(path)
-    while not os.path.lexists(os.path.join(p, "meta.json")) and p != os.path.dirname(p):
-        p = os.path.dirname(p)
-    return p if os.path.lexists(os.path.join(p, "meta.json")) else None
-
 
 def load_sources(dirs):
     """Step 1 for the inputs: each through the one loader, same reps, none twice."""
@@ -46,7 +32,6 @@ def load_sources(dirs):
                              f"{core.printable(d)} has {run.reps}: merge runs made with the same --reps")
         src.append(run)
     return src
-
 
 def union(src):
     """Step 2: the kept [(cell, source run, index in it)] and the warnings due; the first input wins."""
@@ -66,7 +51,6 @@ def union(src):
                for r in src[1:] if runs.cpu_model(r.meta) != runs.cpu_model(src[0].meta)]
     return picks, warned
 
-
 def files(picks, reps):
     """Step 3's copies, checked first: [(source file, name in the merged run)] of every kept cell."""
     todo = []
@@ -77,7 +61,6 @@ def files(picks, reps):
                 raise core.usage(f"{core.printable(a)} is not a regular file")
             todo.append((a, name))
     return todo
-
 
 def merged_meta(run, src, final):
     """meta.json: the first input's machine and build, this run's cells and warnings, every source."""
@@ -100,7 +83,6 @@ def merged_meta(run, src, final):
                              text(r.meta, "started_utc"), "git_commit": text(r.meta, "git", "commit"),
                              "machine": r.meta.get("machine")} for r in src]}
 
-
 def main(argv):
     ap = core.ArgParser("merge", usage="memstrat merge RUN_DIR... [--out DIR] [--run-id ID] [--no-plots]",
                         description="Joins runs of the same --reps into DIR/<run-id>/ (inputs are never modified).")
@@ -119,7 +101,7 @@ def main(argv):
     if (taken := os.path.lexists(final)) or os.path.lexists(tmp):
         raise core.usage(f"{final} already exists; refusing to overwrite it (choose another --run-id)" if taken
                          else f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
-    if (inside := run_dir_around(o.out)) is not None:
+    if (inside := core.enclosing_run(o.out)) is not None:
         raise core.usage(f"--out {core.printable(o.out)} is inside the run directory {core.printable(inside)}: "
                          "a merge is written beside runs, never into one")
     src = load_sources(o.dirs)

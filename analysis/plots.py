@@ -15,11 +15,7 @@ degenerate data (no row with the finite numbers its axes need, no cell that paus
 with one line saying so, never handed to gnuplot to fail. Colours and legend order come from
 plots/colors.gp, pause kinds from the registry. Returns 0 drawn, 1 a plot failed, -1 skipped.
 """
-import contextlib
-import math
-import os
-import re
-import shutil
+import contextlib, math, os, re, shutil  # noqa: E401
 
 import numpy as np
 
@@ -45,11 +41,9 @@ TSV_HEAD = ("cell", "label", "reclaim", "allocator", "layout", "knobs", "reps", 
 # The columns a plot's `stats` and axes need finite in one row at least, else gnuplot fails.
 NEEDS = {"throughput": OPS, "rss_peak": RSS, "pareto": ("ops_per_s_median", "pause_p99_us_median", RSS[0])}
 
-
 def num(v):
     """A number as gnuplot reads it: NaN spelled out (inf too), else 8 significant digits."""
     return "%.8g" % v if math.isfinite(v) else "NaN"
-
 
 def known_strategies():
     """Legend order: colors.gp's known_strategies, the one strategy -> colour map."""
@@ -57,11 +51,9 @@ def known_strategies():
         m = re.search(r'^known_strategies\s*=\s*"([^"]*)"', f.read(), re.M)
     return m.group(1).split() if m else []
 
-
 def workloads(run):
     """Workloads with at least one cell with results, in matrix order."""
     return list(dict.fromkeys(c.workload for c, s in zip(run.cells, run.sum) if s["reps"]))
-
 
 def norm_ref(run, reg, i):
     """(j, allocator) of the rc+gen cell that cell i's throughput is normalised to: same workload,
@@ -74,13 +66,11 @@ def norm_ref(run, reg, i):
                 return j, alloc
     return None, None
 
-
 def ref_kind(refs):
     """What a workload's throughput is normalised to, from its cells' reference allocators."""
     pool, system, none = ("pool" in refs), ("system" in refs), (None in refs)
     return ("pool" if pool and not system and not none else "system" if system and not pool and not none
             else "mixed" if pool or system else "none")
-
 
 def read_points(path, kinds=None):
     """(x, y, kind) rows of a CSV of the run with a header (t, value[, generation]); a missing or
@@ -96,7 +86,6 @@ def read_points(path, kinds=None):
             pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_OTHER))
     return pts
 
-
 def cdf_block(ys):
     """The sorted durations at evenly spaced ranks (value, fraction at or below), the largest
     last; drawn as steps, so nothing is interpolated."""
@@ -104,7 +93,6 @@ def cdf_block(ys):
     n = v.size
     step = n // CDF_POINTS if n > CDF_POINTS else 1
     return "".join("%.6g %.8g\n" % (v[k], (k + 1) / n) for k in range(0, n - 1, step)) + "%.6g 1\n" % v[-1]
-
 
 def tl_block(pts, with_kind):
     """A timeline block; above TL_BUCKETS points, the largest y of each kind per time bucket."""
@@ -125,14 +113,12 @@ def tl_block(pts, with_kind):
         pts = kept
     return "".join("%.6f %.6g%s\n" % (x, y, " %d" % k if with_kind else "") for x, y, k in pts)
 
-
 def label(run, wl, c):
     """reclaim/allocator/layout and only the knobs that tell c apart from its workload's other
     cells: knobs every cell shares, said again on every tick, squeezed the plots to a sliver."""
     others = [set(o.knobs) for o, s in zip(run.cells, run.sum) if s["reps"] and o.workload == wl]
     return "/".join([c.reclaim, c.allocator, c.layout] + [f"{k}={v}" for k, v in c.knobs
                                                           if not all((k, v) in o for o in others)])
-
 
 def write_data(run, reg, datadir, wl):
     """The data files of workload wl (see the contract) and what indexes them: legend order,
@@ -175,19 +161,16 @@ def write_data(run, reg, datadir, wl):
         core.write_atomic(os.path.join(datadir, f"{wl}.{suffix}"), "\n\n".join(b))
     return d
 
-
 def degenerate(need, rows):
     """Why a plot that needs columns `need` finite in one row cannot be drawn from rows, or None."""
     if need and not any(all(math.isfinite(r[k]) for k in need) for r in rows):
         return f"no cell has a finite {', '.join(need)}"
     return None
 
-
 def first_file(run, i, sub):
     """SUB/<slug>.rep<r>.csv of the first good repetition of cell i where it is non-empty."""
     return next((f for f in (f"{sub}/{run.cells[i].slug}.rep{r}.csv" for r, rep in enumerate(run.rep[i], 1) if rep.ok)
                  if os.path.isfile(os.path.join(run.dir, f)) and os.path.getsize(os.path.join(run.dir, f))), None)
-
 
 def meta(run):
     """meta.json as the run directory holds it (the driver writes it first), else run.meta."""
@@ -195,7 +178,6 @@ def meta(run):
         return runs.read_meta(run.dir)
     except core.Fail:
         return run.meta or None
-
 
 class Drawer:
     """One drawing pass into run.dir/out: what every plot shares, and the status (0 or 1)."""
@@ -264,7 +246,6 @@ class Drawer:
                 f"no cell of {wl} has an RSS timeline" if name == "rss_timeline" and not d["t"] else
                 degenerate(NORM if name == "throughput" and d["ref"] != "none" else NEEDS.get(name), d["rows"]))
 
-
 def move_all(src, dst, cmd):
     """Every file of src into dst (rename, same file system); a directory replaces its namesake."""
     ok = True
@@ -277,7 +258,6 @@ def move_all(src, dst, cmd):
             core.warn(cmd, f"cannot move {a} to {b}: {e.strerror}")
             ok = False
     return ok
-
 
 def draw(run, reg, cmd="bench"):
     """Every plot of a summarized run into run.dir/plots (see the contract)."""

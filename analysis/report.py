@@ -13,10 +13,7 @@ time CV <= core.CV_WARN_PCT and their min–max ranges are disjoint (else "not d
 each cell and the rc+gen cell its throughput is normalised to (plots.norm_ref).
 print_tables(run, reg, out) prints the churn and collector tables.
 """
-import csv
-import math
-import os
-import sys
+import csv, math, os, sys  # noqa: E401
 
 from . import core, plots as plotting, tables
 
@@ -53,16 +50,13 @@ HOW_TO_READ = (
     "compared with its `none` baseline (same workload, allocator, layout, knobs: the LBO method) and with its "
     "rc+gen reference.\n\n")
 
-
 def md(text):
     """Text for a table cell: '|' would end the cell, a line break the row."""
     return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
-
 def cell_num(fmt, v):
     """A number for the table, "–" when there is none."""
     return " – |" if not math.isfinite(v) else f" {fmt % v} |"
-
 
 def meta_section(meta, reps):
     """Everything needed to know whether two runs are comparable."""
@@ -93,7 +87,6 @@ def meta_section(meta, reps):
         ",".join(" `%s` %.1f%%" % (s(w, "cell"), n(w, "time_cv_pct") if isinstance(w, dict) and n(w, "time_cv_pct")
                                    is not None else math.nan) for w in cv), ".\n\n" if cv else " none.\n\n"])
 
-
 def compare(run, a, b, why=None):
     """One mechanical sentence about cells a and b: their time (why: the pair's reason) or, without
     why, their peak RSS, which is compared by the min–max rule alone (see the contract)."""
@@ -116,7 +109,6 @@ def compare(run, a, b, why=None):
     return out + "`%s` is **%.2f× %s** (medians %.2f vs %.2f ms; CV ≤ %.0f%%; min–max ranges disjoint).\n" % (
         na, r if r >= 1 else 1 / r, "slower" if r >= 1 else "faster", x[med], y[med], CV)
 
-
 def none_of(run, reg, i):
     """The `none` cell the summary's overhead of cell i was computed against, or None."""
     c = run.cells[i]
@@ -126,7 +118,6 @@ def none_of(run, reg, i):
     return next((j for j, n in enumerate(run.cells) if run.sum[j]["reps"] and n.reclaim == "none"
                  and (n.workload, n.allocator, n.layout) == (c.workload, c.allocator, c.layout)
                  and reg.baseline_key(n) == key), None)
-
 
 def workload_section(run, reg, wl):
     """One workload: its plots (only those drawn), a table row per cell, conclusions."""
@@ -164,7 +155,6 @@ def workload_section(run, reg, wl):
         out.append("- nothing to compare: no cell of this workload has a `none` baseline or an rc+gen reference.\n")
     return "".join(out) + "\n"
 
-
 def csv_section(run_dir, name, heading, what):
     """A CSV file of the run as a markdown table; nothing when the file is absent."""
     text = tables.read_text(os.path.join(run_dir, name))
@@ -176,7 +166,6 @@ def csv_section(run_dir, name, heading, what):
         out.append("|" + "".join(f" {md(x)} |" for x in (f + [""] * ncol)[:ncol]) + "\n")
         out += ["|" + "---|" * ncol + "\n"] if n == 0 else []
     return "".join(out) + "\n"
-
 
 def report_text(run, reg):
     """report.md's text (see the contract)."""
@@ -202,7 +191,6 @@ def report_text(run, reg):
         out += ["Every repetition: [gc_scan.csv](gc_scan.csv).\n\n"] if has_csv else []
     return "".join(out)
 
-
 def render(run, reg, plots=True, cmd="bench"):
     """Tables, plots (when asked), then report.md of a summarized run; 0, or 1 when a plot failed.
     run.plots_status keeps what plots.draw said (0 drawn, 1 failed, -1 skipped or not asked)."""
@@ -214,7 +202,6 @@ def render(run, reg, plots=True, cmd="bench"):
     except (OSError, core.Fail) as e:
         core.warn(cmd, f"warning: report.md not written ({core.printable(path)}: {getattr(e, 'strerror', None) or e})")
     return 1 if run.plots_status > 0 else 0
-
 
 def print_tables(run, reg, out=sys.stdout):
     """The churn and collector tables, printed at the end of a run."""

@@ -13,11 +13,7 @@ repetition, NaN where the repetition failed or did not report the metric. Run.ta
 same data in long form (cell, axes, knobs, rep, metric, value). summarize() computes the
 per-cell statistics that results.csv, summary.csv, the table, the plots and report.md share.
 """
-import json
-import math
-import os
-import re
-import sys
+import json, math, os, re, sys  # noqa: E401
 
 from . import core
 
@@ -33,7 +29,6 @@ SUMMARY_HEADER = ["cell", "workload", "reclaim", "allocator", "layout", "knobs",
                   "ops_per_s_min", "ops_per_s_max", "rss_peak_mb_median", "rss_peak_mb_min",
                   "rss_peak_mb_max", "pause_max_us_median", "pause_p99_us_median",
                   "leaked_objects_median", "overhead_vs_none_pct"]
-
 
 class Rep:
     """One repetition of one cell: ok with its times and counters, or failed with a reason."""
@@ -54,7 +49,6 @@ class Rep:
             return self.cpu_ms
         return self.counters.get(metric, math.nan)
 
-
 def _name_matches(name, cell):
     """The runner registers the cell's name; Google Benchmark may add its suffixes
     (/iterations:1, /manual_time, /real_time, /process_time)."""
@@ -63,7 +57,6 @@ def _name_matches(name, cell):
     rest = name[len(cell):]
     return all(":" in p or p in ("manual_time", "real_time", "process_time")
                for p in rest.split("/")[1:]) and (not rest or rest.startswith("/"))
-
 
 def parse_rep(doc, cell):
     """(Rep, context) from a parsed Google Benchmark document; a failed Rep says why."""
@@ -86,7 +79,6 @@ def parse_rep(doc, cell):
                     and isinstance(v, (int, float)) and not isinstance(v, bool)}
     return rep, doc.get("context")
 
-
 def read_rep(path, cell):
     """A repetition as the driver reads its child's output: any defect is a failed Rep."""
     try:
@@ -98,7 +90,6 @@ def read_rep(path, cell):
         return Rep("benchmark JSON does not parse"), None
     return parse_rep(doc, cell)
 
-
 def _field(meta, path, dotted, check, want):
     v = meta
     for key in dotted.split("."):
@@ -107,7 +98,6 @@ def _field(meta, path, dotted, check, want):
         raise core.usage(f"{path}: field '{dotted}' {'is missing' if v is None else 'is not ' + want}"
                          + ("" if v is None else f" (got {core.printable(json.dumps(v), 60)})"))
     return v
-
 
 def read_meta(run_dir):
     """meta.json of a run directory, parsed; Fail(2) naming the file when it is not one."""
@@ -132,14 +122,12 @@ def read_meta(run_dir):
         raise core.usage(f"{path}: is not a JSON object")
     return meta
 
-
 def cpu_model(meta):
     """machine.cpu_model of a meta.json ('unknown CPU' when absent): compare and merge warn when
     runs from different CPUs meet."""
     m = meta.get("machine")
     c = m.get("cpu_model") if isinstance(m, dict) else None
     return c if isinstance(c, str) and c else "unknown CPU"
-
 
 class Run:
     """Cells × repetitions of one run, with meta.json and the per-cell summary."""
@@ -240,7 +228,6 @@ class Run:
                   f"{num('%.0f', s['leaked_objects_median']):>9} {num('%+.1f%%', s['overhead_vs_none_pct']):>9}",
                   file=out)
 
-
 def load_run(run_dir, reg=None):
     """A published run directory back into a Run (see the contract); summarized when reg is
     given. Fail(2) with one line naming file and field on anything malformed."""
@@ -254,7 +241,7 @@ def load_run(run_dir, reg=None):
     cells = []
     for n in names:
         try:
-            cells.append(core.Cell(n))
+            cells.append(core.Cell(n, 0, reg))
         except ValueError as e:
             raise core.usage(f"{path}: field 'matrix.cells': {e}")
     run = Run(run_id, run_dir, cells, reps, meta)

@@ -10,9 +10,7 @@ as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6'
 rc+incr. write() writes both; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come
 only from repetitions that ran: a cell without any is left out, never shown as 0.
 """
-import contextlib
-import math
-import os
+import contextlib, math, os  # noqa: E401
 
 import numpy as np
 
@@ -27,12 +25,10 @@ COLL_TARGET_THROUGHPUT_LOSS = 0.10
 CHURN_HEAD = "knobs,allocator,ns_per_pair_median,ns_per_pair_min,ns_per_pair_max,vs_mimalloc,vs_pymalloc\n"
 COLL_HEAD = "cell,baseline,ops_per_s,ops_ratio,pause_max_us,pause_max_ratio,pause_total_ms,pause_total_ratio\n"
 
-
 def ratio(a, b):
     """a / b with IEEE results (inf, NaN) where Python would raise, as the C tables printed."""
     with np.errstate(all="ignore"):
         return float(np.float64(a) / np.float64(b))
-
 
 def churn(run):
     """The allocator table (see the contract)."""
@@ -62,7 +58,6 @@ def churn(run):
         return "", None
     return ("\nallocators (churn, ns per alloc+free pair, median [min-max] of the repetitions):\n" + "".join(text),
             CHURN_HEAD + "".join(csv))
-
 
 def collectors(run, reg):
     """The collector table (see the contract)."""
@@ -96,7 +91,6 @@ def collectors(run, reg):
     return ("\ncollectors beside rc+gen (medians; ratio = strategy / rc+gen):\n  %-58s %17s %17s %17s\n"
             % ("cell", "ops/s (ratio)", "max pause us", "collector ms") + "".join(text), COLL_HEAD + "".join(csv))
 
-
 def write(run, reg, cmd="bench"):
     """churn_allocators.csv and collectors.csv into the run directory, where there is a table;
     a file that cannot be written is said in one line and the run goes on."""
@@ -107,14 +101,12 @@ def write(run, reg, cmd="bench"):
             except (OSError, core.Fail) as e:
                 core.warn(cmd, f"cannot write {os.path.join(run.dir, name)}: {getattr(e, 'strerror', None) or e}")
 
-
 def read_text(path):
     """A text file of the run, or None when absent or not a regular file (a FIFO would hang)."""
     if os.path.isfile(path):
         with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace", newline="") as f:
             return f.read()
     return None
-
 
 def gcscan(run_dir):
     """(gc_scan.txt's table or None, whether gc_scan.csv is there): what `memstrat gcscan` left."""

@@ -9,14 +9,7 @@ commands. (4) runs.load_run reads the run, as --from does: the same files give t
 (5) Pareto front over (max throughput, min p99, min peak RSS) medians; the goal picks the best point
 by its objective among those meeting every constraint. Degenerate plots are skipped (one line).
 """
-import collections
-import datetime
-import json
-import math
-import os
-import re
-import subprocess
-import sys
+import collections, datetime, json, math, os, re, subprocess, sys  # noqa: E401
 
 import numpy as np
 
@@ -401,11 +394,11 @@ def main(argv):
                                                         "do not apply")])
     t = Tune()
     t.binary, t.goal, t.no_plots, t.reps = core.memstrat_binary(), a.goal, a.no_plots, int(a.reps or DEFAULT_REPS)
+    t.reg = core.registry(t.binary)
     try:
-        t.cell = core.Cell(words[0])
+        t.cell = core.Cell(words[0], 0, t.reg)
     except ValueError as e:
         raise core.usage(str(e))
-    t.reg = core.registry(t.binary)
     check_cells(t.binary, [t.cell.name], ["the cell"])
     t.axes = []
     for spec in axes:

@@ -141,7 +141,7 @@ class Merge(unittest.TestCase):
         self.inputs[other] = tree(other)
         for out in (self.a, f"{self.a}/json", f"{self.a}/new/deeper", other, f"{self.out}/latest"):
             with self.subTest(out):
-                os.makedirs(f"{self.out}/bench-run", exist_ok=True)
+                os.makedirs(f"{self.out}/bench-run/json", exist_ok=True)  # a run: meta.json beside json/
                 write(f"{self.out}/bench-run/meta.json", read(f"{other}/meta.json"))  # latest -> a run
                 self.refused(memstrat("merge", self.a, self.b, "--out", out, "--run-id", "in"), "run directory")
                 self.assertFalse(os.path.lexists(f"{out}/in") or os.path.lexists(f"{out}/.tmp-in"))
