@@ -13,7 +13,7 @@ endif
 TUNE_REPS  ?= 3
 TUNE_POINTS ?= 3
 
-.PHONY: all build build-asan bench tune test test-release test-asan plots deps ensure-deps clean
+.PHONY: all build build-asan bench tune test test-release test-asan plots figure deps ensure-deps clean
 
 all: build
 
@@ -47,6 +47,16 @@ tune: build
 
 plots: build
 	$(MEMSTRAT) bench --plots-only results/latest
+
+# The front page's figure (docs/figure.png): the pause CDF of the quick matrix's request cells,
+# 3 repetitions (~20 s), drawn by the same scripts as every run's plots.
+FIGURE_DIR := $(BUILD)/figure
+figure: build
+	@rm -rf $(FIGURE_DIR) && mkdir -p $(FIGURE_DIR)
+	@grep '^request/' harness/matrix-quick.txt > $(FIGURE_DIR)/matrix.txt
+	$(MEMSTRAT) bench --matrix $(FIGURE_DIR)/matrix.txt --reps 3 --out $(FIGURE_DIR) --run-id figure \
+		--no-latest --gcscan-n 0 > $(FIGURE_DIR)/bench.txt
+	cp $(FIGURE_DIR)/figure/plots/request-pause_cdf.png docs/figure.png
 
 test: test-release test-asan
 

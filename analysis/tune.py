@@ -44,7 +44,7 @@ usage: memstrat tune CELL --grid AXIS... [--points K] [--reps R] [--goal GOAL] [
   GOAL  max-throughput (default) | min-p99 | min-maxpause | min-rss, and/or METRIC<=V, METRIC>=V joined
         by ',' (throughput, p99, maxpause, rss; V: 2ms, 120MB, 1.5M, or +10% against the default cell)
   --reps R (3) per point; --emit-jobs prints one bench command per cell; --from RUN analyses a run
-  (e.g. merged); --out DIR (results), --run-id ID (tune-<UTC>). See README: "Tuning GC thresholds".
+  (e.g. merged); --out DIR (results), --run-id ID (tune-<UTC>). See docs/tune.md.
 """
 Axis = collections.namedtuple("Axis", "name gen values")  # gen: 0..2, or None for a knob as written
 Point = collections.namedtuple("Point", "idx gc knobs cell")  # idx: an index into each axis

@@ -223,16 +223,6 @@ extern "C" const char *ms_gb_filter(void) {
     return f.c_str();
 }
 
-extern "C" bool ms_gb_has_unknown_flag(int argc, char **argv, const char **which) {
-    for (int i = 1; i < argc; i++) {
-        if (std::strncmp(argv[i], "--benchmark", 11) == 0) {
-            if (which) *which = argv[i];
-            return true;
-        }
-    }
-    return false;
-}
-
 // Fixed iterations: one iteration is one whole workload on a fresh heap, so
 // every per-cell counter describes exactly one run; repetitions give spread.
 // Each repetition takes the emergency reserve again and names its cell (oom.h).

@@ -35,8 +35,6 @@ int ms_gb_init(int argc, char **argv);
 bool ms_gb_filter_matches(const char *const *names, int n);
 /* The --benchmark_filter in force (after ms_gb_init). */
 const char *ms_gb_filter(void);
-/* Returns true if any argument left in argv starts with "--benchmark". */
-bool ms_gb_has_unknown_flag(int argc, char **argv, const char **which);
 void ms_gb_register(const char *name, ms_gb_fn fn, void *arg);
 /* The benchmark loop: true while the iteration should run. */
 bool ms_gb_keep_running(ms_gb_state *st);

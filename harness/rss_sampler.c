@@ -43,9 +43,9 @@ struct ms_rss_sampler {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
-    int thread_live;  /* joinable thread exists */
-    int stopping;     /* set once by ms_rss_stop; marks are ignored after */
-    int fd;           /* /proc/self/statm, open for the sampler's lifetime */
+    int thread_live; /* joinable thread exists */
+    int stopping;    /* set once by ms_rss_stop; marks are ignored after */
+    int fd;          /* /proc/self/statm, open for the sampler's lifetime */
     uint64_t page_size;
     uint64_t t0_ns;
     uint64_t period_ns; /* doubles at each decimation */
@@ -57,12 +57,10 @@ struct ms_rss_sampler {
 
 /* Shared by the one-shot query and the sampler: pread at offset 0 rereads
  * the file without seeking, and is safe from several threads on one fd. */
-static uint64_t ms_rss_read_statm(int fd, uint64_t page_size)
-{
+static uint64_t ms_rss_read_statm(int fd, uint64_t page_size) {
     char buf[MS_RSS_STATM_BUF];
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
+    if (n <= 0) return 0;
     buf[n] = '\0';
     char *end;
     (void)strtoull(buf, &end, 10); /* size: skipped */
@@ -70,18 +68,15 @@ static uint64_t ms_rss_read_statm(int fd, uint64_t page_size)
     return (uint64_t)resident * page_size;
 }
 
-static uint64_t ms_rss_page_size(void)
-{
+static uint64_t ms_rss_page_size(void) {
     long ps = sysconf(_SC_PAGESIZE);
     return ps > 0 ? (uint64_t)ps : 4096u;
 }
 
 /* Harness code calls this rarely (cell start/end), so open/close is fine. */
-uint64_t ms_rss_current_bytes(void)
-{
+uint64_t ms_rss_current_bytes(void) {
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     uint64_t v = ms_rss_read_statm(fd, ms_rss_page_size());
     close(fd);
     return v;
@@ -89,11 +84,9 @@ uint64_t ms_rss_current_bytes(void)
 
 /* VmHWM is the kernel's own high-water mark, so it sees peaks that fall
  * between two samples. */
-uint64_t ms_rss_peak_bytes(void)
-{
+uint64_t ms_rss_peak_bytes(void) {
     FILE *f = fopen("/proc/self/status", "re");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     char line[256];
     uint64_t v = 0;
     while (fgets(line, sizeof line, f)) {
@@ -108,11 +101,9 @@ uint64_t ms_rss_peak_bytes(void)
 
 /* "5" resets only the peak (other values clear page-referenced bits). Soft
  * failure: containers and old kernels may refuse, and the caller notes it. */
-int ms_rss_reset_peak(void)
-{
+int ms_rss_reset_peak(void) {
     int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     ssize_t n = write(fd, "5", 1);
     int e = errno;
     close(fd);
@@ -125,13 +116,11 @@ int ms_rss_reset_peak(void)
 
 /* Slow path of the append: halve the samples, keeping the larger RSS of each
  * adjacent pair so that peaks survive on the plot, and halve the rate. */
-static void ms_rss_decimate_locked(ms_rss_sampler *s)
-{
+static void ms_rss_decimate_locked(ms_rss_sampler *s) {
     size_t j = 0;
     for (size_t i = 0; i + 1 < s->len; i += 2)
         s->buf[j++] = (s->buf[i + 1].rss > s->buf[i].rss) ? s->buf[i + 1] : s->buf[i];
-    if (s->len % 2)
-        s->buf[j++] = s->buf[s->len - 1];
+    if (s->len % 2) s->buf[j++] = s->buf[s->len - 1];
     s->len = j;
     s->period_ns *= 2;
     s->decimations++;
@@ -139,14 +128,11 @@ static void ms_rss_decimate_locked(ms_rss_sampler *s)
 
 /* Makes room for one more sample: grow while under the cap (and while memory
  * allows), otherwise decimate; either way memory stays bounded. */
-static void ms_rss_reserve_locked(ms_rss_sampler *s)
-{
-    if (s->len < s->cap)
-        return;
+static void ms_rss_reserve_locked(ms_rss_sampler *s) {
+    if (s->len < s->cap) return;
     if (s->cap < MS_RSS_MAX_SAMPLES) {
         size_t ncap = s->cap * 2;
-        if (ncap > MS_RSS_MAX_SAMPLES)
-            ncap = MS_RSS_MAX_SAMPLES;
+        if (ncap > MS_RSS_MAX_SAMPLES) ncap = MS_RSS_MAX_SAMPLES;
         ms_rss_sample *nb = realloc(s->buf, ncap * sizeof *nb);
         if (nb) {
             s->buf = nb;
@@ -160,10 +146,8 @@ static void ms_rss_reserve_locked(ms_rss_sampler *s)
 /* Samples are read outside the lock, so a mark and a timer sample can arrive
  * out of order by a few ns; the backward insertion keeps buf sorted, and
  * almost always moves nothing. */
-static void ms_rss_append_locked(ms_rss_sampler *s, uint64_t t_ns, uint64_t rss)
-{
-    if (rss > s->max_rss)
-        s->max_rss = rss;
+static void ms_rss_append_locked(ms_rss_sampler *s, uint64_t t_ns, uint64_t rss) {
+    if (rss > s->max_rss) s->max_rss = rss;
     ms_rss_reserve_locked(s);
     size_t i = s->len;
     while (i > 0 && s->buf[i - 1].t_ns > t_ns) {
@@ -177,26 +161,22 @@ static void ms_rss_append_locked(ms_rss_sampler *s, uint64_t t_ns, uint64_t rss)
 
 /* One sample from the calling thread; the read is outside the lock so the
  * lock is held only for the append. */
-static void ms_rss_sample_now(ms_rss_sampler *s, int even_if_stopping)
-{
+static void ms_rss_sample_now(ms_rss_sampler *s, int even_if_stopping) {
     uint64_t t = ms_now_ns();
     uint64_t rss = ms_rss_read_statm(s->fd, s->page_size);
     pthread_mutex_lock(&s->mu);
-    if (even_if_stopping || !s->stopping)
-        ms_rss_append_locked(s, t, rss);
+    if (even_if_stopping || !s->stopping) ms_rss_append_locked(s, t, rss);
     pthread_mutex_unlock(&s->mu);
 }
 
-static void ms_rss_ns_to_timespec(uint64_t ns, struct timespec *ts)
-{
+static void ms_rss_ns_to_timespec(uint64_t ns, struct timespec *ts) {
     ts->tv_sec = (time_t)(ns / MS_NS_PER_SEC);
     ts->tv_nsec = (long)(ns % MS_NS_PER_SEC);
 }
 
 /* Absolute deadlines: sampling cost does not accumulate into drift. Missed
  * ticks (the machine was busy) are skipped rather than caught up in a burst. */
-static void *ms_rss_thread(void *arg)
-{
+static void *ms_rss_thread(void *arg) {
     ms_rss_sampler *s = arg;
     pthread_mutex_lock(&s->mu);
     uint64_t next = ms_now_ns() + s->period_ns;
@@ -204,17 +184,14 @@ static void *ms_rss_thread(void *arg)
         struct timespec ts;
         ms_rss_ns_to_timespec(next, &ts);
         int rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-        if (s->stopping)
-            break;
-        if (rc != ETIMEDOUT && ms_now_ns() < next)
-            continue; /* spurious wake-up */
+        if (s->stopping) break;
+        if (rc != ETIMEDOUT && ms_now_ns() < next) continue; /* spurious wake-up */
         pthread_mutex_unlock(&s->mu);
         ms_rss_sample_now(s, 0);
         pthread_mutex_lock(&s->mu);
         uint64_t now = ms_now_ns();
         next += s->period_ns;
-        if (next <= now)
-            next = now + s->period_ns;
+        if (next <= now) next = now + s->period_ns;
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -222,15 +199,11 @@ static void *ms_rss_thread(void *arg)
 
 /* The condition variable must time out on CLOCK_MONOTONIC like ms_now_ns;
  * the default (REALTIME) would jump with NTP or settimeofday. */
-static int ms_rss_init_sync(ms_rss_sampler *s)
-{
+static int ms_rss_init_sync(ms_rss_sampler *s) {
     pthread_condattr_t ca;
-    if (pthread_mutex_init(&s->mu, NULL) != 0)
-        return -1;
-    if (pthread_condattr_init(&ca) != 0)
-        goto fail_mu;
-    if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&s->cv, &ca) != 0) {
+    if (pthread_mutex_init(&s->mu, NULL) != 0) return -1;
+    if (pthread_condattr_init(&ca) != 0) goto fail_mu;
+    if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&s->cv, &ca) != 0) {
         pthread_condattr_destroy(&ca);
         goto fail_mu;
     }
@@ -243,23 +216,18 @@ fail_mu:
 
 /* The thread is created with all signals blocked so that process-directed
  * signals (SIGINT, timers) keep going to the benchmark's own threads. */
-ms_rss_sampler *ms_rss_start(unsigned period_us, uint64_t t0_ns)
-{
+ms_rss_sampler *ms_rss_start(unsigned period_us, uint64_t t0_ns) {
     ms_rss_sampler *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (s->fd < 0)
-        goto fail_free;
+    if (s->fd < 0) goto fail_free;
     s->buf = malloc(MS_RSS_INITIAL_SAMPLES * sizeof *s->buf);
-    if (!s->buf)
-        goto fail_fd;
+    if (!s->buf) goto fail_fd;
     s->cap = MS_RSS_INITIAL_SAMPLES;
     s->page_size = ms_rss_page_size();
     s->t0_ns = t0_ns;
     s->period_ns = (uint64_t)(period_us ? period_us : MS_RSS_DEFAULT_PERIOD_US) * 1000u;
-    if (ms_rss_init_sync(s) != 0)
-        goto fail_buf;
+    if (ms_rss_init_sync(s) != 0) goto fail_buf;
 
     ms_rss_sample_now(s, 0);
 
@@ -279,29 +247,25 @@ ms_rss_sampler *ms_rss_start(unsigned period_us, uint64_t t0_ns)
 
 fail_buf:
     free(s->buf);
-fail_fd: {
-        int e = errno;
-        close(s->fd);
-        errno = e;
-    }
+fail_fd : {
+    int e = errno;
+    close(s->fd);
+    errno = e;
+}
 fail_free:
     free(s);
     return NULL;
 }
 
 /* Called at every collection end; the cost is one pread plus a short lock. */
-void ms_rss_mark(ms_rss_sampler *s)
-{
-    if (s)
-        ms_rss_sample_now(s, 0);
+void ms_rss_mark(ms_rss_sampler *s) {
+    if (s) ms_rss_sample_now(s, 0);
 }
 
 /* Stop flag and signal under the lock, so the thread cannot miss the wake-up
  * between checking the flag and starting to wait. */
-void ms_rss_stop(ms_rss_sampler *s)
-{
-    if (!s)
-        return;
+void ms_rss_stop(ms_rss_sampler *s) {
+    if (!s) return;
     pthread_mutex_lock(&s->mu);
     int was_stopping = s->stopping;
     s->stopping = 1;
@@ -311,18 +275,15 @@ void ms_rss_stop(ms_rss_sampler *s)
         pthread_join(s->thread, NULL);
         s->thread_live = 0;
     }
-    if (!was_stopping)
-        ms_rss_sample_now(s, 1); /* closes the timeline at the stop time */
+    if (!was_stopping) ms_rss_sample_now(s, 1); /* closes the timeline at the stop time */
 }
 
 /* A sampler that failed to start (NULL) reads as empty: the harness may
  * carry on without an RSS timeline rather than crash in a pause callback.
  * The const accessors lock too (the struct is never defined const, so the
  * cast is sound): they may run while the thread appends. */
-size_t ms_rss_len(const ms_rss_sampler *s)
-{
-    if (!s)
-        return 0;
+size_t ms_rss_len(const ms_rss_sampler *s) {
+    if (!s) return 0;
     ms_rss_sampler *m = (ms_rss_sampler *)s;
     pthread_mutex_lock(&m->mu);
     size_t n = m->len;
@@ -330,10 +291,8 @@ size_t ms_rss_len(const ms_rss_sampler *s)
     return n;
 }
 
-uint64_t ms_rss_max_sampled(const ms_rss_sampler *s)
-{
-    if (!s)
-        return 0;
+uint64_t ms_rss_max_sampled(const ms_rss_sampler *s) {
+    if (!s) return 0;
     ms_rss_sampler *m = (ms_rss_sampler *)s;
     pthread_mutex_lock(&m->mu);
     uint64_t v = m->max_rss;
@@ -341,10 +300,8 @@ uint64_t ms_rss_max_sampled(const ms_rss_sampler *s)
     return v;
 }
 
-unsigned ms_rss_decimations(const ms_rss_sampler *s)
-{
-    if (!s)
-        return 0;
+unsigned ms_rss_decimations(const ms_rss_sampler *s) {
+    if (!s) return 0;
     ms_rss_sampler *m = (ms_rss_sampler *)s;
     pthread_mutex_lock(&m->mu);
     unsigned v = m->decimations;
@@ -352,20 +309,15 @@ unsigned ms_rss_decimations(const ms_rss_sampler *s)
     return v;
 }
 
-static double ms_rss_rel_ms(uint64_t t, uint64_t t0)
-{
+static double ms_rss_rel_ms(uint64_t t, uint64_t t0) {
     return t >= t0 ? (double)(t - t0) / 1e6 : -((double)(t0 - t) / 1e6);
 }
 
 /* Rows only; the caller owns the tmp/rename protocol and its cleanup. */
-static int ms_rss_emit(FILE *f, const ms_rss_sample *v, size_t n, uint64_t t0)
-{
-    if (fprintf(f, "t_ms,rss_mb\n") < 0)
-        return -1;
+static int ms_rss_emit(FILE *f, const ms_rss_sample *v, size_t n, uint64_t t0) {
+    if (fprintf(f, "t_ms,rss_mb\n") < 0) return -1;
     for (size_t i = 0; i < n; i++)
-        if (fprintf(f, "%.3f,%.3f\n", ms_rss_rel_ms(v[i].t_ns, t0),
-                    (double)v[i].rss / MS_RSS_MIB) < 0)
-            return -1;
+        if (fprintf(f, "%.3f,%.3f\n", ms_rss_rel_ms(v[i].t_ns, t0), (double)v[i].rss / MS_RSS_MIB) < 0) return -1;
     return 0;
 }
 
@@ -375,16 +327,14 @@ typedef struct {
     uint64_t t0;
 } ms_rss_emit_ctx;
 
-static int ms_rss_emit_cb(FILE *f, void *arg)
-{
+static int ms_rss_emit_cb(FILE *f, void *arg) {
     ms_rss_emit_ctx *c = arg;
     return ms_rss_emit(f, c->v, c->n, c->t0);
 }
 
 /* Copy under the lock, write without it: file I/O must not stall a mark
  * issued from inside a collection. Written atomically (ms_write_file_atomic). */
-int ms_rss_write_csv(const ms_rss_sampler *s, const char *path)
-{
+int ms_rss_write_csv(const ms_rss_sampler *s, const char *path) {
     if (!s) {
         errno = EINVAL;
         return -1;
@@ -393,8 +343,7 @@ int ms_rss_write_csv(const ms_rss_sampler *s, const char *path)
     pthread_mutex_lock(&m->mu);
     size_t n = m->len;
     ms_rss_sample *copy = malloc((n ? n : 1) * sizeof *copy);
-    if (copy && n)
-        memcpy(copy, m->buf, n * sizeof *copy);
+    if (copy && n) memcpy(copy, m->buf, n * sizeof *copy);
     uint64_t t0 = m->t0_ns;
     pthread_mutex_unlock(&m->mu);
     if (!copy) {
@@ -409,10 +358,8 @@ int ms_rss_write_csv(const ms_rss_sampler *s, const char *path)
     return rc;
 }
 
-void ms_rss_free(ms_rss_sampler *s)
-{
-    if (!s)
-        return;
+void ms_rss_free(ms_rss_sampler *s) {
+    if (!s) return;
     ms_rss_stop(s);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
