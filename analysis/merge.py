@@ -8,7 +8,7 @@ same reps. 2. Cells: the union in input order, a cell in several inputs taken wh
 every cell and merged_from, report.render draws; core.publish renames it (never over anything,
 DIR/latest untouched); on failure or signal it is removed. Exit 0; 1 write or plots failed; 2 bad input.
 """
-import itertools, json, os, shutil, signal, time  # noqa: E401
+import itertools, os, shutil, signal, time  # noqa: E401
 
 from . import core, report, runs
 
@@ -74,10 +74,6 @@ def merged_meta(run, src, final):
             **{k: src[0].meta[k] for k in FROM_FIRST if k in src[0].meta},
             "matrix": {"path": os.path.join(os.path.abspath(final), "matrix.txt"),
                        "cells": [c.name for c in run.cells]}, "reps": run.reps,
-            "failures": [{"cell": c.name, "rep": r, "error": rep.error} for c, reps in zip(run.cells, run.rep)
-                         for r, rep in enumerate(reps, 1) if not rep.ok],
-            "cv_warnings": [{"cell": run.cells[i].name, "time_cv_pct": run.sum[i]["time_cv_pct"]}
-                            for i in run.cv_warned], "cv_warn_pct": core.CV_WARN_PCT, "plots": "skipped",
             "merged_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "merged_from": [{"run_id": r.run_id, "dir": r.real, "cells": len(r.cells), "started_utc":
                              text(r.meta, "started_utc"), "git_commit": text(r.meta, "git", "commit"),
@@ -94,16 +90,9 @@ def main(argv):
     if not o.dirs or not o.out:
         raise core.usage("option '--out' needs a value" if o.dirs else "no run directory given")
     run_id = time.strftime("merged-%Y%m%d-%H%M%S", time.gmtime()) if o.run_id is None else o.run_id
-    if not core.run_id_ok(run_id):
-        raise core.usage(f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
-                         "(not leading '.' or '-', not 'latest')")
-    final, tmp = os.path.join(o.out, run_id), os.path.join(o.out, f".tmp-{run_id}")
-    if (taken := os.path.lexists(final)) or os.path.lexists(tmp):
-        raise core.usage(f"{final} already exists; refusing to overwrite it (choose another --run-id)" if taken
-                         else f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
-    if (inside := core.enclosing_run(o.out)) is not None:
-        raise core.usage(f"--out {core.printable(o.out)} is inside the run directory {core.printable(inside)}: "
-                         "a merge is written beside runs, never into one")
+    final, tmp = core.new_run(o.out, run_id), os.path.join(o.out, f".tmp-{run_id}")
+    if os.path.lexists(tmp):
+        raise core.usage(f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
     src = load_sources(o.dirs)
     (picks, warned), reps, reg = union(src), src[0].reps, core.registry()
     todo = files(picks, reps)  # bad input is found before anything is written or said
@@ -124,13 +113,8 @@ def main(argv):
             shutil.copyfile(a, os.path.join(tmp, name))
         core.write_atomic(os.path.join(tmp, "matrix.txt"), f"# memstrat merge of {len(src)} runs\n"
                           + "".join(f"{c.name}\n" for c in run.cells))
-        run.write_results_csv(os.path.join(tmp, "results.csv"))
-        run.write_summary_csv(os.path.join(tmp, "summary.csv"))
-        run.meta, meta_path = merged_meta(run, src, final), os.path.join(tmp, "meta.json")
-        core.write_atomic(meta_path, json.dumps(run.meta, indent="\t") + "\n")  # before render: report.md reads it
-        report.render(run, reg, not o.no_plots, cmd="merge")
-        run.meta["plots"] = {0: "drawn", 1: "failed"}.get(run.plots_status, "skipped")
-        core.write_atomic(meta_path, json.dumps(run.meta, indent="\t") + "\n")
+        run.meta = merged_meta(run, src, final)
+        report.write_run(run, reg, not o.no_plots, "merge")
         core.publish(tmp, o.out, run_id, move_latest=False)
     except BaseException as e:
         core.remove_tree(tmp)

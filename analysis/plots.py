@@ -19,7 +19,7 @@ import contextlib, math, os, re, shutil  # noqa: E401
 
 import numpy as np
 
-from . import core, runs, tables
+from . import core, runs
 from .tables import ratio
 
 # Quantile points per pause CDF: smooth at any plot size, small even for 20k pauses x reps.
@@ -76,7 +76,7 @@ def read_points(path, kinds=None):
     """(x, y, kind) rows of a CSV of the run with a header (t, value[, generation]); a missing or
     special file gives none. kinds: the strategy's pause_kinds (None: an RSS timeline, kind 0)."""
     pts = []
-    for f in (ln.split(",") for ln in (tables.read_text(path) or "").split("\n")[1:]):
+    for f in (ln.split(",") for ln in core.read_text(path).split("\n")[1:]):
         try:
             x, y, g = float(f[0]), float(f[1]), int(f[2]) if len(f) > 2 and f[2].strip() else 0
         except (ValueError, IndexError):

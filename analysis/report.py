@@ -13,7 +13,7 @@ time CV <= core.CV_WARN_PCT and their min–max ranges are disjoint (else "not d
 each cell and the rc+gen cell its throughput is normalised to (plots.norm_ref).
 print_tables(run, reg, out) prints the churn and collector tables.
 """
-import csv, math, os, sys  # noqa: E401
+import csv, json, math, os, sys  # noqa: E401
 
 from . import core, plots as plotting, tables
 
@@ -157,8 +157,8 @@ def workload_section(run, reg, wl):
 
 def csv_section(run_dir, name, heading, what):
     """A CSV file of the run as a markdown table; nothing when the file is absent."""
-    text = tables.read_text(os.path.join(run_dir, name))
-    if text is None:
+    text = core.read_text(os.path.join(run_dir, name))
+    if not text:
         return ""
     out, ncol = [f"## {heading}\n\n{what} (from [{name}]({name})).\n\n"], 0
     for n, f in enumerate(next(csv.reader([ln.replace("\0", "")])) for ln in text.split("\n") if ln):
@@ -202,6 +202,23 @@ def render(run, reg, plots=True, cmd="bench"):
     except (OSError, core.Fail) as e:
         core.warn(cmd, f"warning: report.md not written ({core.printable(path)}: {getattr(e, 'strerror', None) or e})")
     return 1 if run.plots_status > 0 else 0
+
+def write_run(run, reg, plots, cmd):
+    """Every file of a finished run from its summarized Run (run.meta: what identifies it):
+    results.csv, summary.csv, meta.json with what happened (report.md reads it), then render's,
+    then meta.json again saying what the plots did. render's status; OSError/Fail on a write."""
+    run.write_results_csv(os.path.join(run.dir, "results.csv"))
+    run.write_summary_csv(os.path.join(run.dir, "summary.csv"))
+    run.meta.update(failures=[{"cell": c.name, "rep": r, "error": rep.error or "?"} for c, reps in
+                              zip(run.cells, run.rep) for r, rep in enumerate(reps, 1) if not rep.ok],
+                    cv_warnings=[{"cell": run.cells[i].name, "time_cv_pct": run.sum[i]["time_cv_pct"]}
+                                 for i in run.cv_warned], cv_warn_pct=core.CV_WARN_PCT, plots="skipped")
+    path = os.path.join(run.dir, "meta.json")
+    core.write_atomic(path, json.dumps(run.meta, indent="\t") + "\n")
+    status = render(run, reg, plots, cmd)
+    run.meta["plots"] = {0: "drawn", 1: "failed"}.get(run.plots_status, "skipped")
+    core.write_atomic(path, json.dumps(run.meta, indent="\t") + "\n")
+    return status
 
 def print_tables(run, reg, out=sys.stdout):
     """The churn and collector tables, printed at the end of a run."""

@@ -311,8 +311,6 @@ class Tune:
     def bench(self, out, run_id):
         """Step 3 through `$MEMSTRAT bench` (its own signals and atomic publication), then step 4."""
         final = os.path.join(out, run_id)
-        refuse([(os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another "
-                                         "--run-id)")])
         matrix, table = (os.path.join(out, f".tune-{run_id}.{x}.txt") for x in ("matrix", "bench"))
         try:
             os.makedirs(out, exist_ok=True)
@@ -411,8 +409,7 @@ def main(argv):
     run_id = a.run_id or datetime.datetime.now(datetime.timezone.utc).strftime("tune-%Y%m%d-%H%M%S")
     if a.from_:
         return t.analyse(a.from_)
-    refuse([(not core.run_id_ok(run_id), f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', "
-                                         "'.' (not leading '.' or '-', not 'latest')")])
+    core.new_run(a.out or "results", run_id)  # the run bench publishes, or the jobs' merge: checked now
     if a.emit_jobs:
         return t.emit_jobs(a.out or "results", run_id, command_line(t.binary, ["tune", *argv], True))
     return t.bench(a.out or "results", run_id)
