@@ -28,8 +28,7 @@ MATRIX, QUICK_MATRIX = "harness/matrix.txt", "harness/matrix-quick.txt"
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
 # Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
-OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"),
-           ("timeline", ".live.csv"))
+OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"), ("timeline", ".live.csv"))
 SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
 # Libraries whose version changes what a cell measures, and the Debian package the build saw.
 LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"),
@@ -143,7 +142,7 @@ def clean_stale(out):
                 rec = core.read_text(os.path.join(p, OWNER)).split()
             if len(rec) == 3 and rec[0].isdigit() and _owner(rec[0]).split() != rec:
                 core.remove_tree(p)
-                warn(f"removed {p}, left by a bench driver that is gone (pid {rec[0]})")
+                warn(f"removed {p}, left by a bench or merge that is gone (pid {rec[0]})")
 
 def make_tmp(out, tmp):
     """The .tmp directory: new (another run's or a crashed one's is not ours), owner record first."""

@@ -437,8 +437,7 @@ def gnuplot(script, variables, cwd, cmd="bench", name=None):
             warn(cmd, "gnuplot not found on PATH; skipping plots")
             gnuplot.said = True
         return None
-    expr = "; ".join(f"{k}='{gp_string(v)}'" if isinstance(v, str) else f"{k}={v}"
-                     for k, v in variables.items())
+    expr = "; ".join(f"{k}='{gp_string(v)}'" if isinstance(v, str) else f"{k}={v}" for k, v in variables.items())
     path = os.path.join(plots_dir(), script)
     try:
         p = subprocess.run([exe, "-e", expr, path], cwd=cwd, capture_output=True, text=True,

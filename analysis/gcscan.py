@@ -1,15 +1,13 @@
-"""gcscan.py — `memstrat gcscan`: one full collection of a live heap, ns per object, under rc+gen
-and under real CPython, side by side.
+"""gcscan.py — `memstrat gcscan`: one full collection of a live heap, ns per object, rc+gen beside CPython.
 
-Contract: two children measure, each in its own process (bench.capture): `memstrat gcscan-measure`
-(harness/gc_scan.c) prints the rc+gen rows; tools/cpython_gc_scan.py, in the --cpython interpreter
-unless none, measures the same shapes, n and repetitions and prints JSON. --cpython, --tools and
---out are checked here before anything runs; every other option goes to the C side, which checks
-it. A child that fails ends the command with one line: the C child's last stderr line with its
-exit status (bad input 2, out of memory or a failed measurement 1), the interpreter's with exit 1.
-Then --out gets gc_scan.csv (shape,side,n,rep,ns_per_object; sides memstrat-rc+gen-<alloc> as the
-C side wrote them, and cpython-<version>), atomically, and stdout the table: per shape, median
-[min-max] of each side, the ratio CPython / rc+gen and issue 3's target.
+Contract: two children measure (bench.capture): `memstrat gcscan-measure` (harness/gc_scan.c) prints
+the rc+gen rows; tools/cpython_gc_scan.py, in the --cpython interpreter unless none, measures the same
+shapes, n and repetitions and prints JSON. --cpython, --tools and --out are checked here before
+anything runs, every other option by the C side. A failed child ends the command with one line: the
+C child's last stderr line and exit status (2 bad input, 1 out of memory or a failed measurement),
+the interpreter's with exit 1. Then --out gets gc_scan.csv (shape,side,n,rep,ns_per_object; sides
+memstrat-rc+gen-<alloc> as the C side wrote them, and cpython-<version>), atomically, and stdout the
+table: per shape, median [min-max] of each side, the ratio CPython / rc+gen and issue 3's target.
 """
 import json, math, os, re, shutil  # noqa: E401
 

@@ -97,20 +97,13 @@ def cdf_block(ys):
 def tl_block(pts, with_kind):
     """A timeline block; above TL_BUCKETS points, the largest y of each kind per time bucket."""
     if len(pts) > TL_BUCKETS:
-        t0 = pts[0][0]
-        width = (pts[-1][0] - t0) / TL_BUCKETS
-        width = width if width > 0 else 1
-        kept, best, bucket = [], {}, None
-        for p in pts + [None]:
-            b = int((p[0] - t0) / width) if p else None
-            if b != bucket:
-                kept += [best[q] for q in sorted(best)]
-                best, bucket = {}, b
-            if p:
-                q = p[2] if 0 <= p[2] <= KIND_OTHER else 0
-                if q not in best or p[1] > best[q][1]:
-                    best[q] = p
-        pts = kept
+        x, y, k = np.asarray(pts, dtype=float).T
+        width = (x[-1] - x[0]) / TL_BUCKETS
+        b = ((x - x[0]) / (width if width > 0 else 1)).astype(int)
+        q = np.where((k >= 0) & (k <= KIND_OTHER), k, 0)
+        o = np.lexsort((-y, q, b))  # by bucket, then kind, then the largest y first (the first of equals)
+        first = np.r_[True, (b[o][1:] != b[o][:-1]) | (q[o][1:] != q[o][:-1])]
+        pts = [pts[i] for i in o[first]]
     return "".join("%.6f %.6g%s\n" % (x, y, " %d" % k if with_kind else "") for x, y, k in pts)
 
 def label(run, wl, c):
@@ -172,22 +165,12 @@ def first_file(run, i, sub):
     return next((f for f in (f"{sub}/{run.cells[i].slug}.rep{r}.csv" for r, rep in enumerate(run.rep[i], 1) if rep.ok)
                  if os.path.isfile(os.path.join(run.dir, f)) and os.path.getsize(os.path.join(run.dir, f))), None)
 
-def meta(run):
-    """meta.json as the run directory holds it (the driver writes it first), else run.meta."""
-    try:
-        return runs.read_meta(run.dir)
-    except core.Fail:
-        return run.meta or None
-
 class Drawer:
     """One drawing pass into run.dir/out: what every plot shares, and the status (0 or 1)."""
 
     def __init__(self, run, out, cmd):
-        m = (meta(run) or {}).get("machine")
-        cpu = m.get("cpu_model") if isinstance(m, dict) else None
         self.run, self.out, self.cmd, self.status = run, out, cmd, 0
-        self.common = {"outdir": out, "title_machine": cpu if isinstance(cpu, str) else "unknown",
-                       "title_run": run.run_id}
+        self.common = {"outdir": out, "title_machine": runs.cpu_model(run.meta), "title_run": run.run_id}
 
     def plot(self, script, outname, variables, why=None):
         """One script, or the line saying why not; a failed one loses its half-written images."""

@@ -299,10 +299,10 @@ class Tune:
         if usable < MIN_PLOT_POINTS:
             return core.warn("tune", f"skipping the heatmaps and the Pareto plot: {usable} of {len(self.sums)} grid "
                              f"points have results (a plot needs {MIN_PLOT_POINTS}); the table has them all")
-        ax, machine = self.axes + [None, None], self.run.meta.get("machine")
+        ax = self.axes + [None, None]
         label = [a and f"{a.name} {GEN_LABELS[a.gen] if a.gen is not None else '(knob value)'}" for a in ax]
         v = {"datafile": "plots/tune_grid.tsv", "outdir": "plots", "title_cell": self.cell.name,
-             "title_machine": str(isinstance(machine, dict) and machine.get("cpu_model") or "unknown CPU"),
+             "title_machine": runs.cpu_model(self.run.meta),
              "xlabel_text": label[0], "ylabel_text": label[1] or "", "zname": ax[2].name if ax[2] else "",
              **{f"{c}vals": " ".join(a.values) if a else "-" for c, a in zip("xyz", ax)}}
         drawn = [core.gnuplot(f"{s}.gp", v, self.run.dir, "tune") for s in ("tune_heatmap", "tune_pareto")]
