@@ -74,9 +74,9 @@ def main(argv):
                        "[--cpython PY|none] [--tools DIR] [--out FILE]", epilog="--n (default 1000000), --reps (5), "
                        f"--shapes (list,tree), --alloc (system): checked by memstrat {MEASURE}.",
                        description="One full collection over a live heap, ns/object: rc+gen beside CPython.")
-    p.add_argument("--cpython", default="python3.11", help="interpreter of the CPython side, or none")
-    p.add_argument("--tools", default=os.path.join(bench.SOURCE_DIR, "tools"), help=f"directory of {SCRIPT}")
-    p.add_argument("--out", help="also write every row here (CSV)")
+    p.add_argument("--cpython", default="python3.11", metavar="PY", help="interpreter of the CPython side, or none")
+    p.add_argument("--tools", default=os.path.join(bench.SOURCE_DIR, "tools"), metavar="DIR", help=f"where {SCRIPT} is")
+    p.add_argument("--out", metavar="FILE", help="also write every row here (CSV)")
     o, rest = p.parse_known_args(argv)
     script = os.path.join(o.tools, SCRIPT)
     if o.cpython != "none" and shutil.which(o.cpython) is None:
