@@ -1,9 +1,9 @@
 """`python3 -m analysis CMD ARGS...`: the commands `memstrat` hands over (bench, compare,
-tune, merge). Every failure ends as one line on stderr and the command's exit status."""
+tune, merge, gcscan). Every failure ends as one line on stderr and the command's exit status."""
 import importlib
 import sys
 
-COMMANDS = ("bench", "compare", "tune", "merge")
+COMMANDS = ("bench", "compare", "tune", "merge", "gcscan")
 
 def main(argv):
     if not argv or argv[0] not in COMMANDS:

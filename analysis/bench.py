@@ -13,10 +13,10 @@ Contract:
     time, boot); the next driver removes it once that driver is gone, never one without a record.
 Start reading at main().
 """
-import contextlib, ctypes, functools, importlib.util, json, math, os, re  # noqa: E401
+import contextlib, ctypes, functools, math, os, re  # noqa: E401
 import select, signal, subprocess, sys, time, types  # noqa: E401
 
-from . import core, runs
+from . import core, report, runs
 
 DEFAULT_REPS, QUICK_REPS = 5, 3  # a median and a CV; --quick: a smoke run that still shows spread
 GCSCAN_N = 1000000               # live objects of the gc-scan table (issue 3's target heap)
@@ -28,8 +28,7 @@ MATRIX, QUICK_MATRIX = "harness/matrix.txt", "harness/matrix-quick.txt"
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
 # Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
-OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"),
-           ("timeline", ".live.csv"))
+OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"), ("timeline", ".live.csv"))
 SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
 # Libraries whose version changes what a cell measures, and the Debian package the build saw.
 LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"),
@@ -49,16 +48,12 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
            ("--timeout SEC", core.int_in(1, 86400), "kill a cell after SEC seconds and mark it failed (default 600)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
-USAGE = """\
-usage: memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
+USAGE = """memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
                       [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
-       memstrat bench --plots-only RUN_DIR
-
-Runs every cell of the matrix N times, each in its own process, and writes
-DIR/<run-id>/ (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/),
-then points DIR/latest at it.
-
-""" + "\n".join(f"  {flag:<16} {text}" for flag, _, text in OPTIONS)
+       memstrat bench --plots-only RUN_DIR"""
+ABOUT = """Runs every cell of the matrix N times, each in its own process, and writes DIR/<run-id>/
+(results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/), then points
+DIR/latest at it."""
 
 _sig, _wake = 0, None  # first interrupt signal (0: none); read end of the signal wakeup pipe
 
@@ -120,15 +115,23 @@ def last_line(fd):
     data = os.pread(fd, TAIL_BYTES, max(0, os.fstat(fd).st_size - TAIL_BYTES)).rstrip(b"\r\n ")
     return core.printable(data.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) if data else ""
 
-def _read(path):
-    with contextlib.suppress(OSError), open(path, errors="replace") as f:
-        return f.read()
-    return ""
+def capture(argv, timeout):
+    """spawn_wait with both streams kept in memory, nothing on disk: (how it ended, its stdout,
+    its last stderr line); an interrupt ends the command."""
+    with open(os.memfd_create("memstrat-out", os.MFD_CLOEXEC), "w+b") as fo, \
+            open(os.memfd_create("memstrat-err", os.MFD_CLOEXEC), "w+b") as fe:
+        ch = spawn_wait(argv, fo, fe, timeout)
+        fo.seek(0)
+        out, last = fo.read().decode("utf-8", "replace"), last_line(fe.fileno())
+    if ch.interrupted:
+        raise core.Fail(128 + _sig, f"interrupted by signal {_sig}")
+    return ch, out, last
 
 def _owner(pid):
     """A process across pid reuse: pid, start time (/proc/PID/stat field 22) and boot id."""
-    fields = _read(f"/proc/{pid}/stat").rpartition(")")[2].split()
-    return f"{pid} {fields[19] if len(fields) > 19 else '?'} {_read('/proc/sys/kernel/random/boot_id').strip() or '?'}"
+    fields = core.read_text(f"/proc/{pid}/stat").rpartition(")")[2].split()
+    boot = core.read_text("/proc/sys/kernel/random/boot_id").strip() or "?"
+    return f"{pid} {fields[19] if len(fields) > 19 else '?'} {boot}"
 
 def clean_stale(out):
     """Remove (one line each) .tmp dirs of gone drivers: a full disk must not stay full."""
@@ -136,10 +139,10 @@ def clean_stale(out):
         for name in sorted(os.listdir(out)):
             p, rec = os.path.join(out, name), []
             if name.startswith(".tmp-") and os.path.isdir(p) and not os.path.islink(p):
-                rec = _read(os.path.join(p, OWNER)).split()
+                rec = core.read_text(os.path.join(p, OWNER)).split()
             if len(rec) == 3 and rec[0].isdigit() and _owner(rec[0]).split() != rec:
                 core.remove_tree(p)
-                warn(f"removed {p}, left by a bench driver that is gone (pid {rec[0]})")
+                warn(f"removed {p}, left by a bench or merge that is gone (pid {rec[0]})")
 
 def make_tmp(out, tmp):
     """The .tmp directory: new (another run's or a crashed one's is not ours), owner record first."""
@@ -181,7 +184,8 @@ def git_commit():
 
 def cpu_model():
     """The CPU names the machine in plot titles and meta.json (x86, ARM, MIPS spellings)."""
-    m = re.search(r"^(?:model name|Model|Hardware|cpu model)\s*:[ \t]*(\S.*?)\s*$", _read("/proc/cpuinfo"), re.M)
+    m = re.search(r"^(?:model name|Model|Hardware|cpu model)\s*:[ \t]*(\S.*?)\s*$", core.read_text("/proc/cpuinfo"),
+                  re.M)
     return m.group(1) if m else "unknown CPU"
 
 def libraries():
@@ -194,7 +198,7 @@ def libraries():
 def build_meta(run, reg, o, runner, matrix, started, finished, context):
     """Everything that identifies the run: the fields bench_meta.c wrote."""
     (sha, dirty), u = git_commit(), os.uname()
-    mem = re.search(r"^MemTotal:\s*(\d+)", _read("/proc/meminfo"), re.M)
+    mem = re.search(r"^MemTotal:\s*(\d+)", core.read_text("/proc/meminfo"), re.M)
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
     meta = {"run_id": run.run_id, "started_utc": iso(started), "finished_utc": iso(finished),
             "git": {"commit": sha, "dirty": dirty}, "build": {**reg.build, "memstrat": runner},
@@ -204,25 +208,13 @@ def build_meta(run, reg, o, runner, matrix, started, finished, context):
                         "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename},
             **({"gbench_context": context} if context is not None else {}),
             "matrix": {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}}
-    meta.update(reps=run.reps, timeout_s=o.timeout, failures=[
-        {"cell": c.name, "rep": r, "error": rep.error or "?"}
-        for c, reps in zip(run.cells, run.rep) for r, rep in enumerate(reps, 1) if not rep.ok])
-    meta["cv_warnings"] = [{"cell": run.cells[i].name, "time_cv_pct": run.sum[i]["time_cv_pct"]} for i in run.cv_warned]
-    meta.update(cv_warn_pct=core.CV_WARN_PCT, plots="skipped")
+    meta.update(reps=run.reps, timeout_s=o.timeout)
     return meta
-
-def _report():
-    """analysis/report.py (tables, plots, report.md); None while this tree has none."""
-    return importlib.import_module("analysis.report") if importlib.util.find_spec("analysis.report") else None
 
 def preflight(runner, cells, matrix, timeout):
     """A misspelt strategy stops the run now, not as a failed cell an hour later."""
     for c in cells:
-        with open(os.memfd_create("memstrat-bench-capture", os.MFD_CLOEXEC), "w+b") as f:  # nothing on disk
-            ch = spawn_wait([runner, "run", c.name, "--benchmark_list_tests=true"], subprocess.DEVNULL, f, timeout)
-            last = last_line(f.fileno())
-        if ch.interrupted:
-            raise core.Fail(128 + _sig, f"interrupted by signal {_sig}")
+        ch, _, last = capture([runner, "run", c.name, "--benchmark_list_tests=true"], timeout)
         why = (f"cannot run {runner}: {ch.error}" if ch.error else
                f"{matrix}:{c.line}: the runner did not check the cell within --timeout {timeout} s"
                " (is an input a FIFO or a device?)" if ch.timed_out else
@@ -283,28 +275,14 @@ def write_outputs(run, reg, o, meta_args):
     for i in run.cv_warned:
         warn(f"warning: {run.cells[i].name}: time CV {run.sum[i]['time_cv_pct']:.1f}% > {core.CV_WARN_PCT:.0f}% "
              "(noisy: more --reps or a quieter machine)")
-    run.write_results_csv(os.path.join(run.dir, "results.csv"))
-    run.write_summary_csv(os.path.join(run.dir, "summary.csv"))
     run.meta = build_meta(run, reg, o, *meta_args)
-    meta = os.path.join(run.dir, "meta.json")
-    core.write_atomic(meta, json.dumps(run.meta, indent="\t") + "\n")  # before report.md, which reads it
-    status = -1
-    try:
-        if _report() is None:
-            raise core.Fail(core.EXIT_FAILED, "analysis/report.py is not there")
-        _report().render(run, reg, not o.no_plots and not _sig, "bench")
-        status = run.plots_status  # render's record: 0 drawn, 1 failed, -1 skipped
-    except (core.Fail, OSError) as e:
-        warn(f"warning: report.md not written ({e})")
-    if status >= 0:
-        run.meta["plots"] = "drawn" if status == 0 else "failed"
-        core.write_atomic(meta, json.dumps(run.meta, indent="\t") + "\n")
-    return status
+    report.write_run(run, reg, not o.no_plots and not _sig, "bench")
+    return run.plots_status  # render's record: 0 drawn, 1 failed, -1 skipped
 
 def print_end(run, reg, final, out, moved):
     """The end of a run for a person: tables, failures, noisy cells, where things are, gc-scan."""
     run.print_table(sys.stdout)
-    _report() and _report().print_tables(run, reg, sys.stdout)
+    report.print_tables(run, reg, sys.stdout)
     sys.stdout.flush()
     if run.meta["failures"]:
         warn(f"{len(run.meta['failures'])} of {len(run.cells) * run.reps} repetitions failed:")
@@ -314,7 +292,7 @@ def print_end(run, reg, final, out, moved):
     print(f"run:    {final}")
     if moved:
         print(f"latest: {out}/latest -> {run.run_id}")
-    sys.stdout.write(_read(os.path.join(final, "gc_scan.txt")))
+    sys.stdout.write(core.read_text(os.path.join(final, "gc_scan.txt")))
 
 def execute(o):
     """Steps 1-5 of the contract, once the options are known."""
@@ -326,17 +304,10 @@ def execute(o):
     stamp, sha = time.strftime("%Y%m%d-%H%M%S", time.gmtime(start)), git_commit()[0]
     run_id = o.run_id or (stamp if sha == "unknown" else f"{stamp}-{sha[:SHORT_SHA]}")
     reps = o.reps or (QUICK_REPS if o.quick else DEFAULT_REPS)
-    final, tmp = os.path.join(out, run_id), os.path.join(out, f".tmp-{run_id}")
-    for bad, why in (
-            (not (os.path.isfile(runner) and os.access(runner, os.X_OK)), f"cannot execute '{core.printable(runner)}': "
-             + ("not an executable file" if os.path.exists(runner) else "No such file or directory")),
-            (not core.run_id_ok(run_id), f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
-             "(not leading '.' or '-', not 'latest')"),
-            (core.enclosing_run(out), f"--out '{core.printable(out)}' is inside the run directory "
-             f"{core.enclosing_run(out)}; give the directory that holds runs (default results)"),
-            (os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another --run-id)")):
-        if bad:
-            raise core.usage(why)
+    if not (os.path.isfile(runner) and os.access(runner, os.X_OK)):
+        raise core.usage(f"cannot execute '{core.printable(runner)}': "
+                         + ("not an executable file" if os.path.exists(runner) else "No such file or directory"))
+    final, tmp = core.new_run(out, run_id), os.path.join(out, f".tmp-{run_id}")
     signals_begin()
     if os.path.isdir(out):
         clean_stale(out)
@@ -375,19 +346,18 @@ def plots_only(run_dir):
     """`bench --plots-only RUN_DIR` (`make plots`): tables, plots, report.md redrawn from its files."""
     reg = core.registry()
     run = runs.load_run(run_dir, reg)
-    if _report() is None:
-        raise core.Fail(core.EXIT_FAILED, "cannot redraw: analysis/report.py is not there")
-    failed = _report().render(run, reg, True, "bench")
+    failed = report.render(run, reg, True, "bench")
     if run.plots_status == 0:
         print(f"plots: {run_dir}/plots")
     print(f"report: {run_dir}/report.md")
     return core.EXIT_FAILED if failed else core.EXIT_OK
 
 def parse_args(argv):
-    p = core.ArgParser("bench", add_help=False)
-    p.add_argument("-h", "--help", action="store_true")
-    for flag, kind, _ in OPTIONS:
-        p.add_argument(flag.split()[0], **({"action": "store_true"} if kind is None else {"type": kind}))
+    p = core.ArgParser("bench", usage=USAGE, description=ABOUT)
+    for flag, kind, text in OPTIONS:
+        name, *metavar = flag.split()
+        p.add_argument(name, help=text, **({"action": "store_true"} if kind is None else
+                                           {"type": kind, "metavar": metavar[0]}))
     p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N)
     o = p.parse_args(argv)
     for flag in (f.split()[0] for f, kind, _ in OPTIONS if kind is str):
@@ -399,11 +369,8 @@ def main(argv):
     for stream in (sys.stdout, sys.stderr):  # UTF-8 as the C wrote, whatever the locale
         stream.reconfigure(encoding="utf-8", errors="replace")
     o = parse_args(argv)
-    if o.help:
-        print(USAGE)
-        return core.EXIT_OK
     if o.plots_only is not None:
-        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "help", "timeout",
+        if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "timeout",
                                                                                 "gcscan_n")):
             raise core.usage("--plots-only takes no other options")
         return plots_only(o.plots_only)

@@ -190,12 +190,6 @@ class Cell:
         return "/".join([self.workload, self.reclaim, self.allocator, self.layout]
                         + sorted(f"{k}={v}" for k, v in self.knobs))
 
-    def with_reclaim(self, reclaim, knobs=None):
-        """This cell under another strategy (its own strategy's knobs replaced by `knobs`)."""
-        kn = self.knobs if knobs is None else knobs
-        return Cell("/".join([self.workload, reclaim, self.allocator, self.layout]
-                             + [f"{k}={v}" for k, v in kn]))
-
     def __repr__(self):
         return f"Cell({self.name!r})"
 
@@ -324,6 +318,13 @@ def check_output_path(path, what="output"):
                 or stat.S_ISBLK(st.st_mode) else "not a regular file")
         raise usage(f"{what} '{printable(path)}' is {kind}; give a regular file or a new path")
 
+def read_text(path):
+    """A text file's contents; "" when absent, unreadable or not a regular file (a FIFO would hang)."""
+    if os.path.isfile(path):
+        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace", newline="") as f:
+            return f.read()
+    return ""
+
 def write_atomic(path, text):
     """Whole file or nothing: write PATH.tmp, fsync, rename over PATH (checked first)."""
     check_output_path(path)
@@ -388,6 +389,20 @@ def publish(tmp, out, run_id, move_latest):
         return final, f"cannot point {latest} at {run_id}: {e.strerror}"
     return final, True
 
+def new_run(out, run_id):
+    """DIR/<run-id> of a run about to be made, checked before anything is written: a plain run
+    id, DIR not inside a run (runs are written beside runs), nothing there yet; Fail(2) naming it."""
+    final, inside = os.path.join(out, run_id), enclosing_run(out)
+    for bad, why in ((not run_id_ok(run_id), f"bad run id '{printable(run_id)}': use letters, digits, '-', '_', '.' "
+                      "(not leading '.' or '-', not 'latest')"),
+                     (inside, f"--out '{printable(out)}' is inside the run directory {inside}; give the directory "
+                      "that holds runs (default results)"),
+                     (os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another "
+                      "--run-id)")):
+        if bad:
+            raise usage(why)
+    return final
+
 def enclosing_run(path):
     """The run directory (meta.json beside json/) that path is or lies inside, else None:
     commands that publish runs into a directory refuse one inside an existing run."""
@@ -422,8 +437,7 @@ def gnuplot(script, variables, cwd, cmd="bench", name=None):
             warn(cmd, "gnuplot not found on PATH; skipping plots")
             gnuplot.said = True
         return None
-    expr = "; ".join(f"{k}='{gp_string(v)}'" if isinstance(v, str) else f"{k}={v}"
-                     for k, v in variables.items())
+    expr = "; ".join(f"{k}='{gp_string(v)}'" if isinstance(v, str) else f"{k}={v}" for k, v in variables.items())
     path = os.path.join(plots_dir(), script)
     try:
         p = subprocess.run([exe, "-e", expr, path], cwd=cwd, capture_output=True, text=True,

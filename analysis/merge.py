@@ -4,18 +4,17 @@ Contract (harness/merge.c's): joins published runs into a new run DIR/<run-id>/.
 before anything is written: plain run id, DIR/<id> and DIR/.tmp-<id> absent, DIR neither a run
 directory nor inside one, every input read by runs.load_run (damaged: one line, exit 2), none twice,
 same reps. 2. Cells: the union in input order, a cell in several inputs taken whole from the first
-(one warning). 3. Files copied into DIR/.tmp-<id>/, CSVs by runs.Run's writers, meta.json with
-every cell and merged_from, report.render draws; core.publish renames it (never over anything,
-DIR/latest untouched); on failure or signal it is removed. Exit 0; 1 write or plots failed; 2 bad input.
+(one warning). 3. Files copied into DIR/.tmp-<id>/ (bench.make_tmp: removed by a later bench if this
+merge is killed), report.write_run writes the CSVs, meta.json with every cell and merged_from, and
+draws; core.publish renames it (never over anything, DIR/latest untouched); on failure or signal it
+is removed. Exit 0; 1 write or plots failed; 2 bad input.
 """
-import itertools, json, os, shutil, signal, time  # noqa: E401
+import itertools, os, shutil, signal, time  # noqa: E401
 
-from . import core, report, runs
+from . import bench, core, report, runs
 
 # The per-repetition files of a cell as bench names them: (subdirectory, suffix after <slug>.rep<r>).
-FILES = (("json", ".json"), ("timeline", ".csv"), ("timeline", ".live.csv"), ("pauses", ".csv"),
-         ("latency", ".csv"), ("logs", ".stdout"), ("logs", ".stderr"))
-SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
+FILES = bench.OUTPUTS + (("logs", ".stdout"), ("logs", ".stderr"))
 # meta.json fields taken from the first input: where (and by what build) its cells were measured.
 FROM_FIRST = ("git", "build", "libraries", "machine", "gbench_context", "timeout_s")
 
@@ -64,23 +63,16 @@ def files(picks, reps):
 
 def merged_meta(run, src, final):
     """meta.json: the first input's machine and build, this run's cells and warnings, every source."""
-    def text(meta, *keys):  # a string nested in a source's meta.json, '' when absent or not one
-        for k in keys:
-            meta = meta.get(k) if isinstance(meta, dict) else None
-        return meta if isinstance(meta, str) else ""
-    started = [s for s in (text(r.meta, "started_utc") for r in src) if s]
+    started = [s for s in (runs.meta_get(r.meta, "started_utc") for r in src) if s]
     return {"run_id": run.run_id, "started_utc": min(started, default=""),
-            "finished_utc": max((text(r.meta, "finished_utc") for r in src), default=""),
+            "finished_utc": max((runs.meta_get(r.meta, "finished_utc", str, "") for r in src), default=""),
             **{k: src[0].meta[k] for k in FROM_FIRST if k in src[0].meta},
             "matrix": {"path": os.path.join(os.path.abspath(final), "matrix.txt"),
                        "cells": [c.name for c in run.cells]}, "reps": run.reps,
-            "failures": [{"cell": c.name, "rep": r, "error": rep.error} for c, reps in zip(run.cells, run.rep)
-                         for r, rep in enumerate(reps, 1) if not rep.ok],
-            "cv_warnings": [{"cell": run.cells[i].name, "time_cv_pct": run.sum[i]["time_cv_pct"]}
-                            for i in run.cv_warned], "cv_warn_pct": core.CV_WARN_PCT, "plots": "skipped",
             "merged_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "merged_from": [{"run_id": r.run_id, "dir": r.real, "cells": len(r.cells), "started_utc":
-                             text(r.meta, "started_utc"), "git_commit": text(r.meta, "git", "commit"),
+            "merged_from": [{"run_id": r.run_id, "dir": r.real, "cells": len(r.cells),
+                             "started_utc": runs.meta_get(r.meta, "started_utc", str, ""),
+                             "git_commit": runs.meta_get(r.meta, "git.commit", str, ""),
                              "machine": r.meta.get("machine")} for r in src]}
 
 def main(argv):
@@ -94,16 +86,9 @@ def main(argv):
     if not o.dirs or not o.out:
         raise core.usage("option '--out' needs a value" if o.dirs else "no run directory given")
     run_id = time.strftime("merged-%Y%m%d-%H%M%S", time.gmtime()) if o.run_id is None else o.run_id
-    if not core.run_id_ok(run_id):
-        raise core.usage(f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', '.' "
-                         "(not leading '.' or '-', not 'latest')")
-    final, tmp = os.path.join(o.out, run_id), os.path.join(o.out, f".tmp-{run_id}")
-    if (taken := os.path.lexists(final)) or os.path.lexists(tmp):
-        raise core.usage(f"{final} already exists; refusing to overwrite it (choose another --run-id)" if taken
-                         else f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
-    if (inside := core.enclosing_run(o.out)) is not None:
-        raise core.usage(f"--out {core.printable(o.out)} is inside the run directory {core.printable(inside)}: "
-                         "a merge is written beside runs, never into one")
+    final, tmp = core.new_run(o.out, run_id), os.path.join(o.out, f".tmp-{run_id}")
+    if os.path.lexists(tmp):
+        raise core.usage(f"{tmp} exists: another merge with this id, or a crashed one (remove it)")
     src = load_sources(o.dirs)
     (picks, warned), reps, reg = union(src), src[0].reps, core.registry()
     todo = files(picks, reps)  # bad input is found before anything is written or said
@@ -113,24 +98,15 @@ def main(argv):
     run.rep = [r.rep[i] for _, r, i in picks]
     run.summarize(reg)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM too removes the .tmp directory
+    bench.make_tmp(o.out, tmp)  # with its owner record: bench removes it if this merge is killed
     try:
-        os.makedirs(tmp)  # and DIR; fails if another merge made tmp meanwhile
-    except OSError as e:
-        raise core.Fail(core.EXIT_FAILED, f"cannot create {tmp}: {e.strerror}")
-    try:
-        for sub in SUBDIRS:
-            os.mkdir(os.path.join(tmp, sub))
         for a, name in todo:
             shutil.copyfile(a, os.path.join(tmp, name))
         core.write_atomic(os.path.join(tmp, "matrix.txt"), f"# memstrat merge of {len(src)} runs\n"
                           + "".join(f"{c.name}\n" for c in run.cells))
-        run.write_results_csv(os.path.join(tmp, "results.csv"))
-        run.write_summary_csv(os.path.join(tmp, "summary.csv"))
-        run.meta, meta_path = merged_meta(run, src, final), os.path.join(tmp, "meta.json")
-        core.write_atomic(meta_path, json.dumps(run.meta, indent="\t") + "\n")  # before render: report.md reads it
-        report.render(run, reg, not o.no_plots, cmd="merge")
-        run.meta["plots"] = {0: "drawn", 1: "failed"}.get(run.plots_status, "skipped")
-        core.write_atomic(meta_path, json.dumps(run.meta, indent="\t") + "\n")
+        run.meta = merged_meta(run, src, final)
+        report.write_run(run, reg, not o.no_plots, "merge")
+        bench.disown(tmp)
         core.publish(tmp, o.out, run_id, move_latest=False)
     except BaseException as e:
         core.remove_tree(tmp)

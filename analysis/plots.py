@@ -19,7 +19,7 @@ import contextlib, math, os, re, shutil  # noqa: E401
 
 import numpy as np
 
-from . import core, runs, tables
+from . import core, runs
 from .tables import ratio
 
 # Quantile points per pause CDF: smooth at any plot size, small even for 20k pauses x reps.
@@ -76,7 +76,7 @@ def read_points(path, kinds=None):
     """(x, y, kind) rows of a CSV of the run with a header (t, value[, generation]); a missing or
     special file gives none. kinds: the strategy's pause_kinds (None: an RSS timeline, kind 0)."""
     pts = []
-    for f in (ln.split(",") for ln in (tables.read_text(path) or "").split("\n")[1:]):
+    for f in (ln.split(",") for ln in core.read_text(path).split("\n")[1:]):
         try:
             x, y, g = float(f[0]), float(f[1]), int(f[2]) if len(f) > 2 and f[2].strip() else 0
         except (ValueError, IndexError):
@@ -97,20 +97,13 @@ def cdf_block(ys):
 def tl_block(pts, with_kind):
     """A timeline block; above TL_BUCKETS points, the largest y of each kind per time bucket."""
     if len(pts) > TL_BUCKETS:
-        t0 = pts[0][0]
-        width = (pts[-1][0] - t0) / TL_BUCKETS
-        width = width if width > 0 else 1
-        kept, best, bucket = [], {}, None
-        for p in pts + [None]:
-            b = int((p[0] - t0) / width) if p else None
-            if b != bucket:
-                kept += [best[q] for q in sorted(best)]
-                best, bucket = {}, b
-            if p:
-                q = p[2] if 0 <= p[2] <= KIND_OTHER else 0
-                if q not in best or p[1] > best[q][1]:
-                    best[q] = p
-        pts = kept
+        x, y, k = np.asarray(pts, dtype=float).T
+        width = (x[-1] - x[0]) / TL_BUCKETS
+        b = ((x - x[0]) / (width if width > 0 else 1)).astype(int)
+        q = np.where((k >= 0) & (k <= KIND_OTHER), k, 0)
+        o = np.lexsort((-y, q, b))  # by bucket, then kind, then the largest y first (the first of equals)
+        first = np.r_[True, (b[o][1:] != b[o][:-1]) | (q[o][1:] != q[o][:-1])]
+        pts = [pts[i] for i in o[first]]
     return "".join("%.6f %.6g%s\n" % (x, y, " %d" % k if with_kind else "") for x, y, k in pts)
 
 def label(run, wl, c):
@@ -172,22 +165,12 @@ def first_file(run, i, sub):
     return next((f for f in (f"{sub}/{run.cells[i].slug}.rep{r}.csv" for r, rep in enumerate(run.rep[i], 1) if rep.ok)
                  if os.path.isfile(os.path.join(run.dir, f)) and os.path.getsize(os.path.join(run.dir, f))), None)
 
-def meta(run):
-    """meta.json as the run directory holds it (the driver writes it first), else run.meta."""
-    try:
-        return runs.read_meta(run.dir)
-    except core.Fail:
-        return run.meta or None
-
 class Drawer:
     """One drawing pass into run.dir/out: what every plot shares, and the status (0 or 1)."""
 
     def __init__(self, run, out, cmd):
-        m = (meta(run) or {}).get("machine")
-        cpu = m.get("cpu_model") if isinstance(m, dict) else None
         self.run, self.out, self.cmd, self.status = run, out, cmd, 0
-        self.common = {"outdir": out, "title_machine": cpu if isinstance(cpu, str) else "unknown",
-                       "title_run": run.run_id}
+        self.common = {"outdir": out, "title_machine": runs.cpu_model(run.meta), "title_run": run.run_id}
 
     def plot(self, script, outname, variables, why=None):
         """One script, or the line saying why not; a failed one loses its half-written images."""

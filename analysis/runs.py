@@ -30,6 +30,12 @@ SUMMARY_HEADER = ["cell", "workload", "reclaim", "allocator", "layout", "knobs",
                   "rss_peak_mb_max", "pause_max_us_median", "pause_p99_us_median",
                   "leaked_objects_median", "overhead_vs_none_pct"]
 
+# Columns of the end-of-run table: (heading, width, format, summary key).
+TABLE = (("median ms", 12, "%.2f", "time_median_ms"), ("CV %", 6, "%.1f", "time_cv_pct"),
+         ("ops/s", 14, "%.0f", "ops_per_s_median"), ("peak MB", 9, "%.1f", "rss_peak_mb_median"),
+         ("p99 pause µs", 13, "%.1f", "pause_p99_us_median"), ("max pause µs", 13, "%.1f", "pause_max_us_median"),
+         ("leaked", 9, "%.0f", "leaked_objects_median"), ("vs none", 9, "%+.1f%%", "overhead_vs_none_pct"))
+
 class Rep:
     """One repetition of one cell: ok with its times and counters, or failed with a reason."""
 
@@ -41,13 +47,8 @@ class Rep:
         self.counters = {}
 
     def value(self, metric):
-        if not self.ok:
-            return math.nan
-        if metric == "real_time_ms":
-            return self.real_ms
-        if metric == "cpu_time_ms":
-            return self.cpu_ms
-        return self.counters.get(metric, math.nan)
+        times = {"real_time_ms": self.real_ms, "cpu_time_ms": self.cpu_ms}
+        return times.get(metric, self.counters.get(metric, math.nan)) if self.ok else math.nan
 
 def _name_matches(name, cell):
     """The runner registers the cell's name; Google Benchmark may add its suffixes
@@ -90,10 +91,15 @@ def read_rep(path, cell):
         return Rep("benchmark JSON does not parse"), None
     return parse_rep(doc, cell)
 
-def _field(meta, path, dotted, check, want):
-    v = meta
+def meta_get(meta, dotted, kind=str, default=None):
+    """A field of a meta.json ("machine.cpu_model") when it is a `kind` (a bool only as a bool),
+    else default: what describes a run reads "unknown" where an old or edited run lacks it."""
     for key in dotted.split("."):
-        v = v.get(key) if isinstance(v, dict) else None
+        meta = meta.get(key) if isinstance(meta, dict) else None
+    return meta if isinstance(meta, kind) and isinstance(meta, bool) == (kind is bool) else default
+
+def _field(meta, path, dotted, check, want):
+    v = meta_get(meta, dotted, object)
     if not check(v):
         raise core.usage(f"{path}: field '{dotted}' {'is missing' if v is None else 'is not ' + want}"
                          + ("" if v is None else f" (got {core.printable(json.dumps(v), 60)})"))
@@ -123,11 +129,8 @@ def read_meta(run_dir):
     return meta
 
 def cpu_model(meta):
-    """machine.cpu_model of a meta.json ('unknown CPU' when absent): compare and merge warn when
-    runs from different CPUs meet."""
-    m = meta.get("machine")
-    c = m.get("cpu_model") if isinstance(m, dict) else None
-    return c if isinstance(c, str) and c else "unknown CPU"
+    """machine.cpu_model of a meta.json: plot titles name it, compare and merge warn when two meet."""
+    return meta_get(meta, "machine.cpu_model") or "unknown CPU"
 
 class Run:
     """Cells × repetitions of one run, with meta.json and the per-cell summary."""
@@ -147,12 +150,7 @@ class Run:
 
     def counter_names(self):
         """Union over all successful repetitions, in first-seen order."""
-        seen = {}
-        for reps in self.rep:
-            for r in reps:
-                if r.ok:
-                    seen.update(dict.fromkeys(r.counters))
-        return list(seen)
+        return list(dict.fromkeys(k for reps in self.rep for r in reps if r.ok for k in r.counters))
 
     def index(self, name):
         return next((i for i, c in enumerate(self.cells) if c.name == name), None)
@@ -210,23 +208,13 @@ class Run:
         core.write_csv(path, SUMMARY_HEADER, self.summary_rows())
 
     def print_table(self, out=sys.stdout):
-        """The table a person reads at the end of `make bench`."""
+        """The table a person reads at the end of `make bench`: a column per TABLE entry."""
         w = max([4] + [len(c.name) for c in self.cells])
-
-        def num(fmt, v):
-            return "-" if not math.isfinite(v) else fmt % v
-
-        print(f"{'cell':<{w}} {'median ms':>12} {'CV %':>6} {'ops/s':>14} {'peak MB':>9} {'p99 pause µs':>13}"
-              f" {'max pause µs':>13} {'leaked':>9} {'vs none':>9}", file=out)
+        print(f"{'cell':<{w}}" + "".join(f" {h:>{cw}}" for h, cw, _, _ in TABLE), file=out)
         for c, s in zip(self.cells, self.sum):
-            if not s["reps"]:
-                print(f"{c.name:<{w}} {'FAILED':>12}", file=out)
-                continue
-            print(f"{c.name:<{w}} {num('%.2f', s['time_median_ms']):>12} {num('%.1f', s['time_cv_pct']):>6} "
-                  f"{num('%.0f', s['ops_per_s_median']):>14} {num('%.1f', s['rss_peak_mb_median']):>9} "
-                  f"{num('%.1f', s['pause_p99_us_median']):>13} {num('%.1f', s['pause_max_us_median']):>13} "
-                  f"{num('%.0f', s['leaked_objects_median']):>9} {num('%+.1f%%', s['overhead_vs_none_pct']):>9}",
-                  file=out)
+            cols = [("-" if not math.isfinite(s[k]) else fmt % s[k], cw) for _, cw, fmt, k in TABLE]
+            cols = cols if s["reps"] else [("FAILED", TABLE[0][1])]
+            print(f"{c.name:<{w}}" + "".join(f" {v:>{cw}}" for v, cw in cols), file=out)
 
 def load_run(run_dir, reg=None):
     """A published run directory back into a Run (see the contract); summarized when reg is

@@ -10,7 +10,7 @@ as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6'
 rc+incr. write() writes both; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come
 only from repetitions that ran: a cell without any is left out, never shown as 0.
 """
-import contextlib, math, os  # noqa: E401
+import math, os  # noqa: E401
 
 import numpy as np
 
@@ -101,13 +101,7 @@ def write(run, reg, cmd="bench"):
             except (OSError, core.Fail) as e:
                 core.warn(cmd, f"cannot write {os.path.join(run.dir, name)}: {getattr(e, 'strerror', None) or e}")
 
-def read_text(path):
-    """A text file of the run, or None when absent or not a regular file (a FIFO would hang)."""
-    if os.path.isfile(path):
-        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace", newline="") as f:
-            return f.read()
-    return None
-
 def gcscan(run_dir):
     """(gc_scan.txt's table or None, whether gc_scan.csv is there): what `memstrat gcscan` left."""
-    return read_text(os.path.join(run_dir, "gc_scan.txt")), os.access(os.path.join(run_dir, "gc_scan.csv"), os.R_OK)
+    text = core.read_text(os.path.join(run_dir, "gc_scan.txt"))
+    return text or None, os.access(os.path.join(run_dir, "gc_scan.csv"), os.R_OK)

@@ -299,10 +299,10 @@ class Tune:
         if usable < MIN_PLOT_POINTS:
             return core.warn("tune", f"skipping the heatmaps and the Pareto plot: {usable} of {len(self.sums)} grid "
                              f"points have results (a plot needs {MIN_PLOT_POINTS}); the table has them all")
-        ax, machine = self.axes + [None, None], self.run.meta.get("machine")
+        ax = self.axes + [None, None]
         label = [a and f"{a.name} {GEN_LABELS[a.gen] if a.gen is not None else '(knob value)'}" for a in ax]
         v = {"datafile": "plots/tune_grid.tsv", "outdir": "plots", "title_cell": self.cell.name,
-             "title_machine": str(isinstance(machine, dict) and machine.get("cpu_model") or "unknown CPU"),
+             "title_machine": runs.cpu_model(self.run.meta),
              "xlabel_text": label[0], "ylabel_text": label[1] or "", "zname": ax[2].name if ax[2] else "",
              **{f"{c}vals": " ".join(a.values) if a else "-" for c, a in zip("xyz", ax)}}
         drawn = [core.gnuplot(f"{s}.gp", v, self.run.dir, "tune") for s in ("tune_heatmap", "tune_pareto")]
@@ -311,8 +311,6 @@ class Tune:
     def bench(self, out, run_id):
         """Step 3 through `$MEMSTRAT bench` (its own signals and atomic publication), then step 4."""
         final = os.path.join(out, run_id)
-        refuse([(os.path.lexists(final), f"{final} already exists; refusing to overwrite it (choose another "
-                                         "--run-id)")])
         matrix, table = (os.path.join(out, f".tune-{run_id}.{x}.txt") for x in ("matrix", "bench"))
         try:
             os.makedirs(out, exist_ok=True)
@@ -411,8 +409,7 @@ def main(argv):
     run_id = a.run_id or datetime.datetime.now(datetime.timezone.utc).strftime("tune-%Y%m%d-%H%M%S")
     if a.from_:
         return t.analyse(a.from_)
-    refuse([(not core.run_id_ok(run_id), f"bad run id '{core.printable(run_id)}': use letters, digits, '-', '_', "
-                                         "'.' (not leading '.' or '-', not 'latest')")])
+    core.new_run(a.out or "results", run_id)  # the run bench publishes, or the jobs' merge: checked now
     if a.emit_jobs:
         return t.emit_jobs(a.out or "results", run_id, command_line(t.binary, ["tune", *argv], True))
     return t.bench(a.out or "results", run_id)

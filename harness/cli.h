@@ -3,7 +3,7 @@
  * Contract: bad input gets ONE line on stderr, "memstrat CMD: <why>", and exit
  * status MS_EXIT_USAGE (ms_usage_error prints it and returns that status, so a
  * parser ends with `return ms_usage_error(...)`); numbers are read strictly
- * (ms_parse_long). Options are parsed with getopt_long (gcscan); `run` only
+ * (ms_parse_long). Options are parsed with getopt_long (gcscan-measure); `run` only
  * takes its own --ms_* flags out of argv, since the rest belongs to Google
  * Benchmark. The analysis package (Python) follows the same rules with argparse.
  */

@@ -1,6 +1,6 @@
-/* main.c — the `memstrat` command: list | run | gcscan here, in C (what is
- * measured); bench | compare | tune | merge handed to the analysis package
- * (analysis/, Python) by exec, with this binary's path in $MEMSTRAT.
+/* main.c — the `memstrat` command: list | run | gcscan-measure here, in C (what
+ * is measured); bench | compare | tune | merge | gcscan handed to the analysis
+ * package (analysis/, Python) by exec, with this binary's path in $MEMSTRAT.
  *
  * Contract: bad input (unknown subcommand, strategy, workload, knob, bad number)
  * gets one line on stderr naming the problem and exit status 2; a failed cell
@@ -159,7 +159,7 @@ static int cmd_list_json(void) {
 #define MS_PYTHON "/usr/bin/python3"
 #endif
 
-/* bench | compare | tune | merge: exec `python3 -m analysis CMD ARGS...` with the
+/* bench | compare | tune | merge | gcscan: exec `python3 -m analysis CMD ARGS...` with the
  * source tree on PYTHONPATH and this binary in $MEMSTRAT (what runs the cells). */
 static int exec_analysis(int argc, char **argv) {
     char self[PATH_MAX];
@@ -199,7 +199,10 @@ static void usage(FILE *out) {
                  "       memstrat tune CELL --grid gen0=100..20000 gen1=2..50 [--points K] [--reps R] [--goal GOAL]\n"
                  "                     [--out DIR] [--run-id ID] [--emit-jobs | --from RUN_DIR]\n"
                  "       memstrat merge RUN_DIR... [--out DIR] [--run-id ID] [--no-plots]\n"
-                 "       memstrat gcscan [--n N] [--reps R] [--shapes list,tree] [--alloc NAME] [--cpython PY|none] [--out F]\n"
+                 "       memstrat gcscan [--n N] [--reps R] [--shapes list,tree] [--alloc NAME] [--cpython PY|none]\n"
+                 "                       [--tools DIR] [--out F]\n"
+                 "       memstrat gcscan-measure [--n N] [--reps R] [--shapes list,tree] [--alloc NAME]\n"
+                 "                       (gcscan's rc+gen half: rows shape,side,n,rep,ns_per_object on stdout)\n"
                  "a CELL is workload/reclaim/allocator/layout[/knob=value...], e.g. list/rc/system/slots/n=100000\n");
 }
 
@@ -219,14 +222,14 @@ int main(int argc, char **argv) {
         int st = ms_malloc_select(argc, argv);
         return st >= 0 ? st : ms_run_main(argc - 1, argv + 1);
     }
-    if (strcmp(cmd, "gcscan") == 0) return ms_gcscan_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "gcscan-measure") == 0) return ms_gcscan_measure_main(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "tune") == 0 || strcmp(cmd, "compare") == 0 ||
-        strcmp(cmd, "merge") == 0)
+        strcmp(cmd, "merge") == 0 || strcmp(cmd, "gcscan") == 0)
         return exec_analysis(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return MS_EXIT_OK;
     }
-    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, tune, merge, gcscan, help)\n", cmd);
+    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, tune, merge, gcscan, gcscan-measure, help)\n", cmd);
     return MS_EXIT_USAGE;
 }

@@ -1,4 +1,4 @@
-/* oom.h — running out of memory in `memstrat run` and `memstrat gcscan`.
+/* oom.h — running out of memory in `memstrat run` and `memstrat gcscan-measure`.
  *
  * Contract: whatever runs out, the process ends with ONE line on stderr naming
  * what ran out (and the cell), and exit status 1: no abort(), no core, no
