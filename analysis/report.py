@@ -11,7 +11,7 @@ carry: two cells are ranked by median time only when each has >= MIN_REPS good r
 time CV <= core.CV_WARN_PCT and their min–max ranges are disjoint (else "not distinguishable" or
 "no claim"); peak RSS by the min–max rule alone. Pairs: each cell and its `none` baseline (LBO),
 each cell and the rc+gen cell its throughput is normalised to (plots.norm_ref).
-print_tables(run, reg, out) prints the churn and collector tables.
+print_tables(run, reg, out) prints the churn, collector and model-vs-real tables.
 """
 import csv, functools, json, math, os, sys  # noqa: E401
 
@@ -40,7 +40,8 @@ CAPTIONS = {
 HOW_TO_READ = (
     "## How to read this report\n\n"
     "- Colours: one per strategy in every plot (plots/colors.gp): none grey, rc blue, rc+gen vermillion, rc+incr "
-    "green, rc+trial pink, boehm orange; several cells of one strategy differ by dash type.\n"
+    "green, rc+trial pink, boehm orange, cpython (the real interpreter) sky blue; several cells of one strategy "
+    "differ by dash type.\n"
     "- Throughput plots are normalised to the rc+gen/pool cell of the same workload, layout and knobs (rc+gen/system "
     "where there is no pool cell; the plot's title says which).\n"
     f"- A cell is **noisy** when its time CV (sample stddev / mean over repetitions) exceeds {CV:.0f}%.\n"
@@ -176,6 +177,12 @@ def report_text(run, reg):
                            "pair, per allocator, with ratios to mimalloc and pymalloc"))
     out.append(csv_section(run.dir, "collectors.csv", "Collectors beside rc+gen", "Every other collector on the same "
                            "workload, allocator, layout and knobs as an rc+gen cell; ratios are strategy / rc+gen"))
+    mvr = tables.model_vs_real(run, reg)[0]
+    if mvr:
+        out.append("## Model vs real: rc+gen beside the interpreter\n\nEach cell run in a real interpreter beside "
+                   "its model, the rc+gen cell of the same workload, allocator, layout, knobs and policy (medians "
+                   "over repetitions; [model_vs_real.csv](model_vs_real.csv)). The model times its collections "
+                   "in C; the interpreter's pauses include what CPython does around them.\n\n```" + mvr + "```\n\n")
     text, has_csv = tables.gcscan(run.dir)
     if text is not None or has_csv:
         out.append("## gc-scan: full collection, ns per object, rc+gen beside CPython\n\n")
@@ -215,4 +222,4 @@ def write_run(run, reg, plots, cmd):
 
 def print_tables(run, reg, out=sys.stdout):
     """The churn and collector tables, printed at the end of a run."""
-    out.write(tables.churn(run)[0] + tables.collectors(run, reg)[0])
+    out.write(tables.churn(run)[0] + tables.collectors(run, reg)[0] + tables.model_vs_real(run, reg)[0])

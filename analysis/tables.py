@@ -7,8 +7,12 @@ the median [min–max] ns per alloc+free pair and its ratios to mimalloc and pym
 ran; issue 4's target on pool's row. collectors.csv: each other collector beside the rc+gen cell
 of the same workload, allocator, layout and knobs (its strategy's knobs at their defaults count
 as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6's target on
-rc+incr. write() writes both; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come
-only from repetitions that ran: a cell without any is left out, never shown as 0.
+rc+incr. model_vs_real.csv: each cell run in a real interpreter (the registry's `interpreter`
+strategy, `cpython`) beside its model, the rc+gen cell of the same workload, allocator, layout,
+workload knobs and policy (the one whose `gc` preset names the same interpreter version if there is
+one, else the default): throughput, pauses, collections per generation, peak RSS, with real / model.
+write() writes all three; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come only from
+repetitions that ran: a cell without any is left out, never shown as 0.
 """
 import math, os  # noqa: E401
 
@@ -24,6 +28,10 @@ COLL_TARGET_MAX_PAUSE_RATIO = 0.10
 COLL_TARGET_THROUGHPUT_LOSS = 0.10
 CHURN_HEAD = "knobs,allocator,ns_per_pair_median,ns_per_pair_min,ns_per_pair_max,vs_mimalloc,vs_pymalloc\n"
 COLL_HEAD = "cell,baseline,ops_per_s,ops_ratio,pause_max_us,pause_max_ratio,pause_total_ms,pause_total_ratio\n"
+# The model-vs-real table's metrics (counter, column label), medians over repetitions.
+MVR_METRICS = (("ops_per_s", "ops/s"), ("pause_count", "pauses"), ("pause_p50_us", "p50 µs"),
+               ("pause_p99_us", "p99 µs"), ("pause_max_us", "max µs"), ("gc_collections_gen0", "gen0"),
+               ("gc_collections_gen1", "gen1"), ("gc_collections_gen2", "gen2"), ("rss_peak_mb", "peak MB"))
 
 def ratio(a, b):
     """a / b with IEEE results (inf, NaN) where Python would raise, as the C tables printed."""
@@ -91,10 +99,47 @@ def collectors(run, reg):
     return ("\ncollectors beside rc+gen (medians; ratio = strategy / rc+gen):\n  %-58s %17s %17s %17s\n"
             % ("cell", "ops/s (ratio)", "max pause us", "collector ms") + "".join(text), COLL_HEAD + "".join(csv))
 
+def model_pairs(run, reg):
+    """(real, model) cell indices: each interpreter cell with results and its rc+gen model (see the
+    contract); a real cell without a model in the run is left out."""
+    knob = lambda c, k: dict(c.knobs).get(k, "auto" if k == "policy" else "")  # noqa: E731
+    pairs = []
+    for i, c in enumerate(run.cells):
+        if not run.sum[i]["reps"] or not reg.strategy(c.reclaim).get("interpreter"):
+            continue
+        key = (c.workload, c.allocator, c.layout, reg.baseline_key(c), knob(c, "policy"))
+        models = [j for j, m in enumerate(run.cells) if m.reclaim == "rc+gen" and run.sum[j]["reps"]
+                  and (m.workload, m.allocator, m.layout, reg.baseline_key(m), knob(m, "policy")) == key]
+        version = "cpython3" + knob(c, "python").replace("3.", "", 1) if knob(c, "python") else ""
+        best = sorted(models, key=lambda j: (knob(run.cells[j], "gc") != version, knob(run.cells[j], "gc") != ""))
+        pairs += [(i, best[0])] if best else []
+    return pairs
+
+def model_vs_real(run, reg):
+    """(text, csv) of the model-vs-real table, by workload (see the contract)."""
+    text, csv = [], []
+    for wl in dict.fromkeys(run.cells[i].workload for i, _ in model_pairs(run, reg)):
+        text.append(f"{wl}\n  %-14s" % "" + "".join(" %10s" % lab for _, lab in MVR_METRICS) + "\n")
+        for i, j in ((i, j) for i, j in model_pairs(run, reg) if run.cells[i].workload == wl):
+            real, model = ([core.median(run.values(k, m)) for m, _ in MVR_METRICS] for k in (i, j))
+            for who, k, vals in (("real", i, real), ("model", j, model)):
+                text.append("  %-14s" % who + "".join(" %10s" % ("-" if math.isnan(v) else "%.4g" % v)
+                                                      for v in vals) + f"  {run.cells[k].name}\n")
+            text.append("  %-14s" % "real / model" + "".join(" %10s" % ("-" if not math.isfinite(ratio(a, b)) else
+                                                                          "%.2fx" % ratio(a, b))
+                                                             for a, b in zip(real, model)) + "\n")
+            csv += ["%s,%s,%s,%s,%s,%s\n" % (wl, m, run.cells[i].name, run.cells[j].name, core.fmt_num(a),
+                                              core.fmt_num(b)) for (m, _), a, b in zip(MVR_METRICS, real, model)]
+    if not csv:
+        return "", None
+    return ("\nmodel vs real (medians; the model is rc+gen on the same workload, allocator, layout, knobs and "
+            "policy):\n" + "".join(text), "workload,metric,real_cell,model_cell,real,model\n" + "".join(csv))
+
 def write(run, reg, cmd="bench"):
-    """churn_allocators.csv and collectors.csv into the run directory, where there is a table;
-    a file that cannot be written is said in one line and the run goes on."""
-    for name, (_, csv) in (("churn_allocators.csv", churn(run)), ("collectors.csv", collectors(run, reg))):
+    """churn_allocators.csv, collectors.csv and model_vs_real.csv into the run directory, where
+    there is a table; a file that cannot be written is said in one line and the run goes on."""
+    for name, (_, csv) in (("churn_allocators.csv", churn(run)), ("collectors.csv", collectors(run, reg)),
+                           ("model_vs_real.csv", model_vs_real(run, reg))):
         if csv is not None:
             try:
                 core.write_atomic(os.path.join(run.dir, name), csv)

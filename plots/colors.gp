@@ -8,9 +8,10 @@
 # A strategy not listed gets fallback_rgb (black), so a new strategy is visible at once and
 # obviously unassigned; give it a colour here, nowhere else.
 # The palette is Okabe and Ito's (2008), distinguishable under the common colour-vision
-# deficiencies; `none` is grey because it is the baseline, not a contender.
+# deficiencies; `none` is grey because it is the baseline, not a contender; `cpython` (the real
+# interpreter, not a model) is sky blue.
 
-known_strategies = "none rc rc+gen rc+incr rc+trial boehm"
+known_strategies = "none rc rc+gen rc+incr rc+trial boehm cpython"
 
 fallback_rgb = 0x000000
 rgb_of(s) = s eq "none"     ? 0x999999 : \
@@ -18,7 +19,8 @@ rgb_of(s) = s eq "none"     ? 0x999999 : \
             s eq "rc+gen"   ? 0xD55E00 : \
             s eq "rc+incr"  ? 0x009E73 : \
             s eq "rc+trial" ? 0xCC79A7 : \
-            s eq "boehm"    ? 0xE69F00 : fallback_rgb
+            s eq "boehm"    ? 0xE69F00 : \
+            s eq "cpython"  ? 0x56B4E9 : fallback_rgb
 color_of(s) = sprintf("#%06x", rgb_of(s))
 
 # Point types of pause kinds (pause_timeline): CPython's three generations, then one type for
