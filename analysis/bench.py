@@ -29,7 +29,12 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
 # Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
 OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"), ("timeline", ".live.csv"))
-SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs")
+SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs", "warmup")
+# The runner's flag that writes each output (the .live twin follows --ms_timeline by itself).
+OUTPUT_FLAGS = ("--benchmark_out", "--ms_timeline", "--ms_pauses", "--ms_latency", None)
+# Warm-up repetitions per cell, run first and discarded: the first pass over a matrix is slow
+# (page cache, CPU frequency, first touch of the kernel's own structures), 1 removes most of it.
+DEFAULT_WARMUPS, MAX_WARMUPS = 1, 10
 # Libraries whose version changes what a cell measures, and the Debian package the build saw.
 LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"),
              ("libgc", "libgc-dev"), ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
@@ -47,6 +52,8 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--gcscan-n N", core.int_in(0, 10**8), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
            ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
            ("--timeout SEC", core.int_in(1, 86400), "kill a cell after SEC seconds and mark it failed (default 600)"),
+           ("--warmups N", core.int_in(0, MAX_WARMUPS), "warm-up repetitions per cell, run first and discarded "
+                                                        "(default 1)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
 USAGE = """memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
                       [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
@@ -208,7 +215,7 @@ def build_meta(run, reg, o, runner, matrix, started, finished, context):
                         "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename},
             **({"gbench_context": context} if context is not None else {}),
             "matrix": {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}}
-    meta.update(reps=run.reps, timeout_s=o.timeout)
+    meta.update(reps=run.reps, timeout_s=o.timeout, warmups=o.warmups, warmup_ms=run.meta.get("warmup_ms", {}))
     return meta
 
 def preflight(runner, cells, matrix, timeout):
@@ -222,16 +229,17 @@ def preflight(runner, cells, matrix, timeout):
         if why:
             raise core.usage(why)
 
-def run_one(d, runner, c, r, timeout):
-    """One cell x repetition: (Rep, Google Benchmark context); ends its progress line."""
-    base = f"{c.slug}.rep{r}"
-    files = [os.path.join(d, sub, base + ext) for sub, ext in OUTPUTS]
+def run_one(d, runner, c, tag, timeout, warmup=False):
+    """One cell x repetition (tag "rep3", "warmup1"): (Rep, Google Benchmark context); ends its
+    progress line. A warm-up keeps only its JSON, in warmup/: it is a record, not a sample."""
+    base = f"{c.slug}.{tag}"
+    outs = [(("warmup", ".json"), OUTPUT_FLAGS[0])] if warmup else list(zip(OUTPUTS, OUTPUT_FLAGS))
+    files = [os.path.join(d, sub, base + ext) for (sub, ext), _ in outs]
     parts = [f + ".part" for f in files]
     logs = [os.path.join(d, "logs", f"{base}.{s}") for s in ("stdout", "stderr")]
     with open(logs[0], "wb") as fo, open(logs[1], "wb+") as fe:
-        ch = spawn_wait([runner, "run", c.name, f"--ms_timeline={parts[1]}", f"--ms_pauses={parts[2]}",
-                         f"--ms_latency={parts[3]}", f"--benchmark_out={parts[0]}", "--benchmark_out_format=json",
-                         "--benchmark_format=console"], fo, fe, timeout)
+        ch = spawn_wait([runner, "run", c.name, *(f"{flag}={p}" for p, (_, flag) in zip(parts, outs) if flag),
+                         "--benchmark_out_format=json", "--benchmark_format=console"], fo, fe, timeout)
         last = last_line(fe.fileno())
     rep, ctx = runs.read_rep(parts[0], c.name) if ch.status == 0 else (
         runs.Rep(ch.why + (f": {last}" if last else "")), None)
@@ -246,16 +254,25 @@ def run_one(d, runner, c, r, timeout):
             os.unlink(p)
     return rep, ctx
 
-def run_cells(run, runner, timeout):
-    """Every cell x repetition, repetition-major; returns the first Google Benchmark context."""
+def run_cells(run, runner, timeout, warmups):
+    """The warm-up passes, then every cell x repetition, each pass over the whole matrix
+    (repetition-major: drift of the machine spreads over all cells); returns the first Google
+    Benchmark context. Warm-up times go to run.meta["warmup_ms"]; a failed warm-up is only said."""
     context, n = None, len(run.cells)
-    for r in range(1, run.reps + 1):
+    run.meta["warmup_ms"] = {c.name: [] for c in run.cells}
+    for r in range(1 - warmups, run.reps + 1):
         for i, c in enumerate(run.cells):
             if _sig:
                 return context
-            sys.stderr.write(f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps} \u2026 ")
+            where = f"[warm-up {(r + warmups - 1) * n + i + 1}/{n * warmups}] {c.name} warm-up {r + warmups}/{warmups}" \
+                if r < 1 else f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps}"
+            sys.stderr.write(f"{where} \u2026 ")
             sys.stderr.flush()
-            run.rep[i][r - 1], ctx = run_one(run.dir, runner, c, r, timeout)
+            rep, ctx = run_one(run.dir, runner, c, f"warmup{r + warmups}" if r < 1 else f"rep{r}", timeout, r < 1)
+            if r < 1:
+                run.meta["warmup_ms"][c.name].append(rep.real_ms if rep.ok else None)
+            else:
+                run.rep[i][r - 1] = rep
             context = context or ctx
     return context
 
@@ -317,8 +334,8 @@ def execute(o):
     make_tmp(out, tmp)
     run = runs.Run(run_id, tmp, cells, reps)
     try:
-        warn(f"{len(cells)} cells x {reps} reps from {matrix} -> {final}")
-        context = run_cells(run, runner, o.timeout)
+        warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
+        context = run_cells(run, runner, o.timeout, o.warmups)
         if not _sig and o.gcscan_n != 0:
             gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
         status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))
@@ -358,7 +375,7 @@ def parse_args(argv):
         name, *metavar = flag.split()
         p.add_argument(name, help=text, **({"action": "store_true"} if kind is None else
                                            {"type": kind, "metavar": metavar[0]}))
-    p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N)
+    p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N, warmups=DEFAULT_WARMUPS)
     o = p.parse_args(argv)
     for flag in (f.split()[0] for f, kind, _ in OPTIONS if kind is str):
         if getattr(o, flag[2:].replace("-", "_")) == "":
@@ -371,7 +388,7 @@ def main(argv):
     o = parse_args(argv)
     if o.plots_only is not None:
         if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "timeout",
-                                                                                "gcscan_n")):
+                                                                                "gcscan_n", "warmups")):
             raise core.usage("--plots-only takes no other options")
         return plots_only(o.plots_only)
     return execute(o)

@@ -3,6 +3,7 @@
 child runner (timeout, exit status, signal, last stderr line, children dying with the driver),
 option errors, and core.enclosing_run (--out inside a run)."""
 import io
+import json
 import os
 import signal
 import subprocess
@@ -165,3 +166,33 @@ class Options(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.access(os.environ.get("MEMSTRAT") or os.path.join(bench.SOURCE_DIR, "build", "memstrat"),
+                               os.X_OK), "needs the memstrat binary")
+class Warmups(unittest.TestCase):
+    """Issue 16: warm-up repetitions run first, are kept as a record (warmup/, meta.json) and are
+    never samples: results.csv and the summary hold the measured repetitions only."""
+
+    def test_warmups_are_records_not_samples(self):
+        binary = os.environ.get("MEMSTRAT") or os.path.join(bench.SOURCE_DIR, "build", "memstrat")
+        with tempfile.TemporaryDirectory() as d:
+            m = os.path.join(d, "m.txt")
+            with open(m, "w") as f:
+                f.write("list/rc/system/slots/n=1000\nring/rc/system/slots/n=1000\n")
+            p = subprocess.run([binary, "bench", "--matrix", m, "--reps", "2", "--warmups", "2", "--out", d,
+                                "--run-id", "w", "--no-plots", "--gcscan-n", "0"], capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            run = os.path.join(d, "w")
+            self.assertEqual(sorted(os.listdir(os.path.join(run, "warmup"))), sorted(
+                f"{c}__rc__system__slots__n=1000.warmup{k}.json" for c in ("list", "ring") for k in (1, 2)))
+            with open(os.path.join(run, "results.csv")) as f:
+                self.assertEqual([ln.split(",")[7] for ln in f.read().splitlines()[1:]], ["1", "2", "1", "2"])
+            with open(os.path.join(run, "meta.json")) as f:
+                meta = json.load(f)
+            self.assertEqual(meta["warmups"], 2)
+            self.assertEqual([len(v) for v in meta["warmup_ms"].values()], [2, 2])
+            self.assertTrue(all(t > 0 for v in meta["warmup_ms"].values() for t in v))
+            self.assertIn("[warm-up 4/4] ring/rc/system/slots/n=1000 warm-up 2/2", p.stderr)
+            self.assertIn("[4/4] ring/rc/system/slots/n=1000 rep 2/2", p.stderr)
