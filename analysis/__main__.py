@@ -3,7 +3,7 @@ tune, merge, gcscan). Every failure ends as one line on stderr and the command's
 import importlib
 import sys
 
-COMMANDS = ("bench", "compare", "tune", "merge", "gcscan")
+COMMANDS = ("bench", "compare", "tune", "merge", "system", "gcscan")
 
 def main(argv):
     if not argv or argv[0] not in COMMANDS:

@@ -16,7 +16,7 @@ Start reading at main().
 import contextlib, ctypes, functools, math, os, re  # noqa: E401
 import select, signal, subprocess, sys, time, types  # noqa: E401
 
-from . import core, report, runs
+from . import core, report, runs, system
 
 DEFAULT_REPS, QUICK_REPS = 5, 3  # a median and a CV; --quick: a smoke run that still shows spread
 GCSCAN_N = 1000000               # live objects of the gc-scan table (issue 3's target heap)
@@ -215,7 +215,8 @@ def build_meta(run, reg, o, runner, matrix, started, finished, context):
                         "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}", "hostname": u.nodename},
             **({"gbench_context": context} if context is not None else {}),
             "matrix": {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}}
-    meta.update(reps=run.reps, timeout_s=o.timeout, warmups=o.warmups, warmup_ms=run.meta.get("warmup_ms", {}))
+    meta.update(reps=run.reps, timeout_s=o.timeout, warmups=o.warmups, warmup_ms=run.meta.get("warmup_ms", {}),
+                system=run.meta.get("system", {}))
     return meta
 
 def preflight(runner, cells, matrix, timeout):
@@ -333,6 +334,10 @@ def execute(o):
     preflight(runner, cells, matrix, o.timeout)
     make_tmp(out, tmp)
     run = runs.Run(run_id, tmp, cells, reps)
+    facts = system.facts()  # what can move the numbers, recorded; a busy machine is said now
+    run.meta["system"] = {n: {"value": v, "advice": why} for n, v, why in facts}
+    for b in system.busy(facts):
+        warn(f"warning: the machine is busy ({b}): timings will be noisy; `memstrat system` says more")
     try:
         warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
         context = run_cells(run, runner, o.timeout, o.warmups)

@@ -89,6 +89,8 @@ def meta_section(meta, reps, warmups=""):
         f"| started | {s(meta, 'started_utc')} |\n",
         f"| finished | {s(meta, 'finished_utc')} |\n",
         f"| failed repetitions | {len(fails) if isinstance(fails, (list, dict)) else 0} |\n",
+        "".join(f"| noise source | {md(n)}: {md(str(f.get('value')))} — {md(str(f['advice']))} |\n" for n, f in
+                runs.meta_get(meta, "system", dict, {}).items() if isinstance(f, dict) and f.get("advice")),
         f"\n**CV warnings** (time CV > {CV:.0f}%: {len(cv)} cell(s)):",
         ",".join(" `%s` %.1f%%" % (s(w, "cell"), runs.meta_get(w, "time_cv_pct", (int, float), math.nan)) for w in cv),
         ".\n\n" if cv else " none.\n\n"])

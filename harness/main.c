@@ -159,7 +159,7 @@ static int cmd_list_json(void) {
 #define MS_PYTHON "/usr/bin/python3"
 #endif
 
-/* bench | compare | tune | merge | gcscan: exec `python3 -m analysis CMD ARGS...` with the
+/* bench | compare | tune | merge | gcscan | system: exec `python3 -m analysis CMD ARGS...` with the
  * source tree on PYTHONPATH and this binary in $MEMSTRAT (what runs the cells). */
 static int exec_analysis(int argc, char **argv) {
     char self[PATH_MAX];
@@ -203,6 +203,7 @@ static void usage(FILE *out) {
                  "                       [--tools DIR] [--out F]\n"
                  "       memstrat gcscan-measure [--n N] [--reps R] [--shapes list,tree] [--alloc NAME]\n"
                  "                       (gcscan's rc+gen half: rows shape,side,n,rep,ns_per_object on stdout)\n"
+                 "       memstrat system [--json]   (what on this machine can move the numbers)\n"
                  "a CELL is workload/reclaim/allocator/layout[/knob=value...], e.g. list/rc/system/slots/n=100000\n");
 }
 
@@ -224,12 +225,12 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "gcscan-measure") == 0) return ms_gcscan_measure_main(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "tune") == 0 || strcmp(cmd, "compare") == 0 ||
-        strcmp(cmd, "merge") == 0 || strcmp(cmd, "gcscan") == 0)
+        strcmp(cmd, "merge") == 0 || strcmp(cmd, "gcscan") == 0 || strcmp(cmd, "system") == 0)
         return exec_analysis(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return MS_EXIT_OK;
     }
-    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, tune, merge, gcscan, gcscan-measure, help)\n", cmd);
+    fprintf(stderr, "memstrat: unknown command '%s' (commands: list, run, bench, compare, tune, merge, gcscan, gcscan-measure, system, help)\n", cmd);
     return MS_EXIT_USAGE;
 }
