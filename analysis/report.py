@@ -7,13 +7,16 @@ re-reports old runs: meta.json (machine, build, libraries, CV warnings), a secti
 with results (plots, a row per cell, conclusions), the cells without results, and the tables the
 run keeps (churn_allocators.csv, collectors.csv, gc_scan.txt/.csv). render returns 0, or 1 when
 a plot failed; an unwritable report.md is one warning line. Conclusions say only what the numbers
-carry: two cells are ranked by median time only when each has >= MIN_REPS good repetitions and a
-time CV <= core.CV_WARN_PCT and their min–max ranges are disjoint (else "not distinguishable" or
-"no claim"); peak RSS by the min–max rule alone. Pairs: each cell and its `none` baseline (LBO),
+carry: two cells are ranked by median time only when each has >= MIN_REPS good repetitions and the
+95% bootstrap CI of the ratio of their medians excludes 1 (else "not distinguishable" or "no
+claim"); peak RSS by the min–max rule alone; deterministic counters (equal in every repetition of
+each cell) are stated whatever the noise, marked as such. Pairs: each cell and its `none` baseline (LBO),
 each cell and the rc+gen cell its throughput is normalised to (plots.norm_ref).
 print_tables(run, reg, out) prints the churn, collector and model-vs-real tables.
 """
 import csv, functools, json, math, os, sys  # noqa: E401
+
+import numpy as np
 
 from . import core, plots as plotting, runs, tables
 
@@ -23,6 +26,12 @@ MIN_REPS = 2
 # difference that happens to be separated is not worth a sentence.
 MIN_RATIO = 1.005
 CV = core.CV_WARN_PCT
+# Counters that do not depend on timing: when every repetition of a cell gives the same value,
+# a difference between two cells is a fact of the strategies, not of the machine's noise.
+DETERMINISTIC = (("gc_collections_gen0", "gen0 collections"), ("gc_collections_gen1", "gen1 collections"),
+                 ("gc_collections_gen2", "gen2 collections"), ("gc_examined", "objects examined"),
+                 ("gc_collected", "collected"), ("leaked_objects", "leaked objects"),
+                 ("live_objects_peak", "peak live objects"), ("live_bytes_peak", "peak live bytes"))
 CAPTIONS = {
     "pause_cdf": "pause-time CDF per cell, pauses of all repetitions pooled, log x (µs)",
     "pause_timeline": "pauses over time (first repetition), point type = generation / increment",
@@ -45,9 +54,12 @@ HOW_TO_READ = (
     "- Throughput plots are normalised to the rc+gen/pool cell of the same workload, layout and knobs (rc+gen/system "
     "where there is no pool cell; the plot's title says which).\n"
     f"- A cell is **noisy** when its time CV (sample stddev / mean over repetitions) exceeds {CV:.0f}%.\n"
-    f"- Conclusions are generated: two cells are ranked by median time only when both have ≥ {MIN_REPS} "
-    f"repetitions, both CVs are ≤ {CV:.0f}% and their min–max time ranges are disjoint; overlapping ranges read "
-    "\"not distinguishable in this run\". Peak RSS is compared when min–max ranges are disjoint. Each cell is "
+    f"- Conclusions are generated, and each says what it rests on. **Time** (noisy on a shared machine): two cells "
+    f"are ranked by median time only when both have ≥ {MIN_REPS} repetitions and the 95% bootstrap confidence "
+    "interval of the ratio of their medians (scipy, percentile method, repetitions resampled) excludes 1; "
+    "otherwise they are \"not distinguishable in this run\". **Peak RSS** is compared when the min–max ranges are "
+    "disjoint. **Counters** (collections, objects examined and collected, leaked and peak live objects and bytes) "
+    "are stated when every repetition of each cell gives the same value: they hold whatever the noise. Each cell is "
     "compared with its `none` baseline (same workload, allocator, layout, knobs: the LBO method) and with its "
     "rc+gen reference.\n\n")
 
@@ -96,26 +108,45 @@ def meta_section(meta, reps, warmups=""):
         ".\n\n" if cv else " none.\n\n"])
 
 def compare(run, a, b, why=None):
-    """One mechanical sentence about cells a and b: their time (why: the pair's reason) or, without
-    why, their peak RSS, which is compared by the min–max rule alone (see the contract)."""
+    """One mechanical sentence about cells a and b: their time (why: the pair's reason), ranked
+    only when the 95% bootstrap CI of the ratio of medians excludes 1; or, without why, their peak
+    RSS, compared by the min–max rule alone (see the contract)."""
     x, y, na, nb = run.sum[a], run.sum[b], run.cells[a].name, run.cells[b].name
     med, lo, hi = ("time_median_ms", "time_min_ms", "time_max_ms") if why else plotting.RSS
     if not why and (math.isnan(x[med]) or math.isnan(y[med]) or y[med] <= 0):
         return ""
     out = f"- time, `{na}` vs `{nb}` ({why}): " if why else f"- peak RSS, `{na}` vs `{nb}`: "
-    if why and not all(s["reps"] >= MIN_REPS and s["time_cv_pct"] <= CV for s in (x, y)):  # steady enough
-        return out + "no claim — noisy (CV %.1f%% and %.1f%%, limit %.0f%%, at least %d reps).\n" % (
-            x["time_cv_pct"], y["time_cv_pct"], CV, MIN_REPS)
+    r = tables.ratio(x[med], y[med])
+    if why:
+        if not all(s["reps"] >= MIN_REPS for s in (x, y)):
+            return out + f"no claim — fewer than {MIN_REPS} repetitions.\n"
+        clo, chi = core.bootstrap_ci(run.values(a, "real_time_ms"), over=run.values(b, "real_time_ms"))
+        ci = "95%% CI of the ratio %.2f–%.2f×" % ((clo, chi) if r >= 1 else (1 / chi, 1 / clo))
+        if not clo > 1 and not chi < 1:  # NaN too: no interval, no claim
+            ci = "95%% CI of the ratio %.2f–%.2f×" % (clo, chi)
+            return out + f"not distinguishable in this run ({ci} includes 1).\n"
+        if 1.0 / MIN_RATIO < r < MIN_RATIO:
+            return out + "the same within %.1f%% (medians; %s).\n" % ((MIN_RATIO - 1) * 100, ci)
+        return out + "`%s` is **%.2f× %s** (medians %.2f vs %.2f ms; %s).\n" % (
+            na, r if r >= 1 else 1 / r, "slower" if r >= 1 else "faster", x[med], y[med], ci)
     if x[lo] <= y[hi] and y[lo] <= x[hi]:
         return out + "not distinguishable in this run (min–max ranges overlap).\n"
-    r = tables.ratio(x[med], y[med])
     if 1.0 / MIN_RATIO < r < MIN_RATIO:
         return out + "the same within %.1f%% (medians; ranges disjoint).\n" % ((MIN_RATIO - 1) * 100)
-    if not why:
-        return out + "`%s` peaks at **%.2f×** the RSS of `%s` (%.1f vs %.1f MB, medians; min–max ranges " \
-            "disjoint).\n" % (na, r, nb, x[med], y[med])
-    return out + "`%s` is **%.2f× %s** (medians %.2f vs %.2f ms; CV ≤ %.0f%%; min–max ranges disjoint).\n" % (
-        na, r if r >= 1 else 1 / r, "slower" if r >= 1 else "faster", x[med], y[med], CV)
+    return out + "`%s` peaks at **%.2f×** the RSS of `%s` (%.1f vs %.1f MB, medians; min–max ranges " \
+        "disjoint).\n" % (na, r, nb, x[med], y[med])
+
+def counters_line(run, a, b):
+    """The deterministic counters of a pair: those equal in every repetition of each cell, so
+    what they say holds whatever the machine's noise; "" when there are none."""
+    said = []
+    for k, label in DETERMINISTIC:
+        va, vb = (core.finite(run.values(i, k)) for i in (a, b))
+        if va.size and vb.size and np.ptp(va) == 0 and np.ptp(vb) == 0 and (va[0] or vb[0]):
+            said.append(f"{label} {va[0]:,.0f} = {vb[0]:,.0f}" if va[0] == vb[0] else f"{label} {va[0]:,.0f} vs "
+                        f"{vb[0]:,.0f}" + (f" ({va[0] / vb[0]:.2f}×)" if va[0] and vb[0] else ""))
+    return f"- counters, `{run.cells[a].name}` vs `{run.cells[b].name}` (deterministic): {'; '.join(said)}.\n" \
+        if said else ""
 
 def none_of(run, reg, i):
     """The `none` cell the summary's overhead of cell i was computed against, or None."""
@@ -156,9 +187,9 @@ def workload_section(run, reg, wl):
     for i, (r, alloc) in refs.items():
         n = none_of(run, reg, i)
         if n is not None:
-            out += [compare(run, i, n, "LBO baseline"), compare(run, i, n)]
+            out += [compare(run, i, n, "LBO baseline"), compare(run, i, n), counters_line(run, i, n)]
         if r is not None and r != i and r != n:
-            out.append(compare(run, i, r, f"rc+gen/{alloc} reference"))
+            out += [compare(run, i, r, f"rc+gen/{alloc} reference"), counters_line(run, i, r)]
     if len(out) == said:
         out.append("- nothing to compare: no cell of this workload has a `none` baseline or an rc+gen reference.\n")
     return "".join(out) + "\n"
