@@ -3,8 +3,9 @@
 Contract: churn(run) and collectors(run, reg) each return (text, csv) of a summarized Run: the
 text printed at the end of `memstrat bench` ("" without such cells) and the CSV kept in the run
 directory (None: nothing to keep). churn_allocators.csv: the churn cells by knobs; per allocator
-the median [min–max] ns per alloc+free pair and its ratios to mimalloc and pymalloc where they
-ran; issue 4's target on pool's row. collectors.csv: each other collector beside the rc+gen cell
+the median [min–max] ns per alloc+free pair, the same net of the `void` allocator's (the
+harness's own cost per pair), and the ratios of net figures to mimalloc and pymalloc where they
+ran (bump shown, not ranked: it never reuses memory); issue 4's target on pool's row. collectors.csv: each other collector beside the rc+gen cell
 of the same workload, allocator, layout and knobs (its strategy's knobs at their defaults count
 as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6's target on
 rc+incr. model_vs_real.csv: each cell run in a real interpreter (the registry's `interpreter`
@@ -26,7 +27,13 @@ CHURN_TARGET_VS_PYMALLOC = 0.5
 # Issue 6's target for rc+incr against rc+gen: max pause share and throughput loss.
 COLL_TARGET_MAX_PAUSE_RATIO = 0.10
 COLL_TARGET_THROUGHPUT_LOSS = 0.10
-CHURN_HEAD = "knobs,allocator,ns_per_pair_median,ns_per_pair_min,ns_per_pair_max,vs_mimalloc,vs_pymalloc\n"
+CHURN_HEAD = ("knobs,allocator,ns_per_pair_median,ns_per_pair_min,ns_per_pair_max,vs_mimalloc,vs_pymalloc,"
+              "net_ns_per_pair\n")
+# The allocator whose time per pair is the harness's own (a push and a pop): subtracted from the
+# others' so the table compares allocators, not the workload loop around them.
+CHURN_FLOOR = "void"
+# Allocators shown but not ranked, and why (their time is not an allocator's reuse cost).
+CHURN_UNRANKED = {"bump": "   (never reuses memory: every pair touches a new block; not ranked)"}
 COLL_HEAD = "cell,baseline,ops_per_s,ops_ratio,pause_max_us,pause_max_ratio,pause_total_ms,pause_total_ratio\n"
 # The model-vs-real table's metrics (counter, column label), medians over repetitions.
 MVR_METRICS = (("ops_per_s", "ops/s"), ("pause_count", "pauses"), ("pause_p50_us", "p50 µs"),
@@ -47,24 +54,30 @@ def churn(run):
             groups.setdefault(c.knob_text, []).extend([(c.allocator, med, lo, hi)] if math.isfinite(med) else [])
     text, csv = [], []
     for knobs, rows in ((k, r) for k, r in groups.items() if r):
-        text.append("%s\n  %-10s %-26s %10s %10s\n" % (knobs or "(default knobs)", "allocator", "ns/pair",
-                                                      "vs mimalloc", "vs pymalloc"))
+        floor = next((m for a, m, _, _ in rows if a == CHURN_FLOOR), math.nan)  # the harness's own ns per pair
+        net = {a: m - floor if math.isfinite(floor) else m for a, m, _, _ in rows}
+        text.append("%s\n  %-10s %-26s %9s %10s %10s\n" % (knobs or "(default knobs)", "allocator", "ns/pair",
+                                                           "net", "vs mimalloc", "vs pymalloc"))
         for a, med, lo, hi in rows:
-            vm, vp = (next((ratio(med, m) for b, m, _, _ in rows if b == ref and m > 0), math.nan)
+            vm, vp = (ratio(net[a], net[ref]) if ref in net and net[ref] > 0 and a not in CHURN_UNRANKED else math.nan
                       for ref in ("mimalloc", "pymalloc"))
-            line = "  %-10s %-26s" % (a, "%.1f [%.1f-%.1f]" % (med, lo, hi))
+            line = "  %-10s %-26s %9s" % (a, "%.1f [%.1f-%.1f]" % (med, lo, hi),
+                                          "floor" if a == CHURN_FLOOR else "%.1f" % net[a])
             line += "".join(" %9s" % "-" if math.isnan(r) else " %8.2fx" % r for r in (vm, vp))
             if a == "pool" and not (math.isnan(vm) and math.isnan(vp)):
                 met = ((math.isnan(vm) or vm <= CHURN_TARGET_VS_MIMALLOC)
                        and (math.isnan(vp) or vp <= CHURN_TARGET_VS_PYMALLOC))
                 line += "   target <= %.1fx / <= %.1fx: %s" % (CHURN_TARGET_VS_MIMALLOC, CHURN_TARGET_VS_PYMALLOC,
                                                               "met" if met else "NOT met")
+            line += CHURN_UNRANKED.get(a, "")
             text.append(line + "\n")
             # knobs are joined with ';' and hold no ',' (cell syntax), so they need no quotes
-            csv.append("%s,%s,%.3f,%.3f,%.3f,%.4f,%.4f\n" % (knobs or "default", a, med, lo, hi, vm, vp))
+            csv.append("%s,%s,%.3f,%.3f,%.3f,%.4f,%.4f,%.3f\n" % (knobs or "default", a, med, lo, hi, vm, vp,
+                                                                  net[a] if math.isfinite(floor) else math.nan))
     if not csv:
         return "", None
-    return ("\nallocators (churn, ns per alloc+free pair, median [min-max] of the repetitions):\n" + "".join(text),
+    return ("\nallocators (churn, ns per alloc+free pair, median [min-max] of the repetitions; net = minus the "
+            f"`{CHURN_FLOOR}` allocator's, the harness's own cost; ratios of net figures):\n" + "".join(text),
             CHURN_HEAD + "".join(csv))
 
 def collectors(run, reg):

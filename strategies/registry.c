@@ -20,6 +20,7 @@ extern const mm_allocator_ops mm_allocator_bump;
 extern const mm_allocator_ops mm_allocator_pymalloc;
 extern const mm_allocator_ops mm_allocator_jemalloc;
 extern const mm_allocator_ops mm_allocator_mimalloc;
+extern const mm_allocator_ops mm_allocator_void;
 extern const mm_layout mm_layout_slots;
 extern const mm_layout mm_layout_dict;
 extern const mm_layout mm_layout_shared;
@@ -41,6 +42,7 @@ const mm_allocator_ops *const mm_allocators[] = {
     &mm_allocator_jemalloc,
     &mm_allocator_mimalloc,
     &mm_allocator_bump,
+    &mm_allocator_void,
     NULL,
 };
 
