@@ -500,7 +500,7 @@ static void test_rss(const char *dir)
     CHECK(base > 0, "rss: current bytes is 0");
 
     uint64_t t0 = ms_now_ns();
-    ms_rss_sampler *s = ms_rss_start(1000, t0);
+    ms_rss_sampler *s = ms_rss_start(0, 1000, t0);
     CHECK(s != NULL, "rss: start failed (errno %d)", errno);
     if (!s)
         return;
