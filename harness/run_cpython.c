@@ -56,8 +56,12 @@ extern char **environ;
 #define MS_PROBE_LINE_MAX 4096
 /* Once fd 3 is closed, how often to look whether the child has exited (ms). */
 #define MS_REAP_POLL_MS 5
+/* Reads of its stderr after it exited: 64 x 8 KiB, more than a traceback. */
+#define MS_DRAIN_READS 64
 /* Bytes of a bad line or of the child's words quoted in a message. */
 #define MS_QUOTE 200
+#define MS_STR_(x) #x
+#define MS_STR(x) MS_STR_(x)
 
 /* The allocators an interpreter can run on: pymalloc is its own obmalloc (the
  * default, nothing to set); the others hand every allocation to the C malloc
@@ -314,47 +318,47 @@ bool ms_probe_complete(const ms_probe *p, const ms_cell *c, const ms_measurement
 
 /* ---- the child ------------------------------------------------------------------- */
 
-/* What the child is started with, built before fork (nothing allocates after). */
+/* What the child is started with, built before fork (the child only execs), and
+ * what its two pipes have brought so far. */
 typedef struct ms_child {
     pid_t pid;
-    int result_fd, err_fd; /* our ends: its fd 3, its stderr */
-    char *argv[24 + MM_MAX_KNOBS];
-    char **envp;
-    char opts[3][16], knobs[MM_MAX_KNOBS][64 + MM_KNOB_VALUE_MAX], probe[PATH_MAX + 16];
-    char env_extra[3][4 * PATH_MAX + 16];
+    int result_fd, err_fd; /* our ends: its fd 3, its stderr (-1 once closed) */
+    char *argv[24 + MM_MAX_KNOBS], **envp;
+    char probe[PATH_MAX + 16], opts[2][16], knobs[MM_MAX_KNOBS][64 + MM_KNOB_VALUE_MAX];
+    char env_extra[3][4 * PATH_MAX + 16], exec_failed[PATH_MAX + 64];
+    ms_probe probe_state;
+    char buf[MS_PROBE_LINE_MAX + 1], bad[MS_PROBE_LINE_MAX / 2 + 400];
+    size_t len;
+    char err_line[MS_QUOTE + 1], err_last[MS_QUOTE + 1]; /* its stderr's current and last line */
+    size_t err_len;
 } ms_child;
 
 /* argv and envp by PROTOCOL.md, "Starting the child". */
 static bool child_args(ms_child *ch, const ms_cell *c, char *err, size_t errlen) {
     const mm_knobset *ks = &c->knobs;
-    int n = 0;
     snprintf(ch->probe, sizeof ch->probe, "%s/%s", twins_dir(), MS_PROBE_FILE);
     snprintf(ch->opts[0], sizeof ch->opts[0], "%d", MS_RESULT_FD);
     snprintf(ch->opts[1], sizeof ch->opts[1], "%lld", (long long)mm_knob_int(ks, "probe"));
+    snprintf(ch->exec_failed, sizeof ch->exec_failed, "cannot start %s\n", c->interp);
     const char *fixed[] = {c->interp, "-s", ch->probe, "--workload", c->workload->name, "--layout", c->layout.name,
                            "--gc", mm_knob_str(ks, "gc"), "--policy", mm_knob_str(ks, "policy"),
                            "--result-fd", ch->opts[0], "--probe", ch->opts[1]};
+    int n = 0, k = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) ch->argv[n++] = (char *)fixed[i];
-    int k = 0;
-    for (const mm_knob_desc *d = c->workload->knobs; d && d->name && k < MM_MAX_KNOBS; d++, k++) {
-        snprintf(ch->knobs[k], sizeof ch->knobs[k], "%s=%s", d->name, mm_knob_str(ks, d->name));
-        ch->argv[n++] = ch->knobs[k];
-    }
-    ch->argv[n] = NULL;
+    for (const mm_knob_desc *d = c->workload->knobs; d && d->name && k < MM_MAX_KNOBS; d++, k++)
+        snprintf(ch->argv[n++] = ch->knobs[k], sizeof ch->knobs[k], "%s=%s", d->name, mm_knob_str(ks, d->name));
 
     char preload[4 * PATH_MAX];
-    bool c_malloc = strcmp(c->allocator.name, "pymalloc") != 0; /* PYTHONMALLOC=malloc */
     if (!ms_malloc_preload(c->allocator.name, c->allocator.preload_library, preload, sizeof preload, err, errlen))
         return false;
-    size_t nenv = 0;
+    size_t nenv = 0, e = 0;
     while (environ[nenv]) nenv++;
     if ((ch->envp = calloc(nenv + 4, sizeof *ch->envp)) == NULL) return snprintf(err, errlen, "out of memory"), false;
-    size_t e = 0;
     for (size_t i = 0; i < nenv; i++)
         if (strncmp(environ[i], "PYTHON", 6) != 0 && strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
             ch->envp[e++] = environ[i];
     ch->envp[e++] = strcpy(ch->env_extra[0], "PYTHONHASHSEED=0");
-    if (c_malloc) ch->envp[e++] = strcpy(ch->env_extra[1], "PYTHONMALLOC=malloc");
+    if (strcmp(c->allocator.name, "pymalloc") != 0) ch->envp[e++] = strcpy(ch->env_extra[1], "PYTHONMALLOC=malloc");
     if (preload[0]) snprintf(ch->envp[e++] = ch->env_extra[2], sizeof ch->env_extra[2], "LD_PRELOAD=%s", preload);
     return true;
 }
@@ -370,209 +374,158 @@ static bool high_pipe(int fds[2]) {
     return fds[0] >= 0 && fds[1] >= 0;
 }
 
-static void close_all(const int *fds, int n) {
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0) close(fds[i]);
-}
-
 /* fork + exec, so that the child can ask to die with us (PR_SET_PDEATHSIG, which
  * posix_spawn cannot set; it fires when the forking thread ends, and cells run
  * on the main thread) and lead its own process group (a timeout kills its
- * children too). A third pipe reports a failed exec's errno; its EOF means the
- * interpreter runs, and only then does the RSS sampler start on it. */
+ * children too). An exec that fails says so on the child's stderr, exit 127.
+ * A third pipe, closed by the exec, says when the child is the interpreter: from
+ * then on its RSS is the interpreter's, not a copy of ours. */
 static bool child_start(ms_child *ch, char *err, size_t errlen) {
     int res[2] = {-1, -1}, ser[2] = {-1, -1}, ex[2] = {-1, -1};
-    if (!high_pipe(res) || !high_pipe(ser) || !high_pipe(ex)) {
-        int fds[] = {res[0], res[1], ser[0], ser[1], ex[0], ex[1]};
-        close_all(fds, 6);
-        return snprintf(err, errlen, "cannot make pipes for the interpreter: %s", strerror(errno)), false;
-    }
     pid_t parent = getpid();
-    ch->pid = fork();
-    if (ch->pid == 0) {
-        int e = 0;
+    bool piped = high_pipe(res) && high_pipe(ser) && high_pipe(ex);
+    if (piped && (ch->pid = fork()) == 0) {
         setpgid(0, 0);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
-        if (dup2(ser[1], 2) < 0 || dup2(res[1], MS_RESULT_FD) < 0) e = errno;
-        else execve(ch->argv[0], ch->argv, ch->envp);
-        e = e ? e : errno;
-        ssize_t w = write(ex[1], &e, sizeof e);
-        _exit(w == (ssize_t)sizeof e ? 127 : 126);
+        if (dup2(ser[1], 2) >= 0 && dup2(res[1], MS_RESULT_FD) >= 0) execve(ch->argv[0], ch->argv, ch->envp);
+        ssize_t w = write(2, ch->exec_failed, strlen(ch->exec_failed));
+        _exit(w > 0 ? 127 : 126);
     }
-    int ours[] = {res[1], ser[1], ex[1]};
-    close_all(ours, 3);
-    int e = errno;
-    ssize_t n = -1;
-    if (ch->pid > 0)
-        while ((n = read(ex[0], &e, sizeof e)) < 0 && errno == EINTR) {}
-    close(ex[0]);
-    if (ch->pid < 0 || n != 0) {
-        if (ch->pid > 0) waitpid(ch->pid, NULL, 0);
-        int fds[] = {res[0], ser[0]};
-        close_all(fds, 2);
-        return snprintf(err, errlen, "cannot start %s: %s", ch->argv[0], strerror(n > 0 ? e : errno)), false;
-    }
+    int e = errno, fds[] = {res[1], ser[1], ex[1], res[0], ser[0]}, ran = piped && ch->pid > 0;
+    for (int i = 0; i < (ran ? 3 : 5); i++)
+        if (fds[i] >= 0) close(fds[i]);
+    while (ran && read(ex[0], &e, sizeof e) < 0 && errno == EINTR) {}
+    if (ex[0] >= 0) close(ex[0]);
+    if (!piped || ch->pid < 0) return snprintf(err, errlen, "cannot start the interpreter: %s", strerror(e)), false;
     ch->result_fd = res[0];
     ch->err_fd = ser[0];
     return true;
 }
 
-/* The child's stderr goes on to ours as it comes; its last line is kept for a
- * child that dies without saying why on fd 3. */
-typedef struct ms_tee {
-    char cur[MS_QUOTE + 1], last[MS_QUOTE + 1];
-    size_t len;
-} ms_tee;
-
-static void tee_write(ms_tee *t, const char *buf, size_t n) {
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(2, buf + off, n - off);
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] == '\n') {
-            if (t->len) memcpy(t->last, t->cur, t->len + 1);
-            t->len = 0;
-        } else if (t->len < MS_QUOTE) {
-            t->cur[t->len++] = buf[i];
-            t->cur[t->len] = '\0';
-        }
-    }
-}
-
-/* ---- the measure ----------------------------------------------------------------- */
-
-/* Everything the reading loop keeps. */
-typedef struct ms_reading {
-    ms_probe probe;
-    char buf[MS_PROBE_LINE_MAX + 1];
-    size_t len;
-    bool result_open, err_open, bad;
-    char why[MS_PROBE_LINE_MAX / 2 + 400];
-    ms_tee tee;
-} ms_reading;
-
-/* Complete lines of buf go to the reader; the first bad one stops the reading. */
-static void take_lines(ms_reading *rd, ms_measurement *m, bool eof) {
-    char *start = rd->buf, *nl;
-    rd->buf[rd->len] = '\0';
-    while (!rd->bad && (nl = memchr(start, '\n', rd->len - (size_t)(start - rd->buf))) != NULL) {
+/* Complete lines to the reader; the first bad one stops the reading. */
+static void take_lines(ms_child *ch, ms_measurement *m, bool eof) {
+    char *start = ch->buf, *nl, reason[400], q[4 * MS_QUOTE + 4];
+    ch->buf[ch->len] = '\0';
+    while (!ch->bad[0] && (nl = memchr(start, '\n', ch->len - (size_t)(start - ch->buf))) != NULL) {
         *nl = '\0';
-        char reason[400], q[4 * MS_QUOTE + 4];
-        if (!ms_probe_line(&rd->probe, m, start, ms_now_ns(), reason, sizeof reason)) {
-            snprintf(rd->why, sizeof rd->why, "probe line %d malformed: '%s': %s", rd->probe.line,
+        if (!ms_probe_line(&ch->probe_state, m, start, ms_now_ns(), reason, sizeof reason))
+            snprintf(ch->bad, sizeof ch->bad, "probe line %d malformed: '%s': %s", ch->probe_state.line,
                      mm_escape(q, sizeof q, start, MS_QUOTE), reason);
-            rd->bad = true;
-        }
         start = nl + 1;
     }
-    rd->len -= (size_t)(start - rd->buf);
-    memmove(rd->buf, start, rd->len);
-    if (!rd->bad && rd->len >= MS_PROBE_LINE_MAX)
-        snprintf(rd->why, sizeof rd->why, "probe line %d malformed: longer than %d bytes", rd->probe.line + 1,
-                 MS_PROBE_LINE_MAX), rd->bad = true;
-    if (!rd->bad && eof && rd->len > 0)
-        snprintf(rd->why, sizeof rd->why, "probe line %d malformed: cut short (no newline at the end of fd %d)",
-                 rd->probe.line + 1, MS_RESULT_FD), rd->bad = true;
+    ch->len -= (size_t)(start - ch->buf);
+    memmove(ch->buf, start, ch->len);
+    if (!ch->bad[0] && (ch->len >= MS_PROBE_LINE_MAX || (eof && ch->len > 0)))
+        snprintf(ch->bad, sizeof ch->bad, "probe line %d malformed: %s", ch->probe_state.line + 1,
+                 eof ? "cut short (no newline at the end)" : "longer than " MS_STR(MS_PROBE_LINE_MAX) " bytes");
 }
 
-/* Reads what is ready on one of the two pipes. */
-static void read_ready(ms_reading *rd, ms_measurement *m, const ms_child *ch, int fd) {
+/* The child's stderr goes on to ours as it comes; its last line is kept for a
+ * child that dies without saying why on fd 3. */
+static void tee_err(ms_child *ch, const char *buf, size_t n) {
+    for (ssize_t w = 0; n > 0 && (w = write(2, buf, n)) > 0; buf += w, n -= (size_t)w)
+        for (ssize_t i = 0; i < w; i++) {
+            if (buf[i] == '\n' && ch->err_len) memcpy(ch->err_last, ch->err_line, ch->err_len + 1);
+            if (buf[i] == '\n') ch->err_len = 0;
+            else if (ch->err_len < MS_QUOTE) ch->err_line[ch->err_len++] = buf[i], ch->err_line[ch->err_len] = '\0';
+        }
+}
+
+/* Reads what is ready on one of the two pipes; EOF closes our end. */
+static void read_ready(ms_child *ch, ms_measurement *m, int *fd) {
     char tmp[8192];
-    bool result = fd == ch->result_fd;
-    size_t room = result ? sizeof rd->buf - 1 - rd->len : sizeof tmp;
-    ssize_t n = read(fd, result ? rd->buf + rd->len : tmp, room);
+    bool result = *fd == ch->result_fd;
+    ssize_t n = read(*fd, result ? ch->buf + ch->len : tmp, result ? sizeof ch->buf - 1 - ch->len : sizeof tmp);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (!result) {
-        if (n > 0) tee_write(&rd->tee, tmp, (size_t)n);
-        else rd->err_open = false;
-        return;
+    if (n > 0 && !result) tee_err(ch, tmp, (size_t)n);
+    if (n > 0 && result) ch->len += (size_t)n;
+    if (n <= 0) {
+        close(*fd);
+        *fd = -1;
     }
-    if (n > 0) rd->len += (size_t)n;
-    else rd->result_open = false;
-    take_lines(rd, m, n <= 0);
-    if (!rd->result_open) ms_rss_stop(m->pauses.rss); /* no samples of an exiting child */
+    if (result) take_lines(ch, m, n <= 0);
+    if (result && n <= 0) ms_rss_stop(m->pauses.rss); /* no samples of an exiting child */
 }
 
-bool ms_measure_cpython(ms_cell_run *cr, ms_measurement *m) {
-    const ms_cell *c = &cr->cell;
-    ms_child *ch = calloc(1, sizeof *ch);
-    ms_reading *rd = calloc(1, sizeof *rd);
-    char why[sizeof rd->why + 200] = "";
+/* Step 3: its lines until fd 3 is closed and it has exited; killed (with its
+ * process group) at a bad line or the deadline. Returns its wait status; *timed_out. */
+static int child_wait(ms_child *ch, ms_measurement *m, uint64_t deadline, bool *timed_out) {
     int wstatus = 0;
-    bool timed_out = false, started = false;
-    memset(m, 0, sizeof *m);
-    /* 1. recorders, and the child's argv and environment (PROTOCOL.md) */
-    if (ch == NULL || rd == NULL || !ms_recorders_new(cr, m)) {
-        if (ch == NULL || rd == NULL) snprintf(why, sizeof why, "out of memory starting the interpreter");
-        goto out;
-    }
-    if (!child_args(ch, c, why, sizeof why)) goto out;
-    /* 2. the child, and the RSS sampler on it once it is the interpreter */
-    rd->probe.start_ns = ms_now_ns();
-    if (!(started = child_start(ch, why, sizeof why))) goto out;
-    m->pauses.rss = ms_rss_start(ch->pid, MS_RSS_PERIOD_US, rd->probe.start_ns);
-    rd->result_open = rd->err_open = true;
-    /* 3. its lines until fd 3 closes and it has exited, or the deadline */
-    const uint64_t deadline = rd->probe.start_ns + (uint64_t)mm_knob_int(&c->knobs, "timeout") * MS_NS_PER_SEC;
-    for (bool reaped = false; !reaped;) {
+    for (;;) {
         uint64_t now = ms_now_ns();
-        if (rd->bad || now >= deadline) {
-            timed_out = !rd->bad;
+        if (ch->bad[0] || now >= deadline) {
+            *timed_out = !ch->bad[0];
             kill(-ch->pid, SIGKILL);
             kill(ch->pid, SIGKILL);
             waitpid(ch->pid, &wstatus, 0);
-            break;
+            return wstatus;
         }
-        struct pollfd pf[2];
-        int nfds = 0;
-        if (rd->result_open) pf[nfds++] = (struct pollfd){.fd = ch->result_fd, .events = POLLIN};
-        if (rd->err_open) pf[nfds++] = (struct pollfd){.fd = ch->err_fd, .events = POLLIN};
+        struct pollfd pf[2] = {{ch->result_fd, POLLIN, 0}, {ch->err_fd, POLLIN, 0}};
         uint64_t wait_ms = (deadline - now) / 1000000u + 1;
-        if (!rd->result_open && wait_ms > MS_REAP_POLL_MS) wait_ms = MS_REAP_POLL_MS;
-        if (poll(pf, (nfds_t)nfds, (int)(wait_ms < 1000 ? wait_ms : 1000)) > 0)
-            for (int i = 0; i < nfds; i++)
-                if (pf[i].revents) read_ready(rd, m, ch, pf[i].fd);
-        if (!rd->result_open && !rd->bad) reaped = waitpid(ch->pid, &wstatus, WNOHANG) == ch->pid;
+        if (ch->result_fd < 0 && wait_ms > MS_REAP_POLL_MS) wait_ms = MS_REAP_POLL_MS;
+        if (poll(pf, 2, (int)(wait_ms < 1000 ? wait_ms : 1000)) > 0) /* poll skips fd -1 */
+            for (int i = 0; i < 2; i++)
+                if (pf[i].revents) read_ready(ch, m, i == 0 ? &ch->result_fd : &ch->err_fd);
+        if (ch->result_fd < 0 && !ch->bad[0] && waitpid(ch->pid, &wstatus, WNOHANG) == ch->pid) break;
     }
-    for (struct pollfd pf = {ch->err_fd, POLLIN, 0}; rd->err_open && poll(&pf, 1, 0) > 0;) read_ready(rd, m, ch, ch->err_fd);
-    if (rd->tee.len) memcpy(rd->tee.last, rd->tee.cur, rd->tee.len + 1);
-    /* 4. how it ended: a bad line, the timeout, an error it reported, a death
-     *    without `done`, or a complete run */
-    char q[4 * sizeof rd->probe.error + 4], last[4 * MS_QUOTE + 4];
-    mm_escape(last, sizeof last, rd->tee.last, MS_QUOTE);
+    /* what it wrote on stderr before it exited (bounded: a grandchild may hold the pipe) */
+    struct pollfd pf = {ch->err_fd, POLLIN, 0};
+    for (int i = 0; i < MS_DRAIN_READS && ch->err_fd >= 0 && poll(&pf, 1, 0) > 0; i++) read_ready(ch, m, &ch->err_fd);
+    if (ch->err_len) memcpy(ch->err_last, ch->err_line, ch->err_len + 1);
+    return wstatus;
+}
+
+/* Step 4: how it ended — a bad line, the timeout, an error it reported, a death
+ * without `done`, or a complete run (m->ok). why: the one line otherwise. */
+static void outcome(ms_child *ch, ms_cell_run *cr, ms_measurement *m, int wstatus, bool timed_out, char *why,
+                    size_t whylen) {
+    const ms_cell *c = &cr->cell;
+    const ms_probe *p = &ch->probe_state;
+    char q[4 * sizeof p->error + 4], last[4 * MS_QUOTE + 8] = "";
+    if (ch->err_last[0]) snprintf(last, sizeof last, ": %s", mm_escape(q, sizeof q, ch->err_last, MS_QUOTE));
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-    if (rd->bad) snprintf(why, sizeof why, "%s", rd->why);
+    if (ch->bad[0]) snprintf(why, whylen, "%s", ch->bad);
     else if (timed_out)
-        snprintf(why, sizeof why, "killed after timeout=%lld s: the interpreter was still running",
+        snprintf(why, whylen, "killed after timeout=%lld s: the interpreter was still running",
                  (long long)mm_knob_int(&c->knobs, "timeout"));
-    else if (rd->probe.failed) {
-        snprintf(why, sizeof why, "%s", mm_escape(q, sizeof q, rd->probe.error, sizeof rd->probe.error));
+    else if (p->failed) {
+        snprintf(why, whylen, "%s", mm_escape(q, sizeof q, p->error, sizeof p->error));
         if (code == 2) cr->status = MS_EXIT_USAGE;
-    } else if (code < 0)
-        snprintf(why, sizeof why, "the interpreter was killed by signal %d%s%s", WTERMSIG(wstatus), last[0] ? ": " : "",
-                 last);
-    else if (!rd->probe.done)
-        snprintf(why, sizeof why, "the interpreter exited with status %d before 'done'%s%s", code, last[0] ? ": " : "",
-                 last);
-    else if (code != 0) snprintf(why, sizeof why, "the interpreter exited with status %d after 'done'", code);
-    else if (ms_probe_complete(&rd->probe, c, m, why, sizeof why)) {
+    } else if (code < 0) snprintf(why, whylen, "the interpreter was killed by signal %d%s", WTERMSIG(wstatus), last);
+    else if (!p->done) snprintf(why, whylen, "the interpreter exited with status %d before 'done'%s", code, last);
+    else if (code != 0) snprintf(why, whylen, "the interpreter exited with status %d after 'done'", code);
+    else if (ms_probe_complete(p, c, m, why, whylen)) {
         m->ok = true;
         m->no_pauses = mm_knob_int(&c->knobs, "probe") == 0;
         m->before.preheader_bytes = c->reclaim.preheader;
         if (ms_rss_max_sampled(m->pauses.rss) > m->rss_peak) m->rss_peak = ms_rss_max_sampled(m->pauses.rss);
     }
-out:
-    if (started) {
-        close(ch->result_fd);
-        close(ch->err_fd);
+}
+
+bool ms_measure_cpython(ms_cell_run *cr, ms_measurement *m) {
+    const ms_cell *c = &cr->cell;
+    ms_child *ch = calloc(1, sizeof *ch);
+    char why[sizeof ch->bad + 200] = "out of memory starting the interpreter";
+    memset(m, 0, sizeof *m);
+    /* 1. recorders, and the child's argv and environment */
+    if (ch != NULL && ms_recorders_new(cr, m) && child_args(ch, c, why, sizeof why)) {
+        /* 2. the child, and the RSS sampler on it */
+        ch->probe_state.start_ns = ms_now_ns();
+        if (child_start(ch, why, sizeof why)) {
+            m->pauses.rss = ms_rss_start(ch->pid, MS_RSS_PERIOD_US, ch->probe_state.start_ns);
+            bool timed_out = false;
+            uint64_t timeout_ns = (uint64_t)mm_knob_int(&c->knobs, "timeout") * MS_NS_PER_SEC;
+            /* 3. its lines until it ends, 4. how it ended */
+            int wstatus = child_wait(ch, m, ch->probe_state.start_ns + timeout_ns, &timed_out);
+            outcome(ch, cr, m, wstatus, timed_out, why, sizeof why);
+            if (ch->result_fd >= 0) close(ch->result_fd);
+            if (ch->err_fd >= 0) close(ch->err_fd);
+        }
     }
     if (ch) free(ch->envp);
     free(ch);
-    free(rd);
     if (m->ok) return true;
-    snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, why[0] ? why : "out of memory");
+    snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, why);
     ms_measurement_free(m);
     return false;
 }
