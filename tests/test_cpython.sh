@@ -220,10 +220,11 @@ if [ "$sanitized" = 0 ] && [ -n "$JE" ]; then
     LD_PRELOAD=$JE run_json ring/cpython/system/slots/n=1000 && [ "$(counter malloc_impl)" = "0.0" ] && ok ||
         bad "system cell with an inherited jemalloc preload: malloc_impl $(counter malloc_impl)"
 fi
-# a model's cell and an interpreter's in one run: the model on glibc, the interpreter on jemalloc
+# a model's cell and an interpreter's in one run: the model on glibc (ASan's malloc in the
+# sanitizer build, code 3), the interpreter on jemalloc
 if run_json list/rc/system/slots/n=1000 ring/cpython/jemalloc/slots/n=1000; then
-    $PY -c "import json,sys; b=json.load(open(sys.argv[1]))['benchmarks']; assert [x['malloc_impl'] for x in b]==[0,1], b" \
-        "$T/out.json" && ok || bad "mixed run: malloc_impl per cell"
+    $PY -c "import json,sys; b=json.load(open(sys.argv[1]))['benchmarks']; assert [x['malloc_impl'] for x in b]==[int(sys.argv[2]),1], b" \
+        "$T/out.json" $((sanitized * 3)) && ok || bad "mixed run: malloc_impl per cell"
 fi
 
 # ---- 7. latencies, the script's units and args, probe=0 ------------------------------------
