@@ -75,14 +75,10 @@ static const char *twins_dir(void) {
     return d != NULL && *d != '\0' ? d : MS_TWINS_DEFAULT;
 }
 
-static bool executable(const char *path) {
+/* A regular file this process may read (R_OK) or execute (X_OK). */
+static bool regular(const char *path, int mode) {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-static bool readable_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, mode) == 0;
 }
 
 /* pythonX.Y in a PATH directory, skipping `shims` directories: pyenv's and
@@ -93,7 +89,7 @@ static bool on_path(const char *name, char *out, size_t outlen) {
         size_t len = strcspn(p, ":");
         bool shims = len >= 6 && strncmp(p + len - 6, "/shims", 6) == 0;
         if (len > 0 && !shims && (size_t)snprintf(out, outlen, "%.*s/%s", (int)len, p, name) < outlen &&
-            executable(out))
+            regular(out, X_OK))
             return true;
         p += len + (p[len] == ':');
     }
@@ -111,7 +107,7 @@ static bool in_pyenv(const char *ver, const char *name, char *root, size_t rootl
     for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
         if (strncmp(e->d_name, ver, vlen) != 0 || (e->d_name[vlen] != '\0' && e->d_name[vlen] != '.')) continue;
         if ((size_t)snprintf(cand, sizeof cand, "%s/%s/bin/%s", root, e->d_name, name) < sizeof cand &&
-            executable(cand) && (best[0] == '\0' || strverscmp(e->d_name, best) > 0))
+            regular(cand, X_OK) && (best[0] == '\0' || strverscmp(e->d_name, best) > 0))
             snprintf(best, sizeof best, "%s", e->d_name);
     }
     if (d) closedir(d);
@@ -124,13 +120,13 @@ static bool resolve_python(const char *want, char *out, size_t outlen, char *err
     char q[4 * MS_QUOTE + 4], name[32], root[PATH_MAX];
     mm_escape(q, sizeof q, want, MS_QUOTE);
     if (strchr(want, '/') != NULL) {
-        if ((size_t)snprintf(out, outlen, "%s", want) < outlen && executable(out)) return true;
+        if ((size_t)snprintf(out, outlen, "%s", want) < outlen && regular(out, X_OK)) return true;
         snprintf(err, errlen, "python=%s is not an executable file", q);
         return false;
     }
     snprintf(name, sizeof name, "python%s", want);
     if (strcmp(want, MS_PY311_VERSION) == 0) {
-        if (executable(MS_PY311_PATH)) return snprintf(out, outlen, "%s", MS_PY311_PATH) > 0;
+        if (regular(MS_PY311_PATH, X_OK)) return snprintf(out, outlen, "%s", MS_PY311_PATH) > 0;
         snprintf(err, errlen, "python=%s: %s is missing (install it: apt-get install %s)", q, MS_PY311_PATH, name);
         return false;
     }
@@ -150,13 +146,13 @@ bool ms_cpython_cell_check(ms_cell *c, char *err, size_t errlen) {
     }
     char path[PATH_MAX];
     const char *dir = twins_dir();
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, MS_PROBE_FILE) >= sizeof path || !readable_file(path)) {
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, MS_PROBE_FILE) >= sizeof path || !regular(path, R_OK)) {
         snprintf(err, errlen, "cpython cells need the probe %.*s, which is missing (%s overrides %s)", PATH_MAX, path,
                  MS_TWINS_ENV, MS_TWINS_DEFAULT);
         return false;
     }
     if (!c->workload->interpreter &&
-        ((size_t)snprintf(path, sizeof path, "%s/%s.py", dir, c->workload->name) >= sizeof path || !readable_file(path))) {
+        ((size_t)snprintf(path, sizeof path, "%s/%s.py", dir, c->workload->name) >= sizeof path || !regular(path, R_OK))) {
         snprintf(err, errlen, "workload '%s' has no Python twin (no %s.py in %.*s/)", c->workload->name,
                  c->workload->name, PATH_MAX, dir);
         return false;
