@@ -90,7 +90,8 @@ void ms_record_pause(ms_pause_ctx *ctx, const ms_pause_event *ev, uint64_t exami
 void ms_record_latency(void *ctx, uint64_t simple_ns, uint64_t metered_ns);
 
 /* The interpreter's "measure" (run_cpython.c): start the child, read the probe,
- * sample its RSS. False (with cr->error) when there is nothing to report. */
+ * sample its RSS. False (with cr->error, cr->status) when the cell failed: a
+ * child that failed leaves no counters worth reporting. */
 bool ms_measure_cpython(ms_cell_run *cr, ms_measurement *m);
 
 #endif

@@ -60,8 +60,6 @@ extern char **environ;
 #define MS_DRAIN_READS 64
 /* Bytes of a bad line or of the child's words quoted in a message. */
 #define MS_QUOTE 200
-#define MS_STR_(x) #x
-#define MS_STR(x) MS_STR_(x)
 
 /* The allocators an interpreter can run on: pymalloc is its own obmalloc (the
  * default, nothing to set); the others hand every allocation to the C malloc
@@ -412,8 +410,9 @@ static void take_lines(ms_child *ch, ms_measurement *m, bool eof) {
     ch->len -= (size_t)(start - ch->buf);
     memmove(ch->buf, start, ch->len);
     if (!ch->bad[0] && (ch->len >= MS_PROBE_LINE_MAX || (eof && ch->len > 0)))
-        snprintf(ch->bad, sizeof ch->bad, "probe line %d malformed: %s", ch->probe_state.line + 1,
-                 eof ? "cut short (no newline at the end)" : "longer than " MS_STR(MS_PROBE_LINE_MAX) " bytes");
+        snprintf(ch->bad, sizeof ch->bad, eof ? "probe line %d malformed: cut short (no newline at the end)"
+                                              : "probe line %d malformed: longer than %d bytes",
+                 ch->probe_state.line + 1, MS_PROBE_LINE_MAX);
 }
 
 /* The child's stderr goes on to ours as it comes; its last line is kept for a

@@ -119,6 +119,8 @@ MEMSTRAT_STANDIN="line=gc 7 1 1 1" expect_fail 1 "probe line 5 malformed: 'gc 7 
     ring/cpython/pymalloc/slots/n=1000
 MEMSTRAT_STANDIN="line=$(printf 'esc\033[2J')" expect_fail 1 "probe line 5 malformed: 'esc\\x1b[2J': not a record" \
     ring/cpython/pymalloc/slots/n=1000
+MEMSTRAT_STANDIN="line=counter $(printf '%05000d' 0)" expect_fail 1 "probe line 5 malformed: longer than 4096 bytes" \
+    ring/cpython/pymalloc/slots/n=1000
 MEMSTRAT_STANDIN=clock expect_fail 1 "probe line 4 malformed: 'begin " ring/cpython/pymalloc/slots/n=1000
 MEMSTRAT_STANDIN=cut expect_fail 1 "malformed: cut short (no newline at the end)" ring/cpython/pymalloc/slots/n=1000
 MEMSTRAT_STANDIN=nodone expect_fail 1 "the interpreter exited with status 0 before 'done'" ring/cpython/pymalloc/slots/n=1000
