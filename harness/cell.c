@@ -1,6 +1,7 @@
 /* cell.c — parsing and validating cell specs; see cell.h. The harness knows the
  * object model's components only through their mm_component views (mm.h). */
 #include "cell.h"
+#include "run_cpython.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -159,11 +160,18 @@ bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
     }
     if (name != NULL && !put_knob(cell, qspec, name, value, suspect, tables, err, errlen)) return false;
     for (int i = 0; i < 4; i++) mm_knobset_fill_defaults(&cell->knobs, tables[i]);
-    /* each component's own rules across knobs: strategy, allocator, workload (the trace loads last) */
-    char kerr[1200];
+    /* a program for an interpreter; each component's own rules across knobs: strategy,
+     * allocator, workload (the trace loads last); an interpreter's rules */
+    char kerr[PATH_MAX + 600];
+    if (cell->workload->interpreter && !cell->reclaim.interpreter) {
+        snprintf(err, errlen, "cell '%s': workload '%s' runs only in an interpreter (reclaim cpython)", qspec,
+                 cell->workload->name);
+        return false;
+    }
     const bool ok = mm_component_check(&cell->reclaim, &cell->knobs, kerr, sizeof kerr) &&
                     mm_component_check(&cell->allocator, &cell->knobs, kerr, sizeof kerr) &&
-                    (cell->workload->check == NULL || cell->workload->check(&cell->knobs, kerr, sizeof kerr));
+                    (cell->workload->check == NULL || cell->workload->check(&cell->knobs, kerr, sizeof kerr)) &&
+                    (!cell->reclaim.interpreter || ms_cpython_cell_check(cell, kerr, sizeof kerr));
     if (!ok) {
         snprintf(err, errlen, "cell '%s': %s", qspec, kerr);
         return false;

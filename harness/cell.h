@@ -5,7 +5,10 @@
  * four components (unknown name, bad number, out of range → false with one
  * line naming it), then runs each component's own check across knobs; on
  * success the knob set holds every declared knob of the four, defaults filled
- * in, and ms_cell_config gives what mm_heap_new takes.
+ * in, and ms_cell_config gives what mm_heap_new takes. A workload that runs only
+ * in an interpreter needs a strategy that runs in one; a cell whose strategy
+ * does is held to the interpreter's rules too (ms_cpython_cell_check), which
+ * resolve its interpreter into `interp`.
  */
 #ifndef MS_CELL_H
 #define MS_CELL_H
@@ -21,6 +24,7 @@ typedef struct ms_cell {
     const mm_workload *workload;
     mm_component reclaim, allocator, layout;
     mm_knobset knobs;
+    char interp[PATH_MAX]; /* the interpreter of a cell that runs in one, else "" */
 } ms_cell;
 
 bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen);

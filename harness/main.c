@@ -47,14 +47,17 @@ static int cmd_list(void) {
     for (size_t a = 0; a < MS_NAXES; a++) {
         printf("%s:\n", ms_axes[a].heading);
         for (size_t i = 0; mm_component_at(ms_axes[a].axis, i, &c); i++) {
-            if (c.axis == MM_AXIS_RECLAIM) printf("  %-10s %s (pre-header %zu B)\n", c.name, c.summary, c.preheader);
+            if (c.axis == MM_AXIS_RECLAIM)
+                printf("  %-10s %s (pre-header %zu B%s)\n", c.name, c.summary, c.preheader,
+                       c.interpreter ? ", runs in an interpreter" : "");
             else printf("  %-10s %s\n", c.name, c.summary);
             print_knobs(c.knobs);
         }
     }
     printf("workloads:\n");
     for (int i = 0; wl_workloads[i]; i++) {
-        printf("  %-10s %s\n", wl_workloads[i]->name, wl_workloads[i]->summary);
+        printf("  %-10s %s%s\n", wl_workloads[i]->name, wl_workloads[i]->summary,
+               wl_workloads[i]->interpreter ? " (interpreter only)" : "");
         print_knobs(wl_workloads[i]->knobs);
     }
     printf("\ncell: workload/reclaim/allocator/layout[/knob=value...]  e.g. ring/rc/system/slots/n=100000\n");
@@ -92,9 +95,9 @@ static void json_knobs(const mm_knob_desc *knobs) {
 /* `memstrat list --json`: what the analysis knows of the components (never their
  * names' spelling): {"build": {compiler, flags, build_type, source_dir, sanitize},
  * "strategies": [{name, summary, preheader, has_collector, generations, pause_kinds,
- * knobs}],
+ * interpreter, knobs}],
  * "allocators": [{name, summary, preload_library, knobs}], "layouts": [{name,
- * summary, knobs}], "workloads": [{name, summary, knobs}]}, each knob {name, kind,
+ * summary, knobs}], "workloads": [{name, summary, interpreter, knobs}]}, each knob {name, kind,
  * default, min, max (count/bytes only), help}. Written by hand: the binary links
  * no JSON library. */
 static int cmd_list_json(void) {
@@ -127,7 +130,7 @@ static int cmd_list_json(void) {
                     printf("%s\"%.*s\"", k == c.pause_kinds ? "" : ", ", (int)n, k);
                     k += n + (k[n] == ' ');
                 }
-                putchar(']');
+                printf("], \"interpreter\": %s", c.interpreter ? "true" : "false");
             }
             if (c.axis == MM_AXIS_ALLOCATOR) {
                 printf(", \"preload_library\": ");
@@ -145,7 +148,7 @@ static int cmd_list_json(void) {
         json_str(wl_workloads[i]->name);
         printf(", \"summary\": ");
         json_str(wl_workloads[i]->summary);
-        printf(", ");
+        printf(", \"interpreter\": %s, ", wl_workloads[i]->interpreter ? "true" : "false");
         json_knobs(wl_workloads[i]->knobs);
         putchar('}');
     }

@@ -12,6 +12,9 @@
  * Invariant: at most one re-exec per `memstrat run`. The marker MS_REEXEC_ENV is
  * set for the new image; finding it set while the malloc is still wrong is an
  * error, never another exec. A satisfied process removes the marker again.
+ *
+ * A cell that runs in an interpreter (`cpython`) puts its allocator's malloc in
+ * the child (ms_malloc_preload), not here: for this process it needs glibc.
  */
 #include "malloc_select.h"
 
@@ -30,11 +33,6 @@
 /* How a glibc-malloc need is named in messages. */
 #define MS_GLIBC_NAME "glibc"
 
-#ifndef MS_SANITIZE_BUILD
-/* Set in the environment of the re-executed image only: stops exec loops. */
-#define MS_REEXEC_ENV "MEMSTRAT_MALLOC_REEXEC"
-/* The process image to start again; argv[0] may be a bare name found on PATH. */
-#define MS_SELF_EXE "/proc/self/exe"
 /* Where a preload library is looked for after glibc's own directory. */
 static const char *const ms_lib_dirs[] = {"/usr/local/lib", "/usr/lib64", "/usr/lib", "/lib64", "/lib", NULL};
 /* Base-name prefixes of the malloc replacements dropped from an inherited LD_PRELOAD. */
@@ -97,14 +95,37 @@ static bool build_preload(char *out, size_t outlen, const char *want_path, const
     }
     return used < outlen;
 }
+
+bool ms_malloc_preload(const char *alloc_name, const char *lib, char *out, size_t outlen, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    if (lib != NULL && !find_library(lib, path, sizeof path)) {
+        snprintf(err, errlen, "allocator '%s' needs %s, which is not installed (not in glibc's directory nor "
+                 "/usr/local/lib, /usr/lib64, /usr/lib, /lib64, /lib; tools/deps.sh install)", alloc_name, lib);
+        return false;
+    }
+    mm_malloc_info cur;
+    mm_malloc_which(&cur);
+    if (!build_preload(out, outlen, lib ? path : NULL, cur.base)) {
+        snprintf(err, errlen, "LD_PRELOAD is too long to rewrite");
+        return false;
+    }
+    return true;
+}
+
+#ifndef MS_SANITIZE_BUILD
+/* Set in the environment of the re-executed image only: stops exec loops. */
+#define MS_REEXEC_ENV "MEMSTRAT_MALLOC_REEXEC"
+/* The process image to start again; argv[0] may be a bare name found on PATH. */
+#define MS_SELF_EXE "/proc/self/exe"
 #endif
 
-/* The allocator a cell names (its third part); false if it names none that
- * exists. Only that part is read: a full parse validates knobs and, for a trace
- * cell, the whole trace file, which run does anyway after the re-exec. */
-static bool cell_allocator(const char *spec, mm_component *out) {
+/* The component a cell names on an axis (reclaim: its second part, allocator:
+ * its third); false if it names none that exists. Only that part is read: a full
+ * parse validates knobs and, for a trace cell, the whole trace file, which run
+ * does anyway after the re-exec. */
+static bool cell_part(const char *spec, mm_axis axis, mm_component *out) {
     const char *p = spec;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (axis == MM_AXIS_RECLAIM ? 1 : 2); i++) {
         p = strchr(p, '/');
         if (p == NULL) return false;
         p++;
@@ -114,7 +135,7 @@ static bool cell_allocator(const char *spec, mm_component *out) {
     if (len >= sizeof name) return false;
     memcpy(name, p, len);
     name[len] = '\0';
-    return mm_component_find(MM_AXIS_ALLOCATOR, name, out);
+    return mm_component_find(axis, name, out);
 }
 
 /* Each cell's need: the library to preload, or NULL for glibc. Returns 0 when all
@@ -125,9 +146,10 @@ static int cells_need(int argc, char **argv, const char **need, const char **nee
     *any = false;
     for (int i = 2; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0) continue;
-        mm_component a;
-        if (!cell_allocator(argv[i], &a)) return -1;
-        const char *lib = a.preload_library;
+        mm_component a, r;
+        if (!cell_part(argv[i], MM_AXIS_ALLOCATOR, &a)) return -1;
+        bool interp = cell_part(argv[i], MM_AXIS_RECLAIM, &r) && r.interpreter; /* its malloc is the child's */
+        const char *lib = interp ? NULL : a.preload_library;
         if (!*any) {
             *need = lib;
             *need_alloc = a.name;
@@ -171,16 +193,9 @@ int ms_malloc_select(int argc, char **argv) {
                 getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "");
         return 2;
     }
-    char path[PATH_MAX];
-    if (need != NULL && !find_library(need, path, sizeof path)) {
-        fprintf(stderr, "memstrat run: allocator '%s' needs %s, which is not installed "
-                        "(not in glibc's directory nor /usr/local/lib, /usr/lib64, /usr/lib, /lib64, /lib; "
-                        "tools/deps.sh install)\n", alloc_name, need);
-        return 2;
-    }
-    char preload[4 * PATH_MAX];
-    if (!build_preload(preload, sizeof preload, need ? path : NULL, cur.base)) {
-        fprintf(stderr, "memstrat run: LD_PRELOAD is too long to rewrite\n");
+    char preload[4 * PATH_MAX], err[PATH_MAX + 200];
+    if (!ms_malloc_preload(alloc_name, need, preload, sizeof preload, err, sizeof err)) {
+        fprintf(stderr, "memstrat run: %s\n", err);
         return 2;
     }
     if (preload[0] != '\0') setenv("LD_PRELOAD", preload, 1);

@@ -45,7 +45,7 @@ struct ms_rss_sampler {
     pthread_t thread;
     int thread_live; /* joinable thread exists */
     int stopping;    /* set once by ms_rss_stop; marks are ignored after */
-    int fd;          /* /proc/self/statm, open for the sampler's lifetime */
+    int fd;          /* /proc/PID/statm, open for the sampler's lifetime */
     uint64_t page_size;
     uint64_t t0_ns;
     uint64_t period_ns; /* doubles at each decimation */
@@ -160,13 +160,15 @@ static void ms_rss_append_locked(ms_rss_sampler *s, uint64_t t_ns, uint64_t rss)
 }
 
 /* One sample from the calling thread; the read is outside the lock so the
- * lock is held only for the append. */
-static void ms_rss_sample_now(ms_rss_sampler *s, int even_if_stopping) {
+ * lock is held only for the append. No RSS (a child that exited) is no sample. */
+static uint64_t ms_rss_sample_now(ms_rss_sampler *s, int even_if_stopping) {
     uint64_t t = ms_now_ns();
     uint64_t rss = ms_rss_read_statm(s->fd, s->page_size);
+    if (rss == 0) return 0;
     pthread_mutex_lock(&s->mu);
     if (even_if_stopping || !s->stopping) ms_rss_append_locked(s, t, rss);
     pthread_mutex_unlock(&s->mu);
+    return rss;
 }
 
 static void ms_rss_ns_to_timespec(uint64_t ns, struct timespec *ts) {
@@ -216,10 +218,13 @@ fail_mu:
 
 /* The thread is created with all signals blocked so that process-directed
  * signals (SIGINT, timers) keep going to the benchmark's own threads. */
-ms_rss_sampler *ms_rss_start(unsigned period_us, uint64_t t0_ns) {
+ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns) {
     ms_rss_sampler *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    char path[64];
+    if (pid > 0) snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
+    else snprintf(path, sizeof path, "/proc/self/statm");
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0) goto fail_free;
     s->buf = malloc(MS_RSS_INITIAL_SAMPLES * sizeof *s->buf);
     if (!s->buf) goto fail_fd;
@@ -258,8 +263,19 @@ fail_free:
 }
 
 /* Called at every collection end; the cost is one pread plus a short lock. */
-void ms_rss_mark(ms_rss_sampler *s) {
-    if (s) ms_rss_sample_now(s, 0);
+uint64_t ms_rss_mark(ms_rss_sampler *s) { return s ? ms_rss_sample_now(s, 0) : 0; }
+
+/* The buffer is sorted by time, so what goes is a prefix. */
+void ms_rss_rebase(ms_rss_sampler *s, uint64_t t0_ns) {
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    size_t first = 0;
+    while (first < s->len && s->buf[first].t_ns < t0_ns) first++;
+    if (first > 0) first--; /* the last sample before t0 stays */
+    memmove(s->buf, s->buf + first, (s->len - first) * sizeof *s->buf);
+    s->len -= first;
+    s->t0_ns = t0_ns;
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Stop flag and signal under the lock, so the thread cannot miss the wake-up

@@ -1,10 +1,11 @@
 /* rss_sampler.h — resident set size over time, and the peak.
  *
- * Contract: a sampler thread reads /proc/self/statm (resident pages x page
- * size) every period_us microseconds; ms_rss_mark adds a sample from any
- * thread (the harness calls it at every collection end). Samples are kept in
- * time order with timestamps from ms_now_ns (ms_clock.h), so they share the
- * pause log's time origin t0.
+ * Contract: a sampler thread reads /proc/PID/statm (resident pages x page
+ * size) of this process or of a child every period_us microseconds;
+ * ms_rss_mark adds a sample from any thread (the harness calls it at every
+ * collection end). Samples are kept in time order with timestamps from
+ * ms_now_ns (ms_clock.h), so they share the pause log's time origin t0. A read
+ * that fails or gives 0 (the child has exited) is not a sample.
  * Invariant: memory is bounded. The buffer grows by doubling up to
  * MS_RSS_MAX_SAMPLES; when full it is decimated in place (each adjacent pair
  * keeps its larger-RSS sample, so peaks survive) and the timer period doubles.
@@ -25,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ms_clock.h"
 
@@ -45,13 +47,19 @@ uint64_t ms_rss_current_bytes(void);
 /* VmHWM from /proc/self/status in bytes; 0 if unreadable. */
 uint64_t ms_rss_peak_bytes(void);
 
-/* Starts the sampler thread (period_us 0 means MS_RSS_DEFAULT_PERIOD_US)
- * and takes a first sample at once. t0_ns is the common time origin
- * (ms_now_ns) used for the CSV. NULL with errno on failure. */
-ms_rss_sampler *ms_rss_start(unsigned period_us, uint64_t t0_ns);
+/* Starts the sampler thread on process pid (0: this process; period_us 0
+ * means MS_RSS_DEFAULT_PERIOD_US) and takes a first sample at once. t0_ns is
+ * the common time origin (ms_now_ns) used for the CSV. NULL with errno on
+ * failure. */
+ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns);
 /* One extra sample now, from the calling thread; thread-safe. A pread of
- * statm costs about a microsecond. No-op after ms_rss_stop. */
-void ms_rss_mark(ms_rss_sampler *s);
+ * statm costs about a microsecond. Returns the RSS read (0: none). No-op
+ * after ms_rss_stop. */
+uint64_t ms_rss_mark(ms_rss_sampler *s);
+/* A new time origin, known only once the sampled process says when its work
+ * began: samples before t0_ns are dropped except the last one (the RSS the
+ * work started from); ms_rss_max_sampled still covers them. */
+void ms_rss_rebase(ms_rss_sampler *s, uint64_t t0_ns);
 /* Takes a last sample, stops and joins the thread. Idempotent. Samples
  * stay readable until ms_rss_free. */
 void ms_rss_stop(ms_rss_sampler *s);

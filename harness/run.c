@@ -11,7 +11,10 @@
  *
  * Where to start reading: run_once, three steps with one job each —
  *   1. measure:         fresh heap and recorders, the timed workload, the untimed
- *                       leak check; everything else reads what it recorded;
+ *                       leak check; everything else reads what it recorded. A
+ *                       cell that runs in an interpreter (`cpython`) has its own
+ *                       measure, ms_measure_cpython (run_cpython.c: a child and
+ *                       the probe's lines into the same recorders, measure.h);
  *   2. report_counters: the iteration time and every counter Google Benchmark
  *                       writes (per generation only for g < the strategy's
  *                       `generations`, from its component view);
@@ -35,54 +38,17 @@
 #include <string.h>
 
 #include "atomic_file.h"
-#include "cell.h"
 #include "cli.h"
 #include "gbench_shim.h"
+#include "measure.h"
 #include "ms_clock.h"
 #include "oom.h"
-#include "pause_hist.h"
-#include "pause_log.h"
-#include "rss_sampler.h"
 #include "run_paths.h"
 
-/* Sampling period of the RSS thread: ~1 ms as the measurement rules ask. */
-#define MS_RSS_PERIOD_US 1000
 /* Pause events kept for the timeline; beyond that only the histogram counts. */
 #define MS_PAUSE_LOG_CAPACITY 200000
-/* Least time between two RSS marks at collection ends: a mark costs ~1.25 µs (a
- * pread of statm), and gen0 collections can come every ~35 µs; this keeps the
- * marks under 1% of the run while the ~1 ms timer still covers the rest. */
-#define MS_RSS_MARK_MIN_GAP_NS 200000u
 /* Bytes per MB in every *_mb counter (MiB, as RSS tools print). */
 #define MS_MB (1024.0 * 1024.0)
-
-typedef struct ms_cell_run {
-    ms_cell cell;
-    int index;
-    int malloc_code; /* mm_malloc_code of the process malloc */
-    const char *timeline_path; /* NULL: not written */
-    const char *pauses_path;
-    const char *latency_path;
-    bool failed;
-    char error[MS_CELL_MAX + 700];
-} ms_cell_run;
-
-/* What the observer needs while a collection is in flight. */
-typedef struct ms_pause_ctx {
-    ms_hist *all;
-    int generations; /* of the strategy: per_gen[0..generations-1] exist */
-    ms_hist *per_gen[MM_MAX_GENERATIONS];
-    ms_pause_log *log;
-    ms_rss_sampler *rss;
-    uint64_t start_ns;
-    uint64_t last_mark_ns;
-    uint64_t examined; /* objects looked at by every collection of the run */
-} ms_pause_ctx;
-
-/* The two latency histograms a request-style workload fills through its sink. */
-typedef struct ms_latency_ctx {
-    ms_hist *simple, *metered;
-} ms_latency_ctx;
 
 /* Percentile points of the latency CSV: every 1% up to 99, then finer into the
  * tail, so a CDF on a log axis shows both the body and the p99.99. */
@@ -91,6 +57,18 @@ static const double ms_latency_points[] = {
     98,   99,   99.1,  99.2,  99.3,  99.4,  99.5,  99.6, 99.7, 99.8, 99.9, 99.91, 99.93, 99.95, 99.97, 99.99, 99.999, 100,
 };
 
+void ms_record_pause(ms_pause_ctx *ctx, const ms_pause_event *ev, uint64_t examined, uint64_t now_ns) {
+    ms_hist_record(ctx->all, ev->duration_ns);
+    ctx->examined += examined;
+    if (ev->generation >= 0 && ev->generation < ctx->generations)
+        ms_hist_record(ctx->per_gen[ev->generation], ev->duration_ns);
+    ms_pause_log_add(ctx->log, ev);
+    if (now_ns - ctx->last_mark_ns >= MS_RSS_MARK_MIN_GAP_NS) {
+        ms_rss_mark(ctx->rss);
+        ctx->last_mark_ns = now_ns;
+    }
+}
+
 /* The observer: a pause is the wall time between START and STOP of one collection. */
 static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     ms_pause_ctx *ctx = arg;
@@ -98,28 +76,13 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
         ctx->start_ns = ms_now_ns();
         return;
     }
-    uint64_t end = ms_now_ns(), dur = end - ctx->start_ns;
-    ms_hist_record(ctx->all, dur);
-    ctx->examined += info->examined;
-    if (info->generation >= 0 && info->generation < ctx->generations)
-        ms_hist_record(ctx->per_gen[info->generation], dur);
-    ms_pause_event ev = {ctx->start_ns, dur, info->generation, info->collected};
-    ms_pause_log_add(ctx->log, &ev);
-    if (end - ctx->last_mark_ns >= MS_RSS_MARK_MIN_GAP_NS) {
-        ms_rss_mark(ctx->rss);
-        ctx->last_mark_ns = end;
-    }
+    uint64_t end = ms_now_ns();
+    ms_pause_event ev = {ctx->start_ns, end - ctx->start_ns, info->generation, info->collected};
+    ms_record_pause(ctx, &ev, info->examined, end);
 }
 
 /* The live-bytes timeline: points the workload asks for (wl_live_sample), each
  * the heap's live bytes at that moment; kept in memory, written after the run. */
-typedef struct ms_live_ctx {
-    mm_heap *h;
-    uint64_t t0;
-    double *t_ms, *mb;
-    size_t len, cap;
-} ms_live_ctx;
-
 /* Most points kept: a workload asking for more is still recorded up to here. */
 #define MS_LIVE_MAX_POINTS 100000
 
@@ -152,7 +115,7 @@ static int emit_live(FILE *f, void *arg) {
 }
 
 /* The workload's latency sink: one measured request. */
-static void on_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
+void ms_record_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
     ms_latency_ctx *lc = arg;
     ms_hist_record(lc->simple, simple_ns);
     ms_hist_record(lc->metered, metered_ns);
@@ -184,22 +147,22 @@ static void report_hist_us(ms_gb_state *st, const char *prefix, const ms_hist *h
     ms_gb_counter(st, name, (double)ms_hist_max(h) / 1e3);
 }
 
-/* What one iteration measured: everything the counters and the files are made of. */
-typedef struct ms_measurement {
-    mm_heap *h;
-    bool ok;                  /* the workload reported success (else err says why) */
-    char err[600];
-    wl_result r;              /* ops and the workload's own counters */
-    uint64_t t0, t1;          /* the timed span */
-    uint64_t rss_peak, rss_final;
-    mm_stats before, after;   /* at the end of the timed span / after the leak check */
-    mm_alloc_stats alloc;     /* the allocator's figures after the leak check */
-    ms_pause_ctx pauses;
-    ms_latency_ctx latency;
-    ms_live_ctx live;
-} ms_measurement;
+bool ms_recorders_new(ms_cell_run *cr, ms_measurement *m) {
+    memset(m, 0, sizeof *m);
+    bool ok = (m->pauses.all = ms_hist_new()) != NULL &&
+              (m->pauses.log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)) != NULL &&
+              (m->latency.simple = ms_hist_new()) != NULL && (m->latency.metered = ms_hist_new()) != NULL;
+    int gens = cr->cell.reclaim.generations;
+    m->pauses.generations = gens < MM_MAX_GENERATIONS ? gens : MM_MAX_GENERATIONS;
+    for (int g = 0; g < m->pauses.generations; g++) ok = (m->pauses.per_gen[g] = ms_hist_new()) != NULL && ok;
+    if (!ok) {
+        snprintf(cr->error, sizeof cr->error, "%s: out of memory for the pause and latency recorders", cr->cell.spec);
+        ms_measurement_free(m);
+    }
+    return ok;
+}
 
-static void measurement_free(ms_measurement *m) {
+void ms_measurement_free(ms_measurement *m) {
     ms_rss_free(m->pauses.rss);
     ms_hist_free(m->latency.simple);
     ms_hist_free(m->latency.metered);
@@ -209,37 +172,29 @@ static void measurement_free(ms_measurement *m) {
     free(m->live.t_ms);
     free(m->live.mb);
     mm_heap_free(m->h);
+    memset(m, 0, sizeof *m);
 }
 
-/* Step 1: a fresh heap and recorders, the timed workload, the untimed leak check.
- * False (with cr->error) only when there is nothing to report: no heap or no
- * recorders. A workload that failed is still measured (m->ok false). */
+/* Step 1 of a model's cell: a fresh heap and recorders, the timed workload, the
+ * untimed leak check. False (with cr->error) only when there is nothing to
+ * report: no heap or no recorders. A workload that failed is still measured (m->ok false). */
 static bool measure(ms_cell_run *cr, ms_measurement *m) {
     const ms_cell *c = &cr->cell;
-    memset(m, 0, sizeof *m);
+    if (!ms_recorders_new(cr, m)) return false;
     mm_config cfg = ms_cell_config(c);
     if ((m->h = mm_heap_new(&cfg, m->err, sizeof m->err)) == NULL) {
         snprintf(cr->error, sizeof cr->error, "%s: %s", c->spec, m->err);
+        ms_measurement_free(m);
         return false;
     }
-    bool recorders = (m->pauses.all = ms_hist_new()) != NULL &&
-                     (m->pauses.log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)) != NULL &&
-                     (m->latency.simple = ms_hist_new()) != NULL && (m->latency.metered = ms_hist_new()) != NULL;
-    m->pauses.generations = c->reclaim.generations < MM_MAX_GENERATIONS ? c->reclaim.generations : MM_MAX_GENERATIONS;
-    for (int g = 0; g < m->pauses.generations; g++)
-        recorders = (m->pauses.per_gen[g] = ms_hist_new()) != NULL && recorders;
-    if (!recorders) {
-        snprintf(cr->error, sizeof cr->error, "%s: out of memory for the pause and latency recorders", c->spec);
-        measurement_free(m);
-        return false;
-    }
+    m->malloc_code = cr->malloc_code;
     mm_set_observer(m->h, on_gc, &m->pauses);
-    m->r.latency_fn = on_latency;
+    m->r.latency_fn = ms_record_latency;
     m->r.latency_ctx = &m->latency;
 
     bool peak_reset = ms_rss_reset_peak() == 0;
     m->t0 = ms_now_ns();
-    m->pauses.rss = ms_rss_start(MS_RSS_PERIOD_US, m->t0);
+    m->pauses.rss = ms_rss_start(0, MS_RSS_PERIOD_US, m->t0);
     m->live = (ms_live_ctx){.h = m->h, .t0 = m->t0};
     m->r.live_fn = on_live;
     m->r.live_ctx = &m->live;
@@ -261,19 +216,11 @@ static bool measure(ms_cell_run *cr, ms_measurement *m) {
     return true;
 }
 
-/* Step 2: the iteration time (manual timing: the timed span only) and the counters. */
-static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_measurement *m) {
+/* The counters only a heap has (the object model's own books): an interpreter
+ * cell has none of them. */
+static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_measurement *m) {
     const mm_stats *before = &m->before;
     const mm_alloc_stats *as = &m->alloc;
-    double secs = (double)(m->t1 - m->t0) / 1e9;
-    ms_gb_set_iteration_time(st, secs > 0 ? secs : 1e-9);
-
-    ms_gb_counter(st, "ops_per_s", secs > 0 ? m->r.ops / secs : 0);
-    ms_gb_counter(st, "pause_count", (double)ms_hist_count(m->pauses.all));
-    ms_gb_counter(st, "pause_total_ms", (double)ms_hist_total_ns(m->pauses.all) / 1e6);
-    report_hist_us(st, "pause", m->pauses.all);
-    ms_gb_counter(st, "rss_peak_mb", (double)m->rss_peak / MS_MB);
-    ms_gb_counter(st, "rss_final_mb", (double)m->rss_final / MS_MB);
     ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(before));
     ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(before));
     ms_gb_counter(st, "live_objects_peak", (double)before->live_objects_peak);
@@ -287,20 +234,41 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
     if (as->live_bytes) ms_gb_counter(st, "alloc_fragmentation", (double)as->reserved_bytes / (double)as->live_bytes);
     if (as->lib_allocated_bytes) ms_gb_counter(st, "alloc_lib_allocated_mb", (double)as->lib_allocated_bytes / MS_MB);
     if (as->lib_resident_bytes) ms_gb_counter(st, "alloc_lib_resident_mb", (double)as->lib_resident_bytes / MS_MB);
+    if (cr->cell.reclaim.has_collector) {
+        ms_gb_counter(st, "gc_examined", (double)m->pauses.examined);
+        if (before->collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before->collector_heap_bytes / MS_MB);
+    }
+}
+
+/* Step 2: the iteration time (manual timing: the timed span only) and the
+ * counters, the same names for a model's cell and an interpreter's. */
+static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_measurement *m) {
+    const mm_stats *before = &m->before;
+    double secs = (double)(m->t1 - m->t0) / 1e9;
+    ms_gb_set_iteration_time(st, secs > 0 ? secs : 1e-9);
+
+    ms_gb_counter(st, "ops_per_s", secs > 0 ? m->r.ops / secs : 0);
+    if (!m->no_pauses) {
+        ms_gb_counter(st, "pause_count", (double)ms_hist_count(m->pauses.all));
+        ms_gb_counter(st, "pause_total_ms", (double)ms_hist_total_ns(m->pauses.all) / 1e6);
+        report_hist_us(st, "pause", m->pauses.all);
+    }
+    ms_gb_counter(st, "rss_peak_mb", (double)m->rss_peak / MS_MB);
+    ms_gb_counter(st, "rss_final_mb", (double)m->rss_final / MS_MB);
+    if (m->h != NULL) report_heap_counters(st, cr, m);
     ms_gb_counter(st, "preheader_bytes", (double)before->preheader_bytes);
-    ms_gb_counter(st, "malloc_impl", (double)cr->malloc_code);
+    ms_gb_counter(st, "malloc_impl", (double)m->malloc_code);
+    if (m->python_version) ms_gb_counter(st, "python_version", (double)m->python_version);
     if (cr->cell.reclaim.has_collector) {
         char name[64];
         for (int g = 0; g < m->pauses.generations; g++) {
             snprintf(name, sizeof name, "gc_collections_gen%d", g);
             ms_gb_counter(st, name, (double)before->collections[g]);
             snprintf(name, sizeof name, "pause_gen%d", g);
-            report_hist_us(st, name, m->pauses.per_gen[g]);
+            if (!m->no_pauses) report_hist_us(st, name, m->pauses.per_gen[g]);
         }
         ms_gb_counter(st, "gc_collected", (double)before->collected);
         ms_gb_counter(st, "gc_uncollectable", (double)before->uncollectable);
-        ms_gb_counter(st, "gc_examined", (double)m->pauses.examined);
-        if (before->collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before->collector_heap_bytes / MS_MB);
     }
     if (ms_hist_count(m->latency.simple) > 0) {
         report_hist_us(st, "req", m->latency.simple);
@@ -338,14 +306,16 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
     }
 }
 
-/* One iteration: measure, report, write; false when the cell failed. */
+/* One iteration: measure (a model's heap, or an interpreter's child), report,
+ * write; false when the cell failed. */
 static bool run_once(ms_gb_state *st, ms_cell_run *cr) {
     ms_measurement m;
-    if (!measure(cr, &m)) return false;
+    cr->status = MS_EXIT_FAILED;
+    if (!(cr->cell.reclaim.interpreter ? ms_measure_cpython(cr, &m) : measure(cr, &m))) return false;
     report_counters(st, cr, &m);
     write_outputs(cr, &m);
     const bool ok = m.ok;
-    measurement_free(&m);
+    ms_measurement_free(&m);
     return ok;
 }
 
@@ -427,10 +397,13 @@ int ms_run_main(int argc, char **argv) {
         return ms_usage_error("run", "%s", err);
     }
     /* Which malloc the whole process runs on (main.c chose it): one line for the
-     * logs, and the code as the malloc_impl counter of every cell. */
+     * logs, and the code as the malloc_impl counter of every model's cell (an
+     * interpreter's cell reports its child's). */
     mm_malloc_info mi;
     mm_malloc_which(&mi);
-    fprintf(stderr, "memstrat: process malloc: %s\n", mi.base);
+    bool models = false;
+    for (int k = 0; k < ncells; k++) models |= !runs[k].cell.reclaim.interpreter;
+    if (models) fprintf(stderr, "memstrat: process malloc: %s\n", mi.base);
     for (int k = 0; k < ncells; k++) runs[k].malloc_code = (int)mi.code;
     for (int k = 0; k < ncells; k++) ms_gb_register(runs[k].cell.spec, cell_bench, &runs[k]);
     size_t ran = ms_gb_run();
@@ -440,10 +413,10 @@ int ms_run_main(int argc, char **argv) {
         fprintf(stderr, "memstrat run: no benchmark ran (--benchmark_filter='%s')\n", ms_gb_filter());
         status = MS_EXIT_USAGE;
     }
-    for (int k = 0; k < ncells; k++) {
+    for (int k = 0; k < ncells; k++) { /* bad input found while running (exit 2) outranks a failure */
         if (runs[k].failed) {
             fprintf(stderr, "memstrat run: %s\n", runs[k].error);
-            status = MS_EXIT_FAILED;
+            if (status != MS_EXIT_USAGE) status = runs[k].status;
         }
     }
     free(runs);

@@ -63,6 +63,11 @@ static void keep_object(mm_heap *h, mm_object *o) {
 }
 
 mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
+    if (cfg->reclaim->interpreter) {
+        snprintf(err, errlen, "strategy '%s' runs in an interpreter that memstrat run starts; it makes no heap",
+                 cfg->reclaim->name);
+        return NULL;
+    }
     mm_heap *h = calloc(1, sizeof *h);
     if (h == NULL) {
         snprintf(err, errlen, "out of memory creating heap");

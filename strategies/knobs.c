@@ -156,6 +156,10 @@ bool mm_knob_check(const mm_knob_desc *d, char *value, char *err, size_t errlen)
 void mm_knobset_fill_defaults(mm_knobset *ks, const mm_knob_desc *table) {
     for (const mm_knob_desc *d = table; d && d->name; d++) {
         if (mm_knobset_get(ks, d->name) != NULL) continue;
+        if (d->kind == MM_KNOB_STRING && d->default_value[0] == '\0') { /* rule 2: "not given" */
+            mm_knobset_put(ks, d->name, "");
+            continue;
+        }
         char value[MM_KNOB_VALUE_MAX], err[160];
         snprintf(value, sizeof value, "%s", d->default_value);
         if (!mm_knob_check(d, value, err, sizeof err)) {

@@ -14,6 +14,7 @@ extern const mm_strategy mm_strategy_gen;
 extern const mm_strategy mm_strategy_trial;
 extern const mm_strategy mm_strategy_incr;
 extern const mm_strategy mm_strategy_boehm;
+extern const mm_strategy mm_strategy_cpython;
 extern const mm_allocator_ops mm_allocator_system;
 extern const mm_allocator_ops mm_allocator_pool;
 extern const mm_allocator_ops mm_allocator_bump;
@@ -32,6 +33,7 @@ const mm_strategy *const mm_strategies[] = {
     &mm_strategy_trial,
     &mm_strategy_incr,
     &mm_strategy_boehm,
+    &mm_strategy_cpython,
     NULL,
 };
 
@@ -85,21 +87,24 @@ bool mm_component_at(mm_axis axis, size_t i, mm_component *out) {
     case MM_AXIS_RECLAIM: {
         if (i >= ENTRIES(mm_strategies)) return false;
         const mm_strategy *s = mm_strategies[i];
-        *out = (mm_component){axis, s->name, s->summary, s->knobs, s->preheader, s->has_collector,
-                              s->generations, s->pause_kinds, NULL, {.reclaim = s}};
+        *out = (mm_component){.axis = axis, .name = s->name, .summary = s->summary, .knobs = s->knobs,
+                              .preheader = s->preheader, .has_collector = s->has_collector,
+                              .generations = s->generations, .pause_kinds = s->pause_kinds,
+                              .interpreter = s->interpreter, .desc.reclaim = s};
         return true;
     }
     case MM_AXIS_ALLOCATOR: {
         if (i >= ENTRIES(mm_allocators)) return false;
         const mm_allocator_ops *a = mm_allocators[i];
-        *out = (mm_component){axis, a->name, a->summary, a->knobs, 0, false, 0, NULL, a->preload_library,
-                              {.allocator = a}};
+        *out = (mm_component){.axis = axis, .name = a->name, .summary = a->summary, .knobs = a->knobs,
+                              .preload_library = a->preload_library, .desc.allocator = a};
         return true;
     }
     case MM_AXIS_LAYOUT: {
         if (i >= ENTRIES(mm_layouts)) return false;
         const mm_layout *l = mm_layouts[i];
-        *out = (mm_component){axis, l->name, l->summary, l->knobs, 0, false, 0, NULL, NULL, {.layout = l}};
+        *out = (mm_component){.axis = axis, .name = l->name, .summary = l->summary, .knobs = l->knobs,
+                              .desc.layout = l};
         return true;
     }
     }

@@ -33,6 +33,10 @@ typedef struct mm_strategy {
      * names a pause that is not one (an increment, a trial-deletion scan, a mark-sweep).
      * NULL: it never pauses. The plots draw pause kinds from this (memstrat list --json). */
     const char *pause_kinds;
+    /* Runs in an interpreter, not on a heap: the harness starts and measures a child
+     * process (harness/run_cpython.c) and mm_heap_new refuses the strategy. Its hooks
+     * are all NULL; its knobs, check and facts serve `memstrat list` and the cells. */
+    bool interpreter;
     /* Optional: values of its knobs that a type alone cannot check (a threshold
      * list, say), checked by the CLI before anything runs so that bad input exits
      * 2; false with one line in err. init() may repeat the check. */

@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -500,7 +502,7 @@ static void test_rss(const char *dir)
     CHECK(base > 0, "rss: current bytes is 0");
 
     uint64_t t0 = ms_now_ns();
-    ms_rss_sampler *s = ms_rss_start(1000, t0);
+    ms_rss_sampler *s = ms_rss_start(0, 1000, t0);
     CHECK(s != NULL, "rss: start failed (errno %d)", errno);
     if (!s)
         return;
@@ -587,6 +589,63 @@ static void test_rss(const char *dir)
     ms_rss_free(NULL);
 }
 
+/* The sampler on another process (what a cpython cell samples): a child that
+ * touches RSS_ALLOC_BYTES the parent never holds, then waits to be killed. Its
+ * samples show the rise; rebase keeps one sample before the new origin; a child
+ * that is gone gives no samples, not zeros. */
+static void test_rss_child(void)
+{
+    int ready[2];
+    CHECK(pipe(ready) == 0, "rss child: pipe");
+    uint64_t t0 = ms_now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *p = malloc(RSS_ALLOC_BYTES);
+        if (p) memset(p, 1, RSS_ALLOC_BYTES);
+        g_sink = p;
+        if (write(ready[1], "x", 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    CHECK(pid > 0, "rss child: fork");
+    if (pid <= 0) return;
+    ms_rss_sampler *s = ms_rss_start(pid, 1000, t0);
+    CHECK(s != NULL, "rss child: start failed (errno %d)", errno);
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1, "rss child: never ready");
+    ms_rss_mark(s);
+    sleep_ms(5);
+    uint64_t mid = ms_now_ns();
+    sleep_ms(5);
+    ms_rss_rebase(s, mid);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    sleep_ms(3); /* a read begun before the kill may still be appended */
+    size_t before = ms_rss_len(s);
+    sleep_ms(5);
+    CHECK(ms_rss_mark(s) == 0, "rss child: a sample of a process that is gone");
+    ms_rss_stop(s);
+    CHECK(ms_rss_len(s) == before, "rss child: %zu samples after it died, %zu before", ms_rss_len(s), before);
+    CHECK(ms_rss_max_sampled(s) >= RSS_MIN_RISE && ms_rss_current_bytes() < RSS_MIN_RISE,
+          "rss child: max sampled %" PRIu64 " MiB (ours %" PRIu64 " MiB)", ms_rss_max_sampled(s) >> 20,
+          ms_rss_current_bytes() >> 20);
+    char path[] = "/tmp/ms_test_rss_child_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && ms_rss_write_csv(s, path) == 0, "rss child: CSV");
+    FILE *f = fopen(path, "r");
+    char line[128];
+    int negative = 0, rows = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (rows++ > 0) negative += strtod(line, NULL) < 0;
+    CHECK(rows > 3 && negative == 1, "rss child: %d rows, %d before the origin (want 1)", rows - 1, negative);
+    if (f) fclose(f);
+    if (fd >= 0) close(fd);
+    unlink(path);
+    close(ready[0]);
+    close(ready[1]);
+    ms_rss_free(s);
+}
+
 int main(void)
 {
     uint64_t start = ms_now_ns();
@@ -600,6 +659,7 @@ int main(void)
     test_cdf_content();
     test_pause_log(dir);
     test_output_targets(dir);
+    test_rss_child(); /* first: our own RSS is still small then, even under ASan */
     test_rss(dir);
     rmdir(dir);
 

@@ -16,7 +16,9 @@
  *      (Every range starts at 0 or more, so "-5" is reported as out of range.)
  *   2. A string knob is 1..MM_KNOB_VALUE_MAX-1 bytes of printable ASCII
  *      (0x20..0x7e) that neither starts nor ends with a blank; the component then
- *      checks its meaning (a trace file, a threshold list).
+ *      checks its meaning (a trace file, a threshold list). Its default may be empty:
+ *      the knob then reads "" when not given (a script's `args`), which the user
+ *      cannot write.
  *   3. A cell is split on '/': workload/reclaim/allocator/layout, then knobs. After
  *      the four axes a part starts a new knob only when the text before its first
  *      '=' is a knob name that one of the cell's four components declares; any

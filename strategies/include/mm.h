@@ -194,7 +194,8 @@ struct mm_heap {
     uint32_t attr_count, attr_cap;
 };
 
-/* Makes a heap; on failure returns NULL with one line in err. */
+/* Makes a heap; on failure returns NULL with one line in err (also for a strategy
+ * that runs in an interpreter: mm_component.interpreter). */
 mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen);
 
 /* Convenience for tests and tools: names plus "k=v/k=v" knobs (may be NULL). */
@@ -395,6 +396,8 @@ typedef struct mm_component {
                                     is 0..generations-1); 0 without a collector */
     const char *pause_kinds;     /* space-separated meaning of each generation number ("gen0
                                     gen1 gen2", "gen0 increment gen2", "trial"); NULL: none */
+    bool interpreter;            /* runs in an interpreter the harness starts (`cpython`):
+                                    no heap; mm_heap_new refuses it */
     /* MM_AXIS_ALLOCATOR */
     const char *preload_library; /* must be the process-wide malloc (LD_PRELOAD); NULL: none */
     /* The descriptor itself (the member of this axis), for mm_config. */

@@ -53,6 +53,9 @@ typedef struct mm_workload {
      * before anything runs so bad input exits 2; false with one line in err. */
     bool (*check)(const mm_knobset *ks, char *err, size_t errlen);
     bool (*run)(mm_heap *h, const mm_knobset *ks, wl_result *r, char *err, size_t errlen);
+    /* Runs only in an interpreter (a strategy whose component view says
+     * `interpreter`): the user's own program. Its run() refuses, with one line. */
+    bool interpreter;
 } mm_workload;
 
 /* Adds a named counter to the result (ignored past WL_MAX_COUNTERS). */
