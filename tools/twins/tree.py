@@ -14,8 +14,9 @@ With parent=1 every child points back at its parent (two-object cycles
 everywhere). ops = tree nodes allocated; counters tree_nodes, trees_built.
 
 Object work: one Node instance (Node(left, right[, parent])) per tree node and
-nothing else in the builders — recursion makes no heap frame in 3.11+ (3.10
-allocates a frame object per call, which its gen0 count sees).
+nothing else in the builders (module-level functions: no closure, so no
+function or cell cycle of the twin's own) — recursion makes no heap frame in
+3.11+ (3.10 allocates a frame object per call, which its gen0 count sees).
 """
 from array import array
 
@@ -56,44 +57,48 @@ def prepare(k, ctx):
     return ctx.make_class("Node", attrs)
 
 
-def builders(Node, with_parent):
-    """make (bottom-up) and populate (top-down), closed over the class."""
-    if with_parent:
-        def make(depth):
-            if depth <= 0:
-                return Node()
-            left = make(depth - 1)
-            right = make(depth - 1)
-            node = Node(left, right)
-            left.parent = node
-            right.parent = node
-            return node
+def make(depth, Node):
+    """Bottom-up (GCBench's MakeTree): both subtrees, then their parent."""
+    if depth <= 0:
+        return Node()
+    return Node(make(depth - 1, Node), make(depth - 1, Node))
 
-        def populate(node, depth):
-            if depth <= 0:
-                return
-            left = Node(None, None, node)
-            node.left = left
-            right = Node(None, None, node)
-            node.right = right
-            populate(left, depth - 1)
-            populate(right, depth - 1)
-    else:
-        def make(depth):
-            if depth <= 0:
-                return Node()
-            return Node(make(depth - 1), make(depth - 1))
 
-        def populate(node, depth):
-            if depth <= 0:
-                return
-            left = Node()
-            node.left = left
-            right = Node()
-            node.right = right
-            populate(left, depth - 1)
-            populate(right, depth - 1)
-    return make, populate
+def make_parent(depth, Node):
+    """make() with back pointers: each child then points at its new parent."""
+    if depth <= 0:
+        return Node()
+    left = make_parent(depth - 1, Node)
+    right = make_parent(depth - 1, Node)
+    node = Node(left, right)
+    left.parent = node
+    right.parent = node
+    return node
+
+
+def populate(node, depth, Node):
+    """Top-down (GCBench's Populate): `node` exists; its two children are made
+    and linked, then each populated."""
+    if depth <= 0:
+        return
+    left = Node()
+    node.left = left
+    right = Node()
+    node.right = right
+    populate(left, depth - 1, Node)
+    populate(right, depth - 1, Node)
+
+
+def populate_parent(node, depth, Node):
+    """populate() with back pointers, set as each child is made."""
+    if depth <= 0:
+        return
+    left = Node(None, None, node)
+    node.left = left
+    right = Node(None, None, node)
+    node.right = right
+    populate_parent(left, depth - 1, Node)
+    populate_parent(right, depth - 1, Node)
 
 
 def count(node, parent, with_parent):
@@ -121,16 +126,16 @@ def run(k, ctx, Node):
     stretch, longlived_depth = k["stretch"], k["longlived"]
     min_depth, max_depth, n_array = k["min"], k["max"], k["array"]
     with_parent = bool(k["parent"])
-    make, populate = builders(Node, with_parent)
+    build_down, build_up = (populate_parent, make_parent) if with_parent else (populate, make)
     nodes = trees = 0
     # 1. stretch the heap
-    temp = make(stretch)
+    temp = build_up(stretch, Node)
     temp = None
     nodes += size(stretch)
     trees += 1
     # 2. the long-lived tree, top-down
     longlived = Node()
-    populate(longlived, longlived_depth)
+    build_down(longlived, longlived_depth, Node)
     nodes += size(longlived_depth)
     trees += 1
     # 3. the long-lived array, half filled (from 1: no 1/0)
@@ -142,10 +147,10 @@ def run(k, ctx, Node):
         it = iters(d, stretch)
         for _ in range(it):
             temp = Node()
-            populate(temp, d)
+            build_down(temp, d, Node)
             temp = None
         for _ in range(it):
-            temp = make(d)
+            temp = build_up(d, Node)
             temp = None
         nodes += 2 * it * size(d)
         trees += 2 * it
