@@ -167,14 +167,14 @@ def run_probe(workload, knobs=(), layout="slots", gc="default", policy="auto", p
     target = 3 if fd is None else fd
 
     def child_fds():
+        # Runs before the child's close_fds, which keeps only pass_fds: the
+        # target number is in pass_fds, the read end (if elsewhere) is closed there.
         if w != target:
             os.dup2(w, target)
-            os.close(w)
-        os.close(r)
 
     cmd += ["--result-fd", str(target)] if "--result-fd" not in args else []
     p = subprocess.Popen(cmd + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=child_env(env), pass_fds=(w,), preexec_fn=child_fds,
+                         stderr=subprocess.PIPE, env=child_env(env), pass_fds=tuple({w, target}), preexec_fn=child_fds,
                          cwd=cwd)
     os.close(w)
     chunks = []

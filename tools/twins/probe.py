@@ -383,10 +383,11 @@ def run(opts, out):
     ctx.workload = opts.workload
     # 4. untimed set-up: classes, input files (a trace is parsed here, as the C's check does)
     state = twin.prepare(knobs, ctx) if hasattr(twin, "prepare") else None
-    # 5. the collector: thresholds, policy, clean start (invariant 2)
-    before, setup_found = configure_gc(opts)
-    pt, pd, pg, pc, pu = (array("q") for _ in range(5))
+    # 5. the pause buffers and the callback (made now, so that they are frozen
+    # with the rest), the collector: thresholds, policy, clean start (invariant 2)
+    pt, pd, pg, pc, pu = array("q"), array("q"), array("q"), array("q"), array("q")
     callback = make_gc_callback(pt, pd, pg, pc, pu) if opts.probe else None
+    before, setup_found = configure_gc(opts)
     if callback is not None:
         gc.callbacks.append(callback)
     reset_hwm()
