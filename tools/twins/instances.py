@@ -16,6 +16,7 @@ attribute of every instance; then everything dropped. ops = n. Counters:
 The table of n holds is made and filled with None before the first reading, so
 it counts as no instance memory.
 """
+import gc
 import time
 
 import twinlib
@@ -68,6 +69,7 @@ def alloc_bytes(Inst, build, nattrs):
     import tracemalloc
     hold = [None] * SIZE_SAMPLE
     values = list(range(SIZE_SAMPLE + nattrs + 1))
+    gc.collect()  # empties the free lists: a dict taken from one would hide its bytes
     tracemalloc.start()
     live0 = tracemalloc.get_traced_memory()[0]
     build(Inst, hold, SIZE_SAMPLE, values)

@@ -429,6 +429,7 @@ def main(argv):
     except OSError as e:
         sys.stderr.write("probe.py: cannot write to --result-fd %d: %s\n" % (fd, e.strerror))
         return EXIT_USAGE
+    out_of_memory = False
     try:
         opts = parse_args(argv)
         run(opts, out)
@@ -440,14 +441,16 @@ def main(argv):
         out.error(e)
         return EXIT_FAILED
     except MemoryError:
-        out.error("out of memory")
-        return EXIT_FAILED
+        out_of_memory = True  # reported below, once the traceback's frames (and the heap they hold) are gone
     except RecursionError as e:
         out.error("RecursionError: %s" % e)
         return EXIT_FAILED
     except Exception as e:  # a twin's bug: still one line, never a traceback on the pipe
         out.error("%s: %s" % (type(e).__name__, e))
         return EXIT_FAILED
+    if out_of_memory:
+        out.error("out of memory")
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":
