@@ -12,6 +12,9 @@ the C workload (`memstrat run`): `leaked_objects` under pure refcounting (`rc`:
 what is cyclic garbage), `gc_collected` / requests under rc+gen with
 policy=manual (one collection per request end), `live_objects_end` and
 `live_objects_peak`. No figure is computed from the C source here.
+
+Structure (where the cycles are) is checked unit by unit against the C
+contracts: tests/twins/structure.py builds units with the twins' own code.
 """
 import unittest
 
@@ -118,6 +121,41 @@ class ObjectWork(unittest.TestCase):
         self.assertEqual(py["garbage"], int(c["leaked_objects"]))
         for name in ("trace_ops", "trace_news", "trace_held_peak"):
             self.assertEqual(py["counters"][name], int(c[name]), name)
+
+
+class Structure(unittest.TestCase):
+    """Where the references (and so the cycles) are, unit by unit, against the
+    C contracts (tests/twins/structure.py builds the units with the twins' code)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.f = run_in_python("structure")
+
+    def test_tree(self):
+        for name, t in self.f["tree"].items():
+            self.assertEqual((t["nodes"], t["leaves"], t["bad_parent_links"]), (31, 16, 0), name)
+            self.assertEqual(t["has_parent_attr"], name.startswith("parent=1"), name)
+
+    def test_request(self):
+        for name, cycles in (("request4", 4), ("request0", 0)):
+            r = self.f[name]
+            self.assertEqual(r["queryset_points_back"], cycles > 0)
+            self.assertEqual(r["owners"], list(range(cycles)), "the first `cycles` records point back")
+            self.assertEqual(r["other_owners"], 0)
+            self.assertEqual((r["records"], r["relations"], r["rows"], r["body"], r["count"]), (10, [5], 10, 10, 10))
+            self.assertEqual((r["params"], r["headers"]), (10, 20))
+            self.assertTrue(r["related_is_model"] and r["qs_model_is_model"] and r["keys_are_app_names"])
+
+    def test_batch(self):
+        b = self.f["batch"]
+        self.assertEqual(b, {"temps_made": 4, "temps_point_back": True, "temps_ring": True, "record_lets_go": True,
+                             "fields_pointing_back": 3, "total": 4 * 5 + 6})
+        self.assertEqual(self.f["batch0"]["temps_made"], 0)
+
+    def test_linked_and_cache(self):
+        self.assertEqual(self.f["list"], {"nodes": 50, "tail_next_is_head": False, "tail_next_is_none": True})
+        self.assertEqual(self.f["ring"], {"nodes": 50, "tail_next_is_head": True, "tail_next_is_none": False})
+        self.assertEqual(self.f["cache"], {"key": 1000, "size": 4, "chain": [1003, 1002, 1001, 1000]})
 
 
 if __name__ == "__main__":
