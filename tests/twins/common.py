@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

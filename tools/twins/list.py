@@ -9,7 +9,6 @@ ring. ops = n × rounds. Knobs n, rounds as the C's.
 Object work per node: one Node instance (a GC container), nothing else — the
 loop's ints are not containers, and no tuple, list or bound method is made.
 """
-import twinlib
 from twinlib import COUNT, WorkloadError
 
 # workloads/list.c's WL_LINKED_MAX_N: 2^31 nodes.

@@ -44,9 +44,13 @@ from array import array
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
-import memstrat_probe  # noqa: E402 — the user API; in sys.modules before a script imports it
+import memstrat_probe  # noqa: E402
 import twinlib  # noqa: E402
 from twinlib import BadInput, WorkloadError  # noqa: E402
+
+# The user API is imported here, while this directory is still on sys.path, so
+# that it is in sys.modules when a user's script imports it (script.py).
+USER_API = memstrat_probe
 
 # The probe's directory leaves sys.path: a user script must not import a twin
 # (or shadow the standard library's `trace`) by accident; twins are loaded by path.
@@ -239,10 +243,9 @@ class Context:
     where its results go. The event methods are bound per policy once, so a
     twin's call costs one Python call that does nothing under `auto`."""
 
-    def __init__(self, layout, policy, gc_off):
+    def __init__(self, layout, policy):
         self.layout = layout
         self.policy = policy
-        self.gc_off = gc_off
         self.ops = 0
         self.counters = []
         self.latency_simple = None
@@ -373,14 +376,13 @@ def gc_records(before, after, setup_found):
 
 
 def run(opts, out):
-    """Steps 3–9 of main(): set up, run timed, report."""
+    """Steps 3–7 of main(): set up, run timed, report."""
     # 3. the twin and its knobs
     twin = twinlib.load_twin(opts.workload)
     knobs = twinlib.knob_values(twin.KNOBS, opts.knobs, opts.workload)
     if hasattr(twin, "check"):
         twin.check(knobs)
-    ctx = Context(opts.layout, opts.policy, opts.thresholds == "off")
-    ctx.workload = opts.workload
+    ctx = Context(opts.layout, opts.policy)
     # 4. untimed set-up: classes, input files (a trace is parsed here, as the C's check does)
     state = twin.prepare(knobs, ctx) if hasattr(twin, "prepare") else None
     # 5. the pause buffers and the callback (made now, so that they are frozen
