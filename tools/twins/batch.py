@@ -13,8 +13,8 @@ collection off for the build and runs one full collection after it. Record i
     pointing back at it: long-lived cycles.
 ops = records built; counters records, temporaries, fields.
 
-Object work per record: 1 + temps + fields instances, nothing else (the list of
-n slots is made once, before the batch).
+Object work per record: 1 + temps + fields instances, nothing else (the list is
+made once, before the batch, and filled in order as the C's n slots are).
 """
 from twinlib import COUNT, WorkloadError
 
@@ -81,12 +81,12 @@ def verify(rec, i, temps, fields):
 def run(k, ctx, classes):
     Record, Temp, Field = classes
     n, temps, fields = k["n"], k["temps"], k["fields"]
-    records = [None] * n
+    records = []  # one list, no transient (`[None] * n` makes a literal first)
     built = 0
     ctx.batch_begin()
     try:
         for i in range(n):
-            records[i] = build(i, temps, fields, Record, Temp, Field)
+            records.append(build(i, temps, fields, Record, Temp, Field))
             built += 1
     finally:
         ctx.batch_end()  # sent on failure too: the policy must see the pair
