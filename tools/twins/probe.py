@@ -248,6 +248,7 @@ class Context:
         self.policy = policy
         self.ops = 0
         self.counters = []
+        self.classes = []  # the workload's classes: their live instances at the end are its leak
         self.latency_simple = None
         self.latency_metered = None
         self.manual_units = 0
@@ -260,7 +261,9 @@ class Context:
             self.warmup_end = gc.freeze
 
     def make_class(self, name, attrs, weakref=False):
-        return twinlib.make_class(self.layout, name, attrs, weakref)
+        cls = twinlib.make_class(self.layout, name, attrs, weakref)
+        self.classes.append(cls)
+        return cls
 
     def counter(self, name, value):
         self.counters.append((name, value))
@@ -355,19 +358,26 @@ def configure_gc(opts):
     else:
         gc.enable()
     gc.collect()
-    before = gc.get_stats()  # made before the freeze, so frozen with the rest
+    before = stats_snapshot()
     gc.freeze()
     setup_found = gc.collect()  # long_lived_total = 0 now; counts (0, 0, 0)
     return before, setup_found
+
+
+STAT_KEYS = ("collections", "collected", "uncollectable")
+
+
+def stats_snapshot():
+    """gc.get_stats() as an array: no container, so neither the set-up nor the leak check
+    (which counts what the collector tracks) sees it."""
+    return array("q", [s[k] for s in gc.get_stats() for k in STAT_KEYS])
 
 
 def gc_records(before, after, setup_found):
     """`gc G N C U` per generation over begin..end, minus the set-up collection."""
     out = []
     for gen in range(GENERATIONS):
-        n = after[gen]["collections"] - before[gen]["collections"]
-        col = after[gen]["collected"] - before[gen]["collected"]
-        unc = after[gen]["uncollectable"] - before[gen]["uncollectable"]
+        n, col, unc = (after[3 * gen + k] - before[3 * gen + k] for k in range(3))
         if gen == GENERATIONS - 1:
             n -= 1
             col -= setup_found
@@ -401,8 +411,15 @@ def run(opts, out):
     finally:
         if callback is not None:
             gc.callbacks.remove(callback)
-    after = gc.get_stats()
+    after = stats_snapshot()
     hwm = read_hwm()
+    # the leak check, untimed and after the stats: instances of the workload's classes still
+    # alive once a full collection ran (the model's leaked_objects also counts its strings and
+    # dicts; the twins' objects are these instances and the containers they hold)
+    classes = tuple(ctx.classes)
+    if classes:  # a user's script declares its classes itself: no leak check there
+        gc.collect()
+        ctx.counter("leaked_objects", sum(1 for o in gc.get_objects() if isinstance(o, classes)))
     # 7. the records (invariant 3)
     lines = ["begin %d" % t_begin]
     lines += ["pause %d %d %d %d %d" % rec for rec in zip(pt, pd, pg, pc, pu)]

@@ -316,6 +316,7 @@ def prepare(k, ctx):
         raise BadInput(str(e))
     if ctx.layout == "slots":
         classes, names = make_classes()
+        ctx.classes.extend(classes)  # the probe's leak check counts their instances
     else:
         names = tuple(sys.intern("s%d" % i) for i in range(MAX_SLOTS))
         classes = tuple(ctx.make_class("Trace%d" % j, names[:j]) for j in range(MAX_SLOTS + 1))
