@@ -37,6 +37,7 @@ class CountingContext:
         self.layout = layout
         self.ops = 0
         self.counters = {}
+        self.classes = []  # as the probe's Context: classes whose instances the leak check counts
         self.codes = array("q")
         self.counts = array("q")
         for code, name in enumerate(EVENTS):
