@@ -55,6 +55,16 @@ static void class_free(mm_heap *h, mm_class *c);
 static int policy_of(const mm_knobset *ks);
 enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE };
 static void finalized_remove(mm_heap *h, mm_object *o);
+static void immortalize_roots(mm_heap *h);
+static void release_push(mm_heap *h, mm_object *o);
+
+/* immortal=1 needs the check in the hot path (mm.h); a build without it refuses. */
+static bool immortal_of(const mm_config *cfg, char *err, size_t errlen) {
+    const char *v = cfg->knobs ? mm_knobset_get(cfg->knobs, "immortal") : NULL;
+    if (v == NULL || MM_IMMORTAL_CHECK || strcmp(v, "0") == 0) return true;
+    snprintf(err, errlen, "knob 'immortal': this build has no immortal check (cmake -DMS_IMMORTAL_CHECK=OFF)");
+    return false;
+}
 
 /* `none` and every on_zero need a function to call; this one keeps the object. */
 static void keep_object(mm_heap *h, mm_object *o) {
@@ -106,6 +116,11 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         free(h);
         return NULL;
     }
+    if (!immortal_of(cfg, err, errlen)) {
+        mm_heap_free(h);
+        return NULL;
+    }
+    h->immortal = cfg->knobs && mm_knobset_get(cfg->knobs, "immortal") && mm_knob_int(cfg->knobs, "immortal") == 1;
     if (cfg->reclaim->has_collector) {
         if (!mm_policy_check(cfg->knobs, err, errlen)) {
             mm_heap_free(h);
@@ -142,6 +157,7 @@ bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen) {
 }
 
 void mm_event_notify(mm_heap *h, mm_event e) {
+    if (e == MM_EVENT_WARMUP_END && h->policy != MM_POLICY_FREEZE) immortalize_roots(h);
     switch (h->policy) {
     case MM_POLICY_MANUAL:
         if (e == MM_EVENT_REQUEST_END) {
@@ -157,7 +173,10 @@ void mm_event_notify(mm_heap *h, mm_event e) {
         }
         break;
     case MM_POLICY_FREEZE:
-        if (e == MM_EVENT_WARMUP_END) mm_freeze(h);
+        if (e == MM_EVENT_WARMUP_END) {
+            immortalize_roots(h); /* before the freeze, as a pre-fork server would */
+            mm_freeze(h);
+        }
         break;
     default:
         break;
@@ -441,6 +460,9 @@ static void release_push(mm_heap *h, mm_object *o) {
 /* Visitor used while releasing: each child loses the reference its parent held. */
 static void release_child(mm_object *child, void *arg) {
     mm_heap *h = arg;
+#if MM_IMMORTAL_CHECK
+    if (MM_UNLIKELY(mm_is_immortal(child))) return; /* Py_DECREF's early return */
+#endif
     if (--child->refcount == 0)
         release_push(h, child);
     else if (MM_UNLIKELY(h->on_decref_nonzero != NULL))
@@ -474,6 +496,41 @@ void mm_root_push(mm_heap *h, mm_object **slot) {
 
 void mm_root_pop(mm_heap *h, size_t n) {
     h->roots_len = n > h->roots_len ? 0 : h->roots_len - n;
+}
+
+/* ---- immortal objects (PEP 683; mm.h) -------------------------------------------- */
+
+/* The walk of mm_immortalize: a child not yet immortal joins the work list. An
+ * object already immortal is not entered again, so the sentinel is the walk's
+ * own visited mark and shared structure is walked once. */
+static void immortal_visit(mm_object *child, void *arg) {
+    mm_heap *h = arg;
+    if (mm_is_immortal(child)) return;
+    child->refcount = MM_IMMORTAL_REFCNT;
+    h->stats.immortalized++;
+    release_push(h, child);
+}
+
+/* Uses the release work list (empty outside a release: events and workloads
+ * call this between operations) so it needs no memory of its own up front.
+ * Weak references are not followed: a weakref's referent is not traversed. */
+uint64_t mm_immortalize(mm_heap *h, mm_object *o) {
+    if (!h->immortal || o == NULL || mm_is_immortal(o) || h->releasing) return 0;
+    const uint64_t before = h->stats.immortalized;
+    const size_t base = h->release_len;
+    o->refcount = MM_IMMORTAL_REFCNT;
+    h->stats.immortalized++;
+    release_push(h, o);
+    while (h->release_len > base) {
+        mm_object *x = h->release_stack[--h->release_len];
+        if (x->type->traverse) x->type->traverse(x, immortal_visit, h);
+    }
+    return h->stats.immortalized - before;
+}
+
+/* WARMUP_END under immortal=1: everything the program's roots reach. */
+static void immortalize_roots(mm_heap *h) {
+    for (size_t i = 0; h->immortal && i < h->roots_len; i++) mm_immortalize(h, *h->roots[i]);
 }
 
 /* ---- collection and observation ------------------------------------------- */

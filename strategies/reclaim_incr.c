@@ -115,6 +115,7 @@ static const mm_knob_desc incr_knobs[] = {
     {"mark", MM_KNOB_COUNT, INCR_MARK_DEFAULT, 0, 1,
      "1: a pass starts by marking what the roots reach as visited, as 3.14 does (0: every pass partitions all)"},
     MM_POLICY_KNOB,
+    MM_IMMORTAL_KNOB,
     {0},
 };
 
@@ -195,6 +196,15 @@ static inline void visit_reachable(mm_object *child, void *arg) {
  * Returns how many ended in `unreachable`. */
 static size_t deduce_unreachable(gc_head *region, gc_head *unreachable, int space) {
     gc_head *g;
+    for (g = region->next; g != region;) { /* 3.14's update_refs: an immortal member is untracked (PEP 683) */
+        gc_head *next = g->next;
+        if (MM_UNLIKELY(mm_is_immortal(from_gc(g)))) {
+            list_remove(g);
+            g->flags = 0;
+            g->gc_refs = 0;
+        }
+        g = next;
+    }
     for (g = region->next; g != region; g = g->next) {
         mm_object *o = from_gc(g);
         GC_TRAVERSE(o, visit_subtract, NULL);

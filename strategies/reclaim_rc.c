@@ -9,10 +9,12 @@
  */
 #include "strategy.h"
 
+static const mm_knob_desc rc_knobs[] = {MM_IMMORTAL_KNOB, {0}};
+
 const mm_strategy mm_strategy_rc = {
     .name = "rc",
     .summary = "pure reference counting: freed at zero, children released in turn; cycles leak",
-    .knobs = NULL,
+    .knobs = rc_knobs,
     .preheader = 0,
     .has_collector = false,
     .generations = 0,

@@ -106,6 +106,15 @@ void mm_weakref_fire(mm_heap *h, mm_object *wr);
      "| batch (off during the batch, one full collection after) | freeze (gc.freeze() after warm-up)"}
 bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen);
 
+/* The `immortal` knob every refcounting strategy declares (PEP 683; mm.h):
+ * 1 makes what the roots reach at WARMUP_END, and what the workload passes to
+ * mm_immortalize, immortal. mm_heap_new reads it (and refuses 1 in a build
+ * without the check). */
+#define MM_IMMORTAL_KNOB                                                                                 \
+    {"immortal", MM_KNOB_COUNT, "0", 0, 1,                                                               \
+     "1: objects reachable at warm-up end (or passed to mm_immortalize) become immortal, PEP 683's "     \
+     "refcount sentinel: incref/decref skip them, they are never freed; 0: off"}
+
 /* Collection bracketing: the observer sees START/STOP with these figures. */
 void mm_gc_begin(mm_heap *h, int generation);
 void mm_gc_end(mm_heap *h, const mm_gc_info *info);

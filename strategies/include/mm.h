@@ -128,6 +128,7 @@ typedef struct mm_stats {
     uint64_t collected, uncollectable;
     size_t preheader_bytes;                /* per container object, kept by the strategy */
     uint64_t collector_heap_bytes;         /* a collector's own heap (libgc), else 0 */
+    uint64_t immortalized;                 /* objects made immortal (never freed: counted as leaked) */
 } mm_stats;
 
 static inline uint64_t mm_stats_live_objects(const mm_stats *s) { return s->objects_allocated - s->objects_freed; }
@@ -185,6 +186,7 @@ struct mm_heap {
     size_t roots_len, roots_cap;
     mm_class *classes; /* owned, freed with the heap */
     int policy;        /* the `policy` knob (MM_POLICY_*, heap.c) */
+    bool immortal;     /* the `immortal` knob: WARMUP_END and mm_immortalize make objects immortal */
     uint64_t requests; /* REQUEST_END events seen (policy=manual) */
     /* objects whose finalizer ran and that are still allocated (PEP 442's bit) */
     mm_object **finalized;
@@ -220,10 +222,37 @@ static inline size_t mm_sizeof(const mm_object *o) {
     return t->itemsize ? t->size + t->itemsize * ((const mm_varobject *)o)->nitems : t->size;
 }
 
+/* ---- Immortal objects (PEP 683, CPython 3.12) --------------------------------
+ * An immortal object's refcount is a sentinel that incref and decref leave alone,
+ * so it is never freed and never written by refcounting: a forked worker that
+ * reads it keeps its page shared. As 3.12 on 64-bit: immortal <=> bit 31 of the
+ * refcount is set ((int32_t)ob_refcnt < 0); the sentinel is UINT32_MAX
+ * (_Py_IMMORTAL_REFCNT); incref is a saturating add on the low 32 bits. With
+ * MM_IMMORTAL_CHECK 0 (cmake -DMS_IMMORTAL_CHECK=OFF) the check is compiled out
+ * (the pre-3.12 hot path) and the `immortal` knob is refused: that build exists
+ * to measure what the branch costs (tools/immortal_cost.sh). */
+#ifndef MM_IMMORTAL_CHECK
+#define MM_IMMORTAL_CHECK 1
+#endif
+/* 3.12's _Py_IMMORTAL_REFCNT on 64-bit: the low 32 bits all ones. */
+#define MM_IMMORTAL_REFCNT ((intptr_t)UINT32_MAX)
+/* The bit 3.12 tests: a mortal count never reaches 2^31. */
+#define MM_IMMORTAL_BIT ((intptr_t)1 << 31)
+
+static inline bool mm_is_immortal(const mm_object *o) { return (o->refcount & MM_IMMORTAL_BIT) != 0; }
+
 /* Hot path: the same inline code for every strategy. */
-static inline void mm_incref(mm_object *o) { o->refcount++; }
+static inline void mm_incref(mm_object *o) {
+#if MM_IMMORTAL_CHECK
+    if (MM_UNLIKELY((uint32_t)(o->refcount + 1) == 0)) return; /* saturated: immortal */
+#endif
+    o->refcount++;
+}
 
 static inline void mm_decref(mm_heap *h, mm_object *o) {
+#if MM_IMMORTAL_CHECK
+    if (MM_UNLIKELY(mm_is_immortal(o))) return;
+#endif
     if (--o->refcount == 0)
         h->on_zero(h, o);
     else if (MM_UNLIKELY(h->on_decref_nonzero != NULL))
@@ -267,6 +296,14 @@ void mm_clear_var_items(mm_heap *h, mm_object *o);
  * local that holds a reference; pop the last n. */
 void mm_root_push(mm_heap *h, mm_object **slot);
 void mm_root_pop(mm_heap *h, size_t n);
+
+/* Makes o and everything it reaches immortal (Cinder's immortalize_heap, from
+ * one object): refcounts become MM_IMMORTAL_REFCNT, so nothing of it is ever
+ * freed or has its count written again. Does nothing unless the heap's
+ * `immortal` knob is 1. Returns the objects newly made immortal. With
+ * immortal=1 the heap also does this at WARMUP_END from every root
+ * (mm_event_notify): what the program holds after its warm-up lives forever. */
+uint64_t mm_immortalize(mm_heap *h, mm_object *o);
 
 /* Runs a collection of generation g (MM_COLLECT_FULL = all); returns objects
  * collected; 0 for strategies without a collector. */
