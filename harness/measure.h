@@ -12,6 +12,7 @@
 #define MS_MEASURE_H
 
 #include "cell.h"
+#include "cow_sampler.h"
 #include "pause_hist.h"
 #include "pause_log.h"
 #include "rss_sampler.h"
@@ -76,6 +77,7 @@ typedef struct ms_measurement {
     ms_pause_ctx pauses;
     ms_latency_ctx latency;
     ms_live_ctx live;
+    ms_cow_sampler *cow;      /* forked workers' memory (prefork); NULL: none forked */
 } ms_measurement;
 
 /* Zeroes m and makes its histograms and pause log (per generation below the

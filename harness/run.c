@@ -114,6 +114,39 @@ static int emit_live(FILE *f, void *arg) {
     return ferror(f) ? -1 : 0;
 }
 
+/* The workload's worker sink (prefork): follow a forked worker's memory, or
+ * take its final sample. The sampler is made with the first worker. */
+static void on_worker(void *arg, int pid, wl_worker_event e) {
+    ms_measurement *m = arg;
+    if (e == WL_WORKER_START) {
+        if (m->cow == NULL) m->cow = ms_cow_new(m->t0);
+        ms_cow_add(m->cow, (pid_t)pid);
+    } else {
+        ms_cow_end(m->cow, (pid_t)pid);
+    }
+}
+
+/* Counters of forked workers: the mean over workers of their final sample, and
+ * private memory per 1,000 requests served (all workers' private over all requests). */
+static void report_cow_counters(ms_gb_state *st, const ms_measurement *m) {
+    int n = 0;
+    double priv = 0, shared = 0, pss = 0;
+    for (int i = 0; i < ms_cow_workers(m->cow); i++) {
+        ms_cow_mem mem;
+        if (!ms_cow_final(m->cow, i, &mem)) continue;
+        n++;
+        priv += (double)mem.private_dirty / MS_MB;
+        shared += (double)mem.shared / MS_MB;
+        pss += (double)mem.pss / MS_MB;
+    }
+    if (n == 0) return;
+    ms_gb_counter(st, "cow_workers", n);
+    ms_gb_counter(st, "cow_private_mb_end", priv / n);
+    ms_gb_counter(st, "cow_shared_mb_end", shared / n);
+    ms_gb_counter(st, "cow_pss_mb_end", pss / n);
+    if (m->r.ops > 0) ms_gb_counter(st, "cow_private_mb_per_1k_requests", priv / (m->r.ops / 1000.0));
+}
+
 /* The workload's latency sink: one measured request. */
 void ms_record_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
     ms_latency_ctx *lc = arg;
@@ -171,6 +204,7 @@ void ms_measurement_free(ms_measurement *m) {
     for (int g = 0; g < m->pauses.generations; g++) ms_hist_free(m->pauses.per_gen[g]);
     free(m->live.t_ms);
     free(m->live.mb);
+    ms_cow_free(m->cow);
     mm_heap_free(m->h);
     memset(m, 0, sizeof *m);
 }
@@ -198,8 +232,11 @@ static bool measure(ms_cell_run *cr, ms_measurement *m) {
     m->live = (ms_live_ctx){.h = m->h, .t0 = m->t0};
     m->r.live_fn = on_live;
     m->r.live_ctx = &m->live;
+    m->r.worker_fn = on_worker;
+    m->r.worker_ctx = m;
     m->ok = c->workload->run(m->h, &c->knobs, &m->r, m->err, sizeof m->err);
     m->t1 = ms_now_ns();
+    ms_cow_stop(m->cow);
     ms_rss_mark(m->pauses.rss);
     ms_rss_stop(m->pauses.rss);
     m->rss_final = ms_rss_current_bytes();
@@ -256,6 +293,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
     ms_gb_counter(st, "rss_peak_mb", (double)m->rss_peak / MS_MB);
     ms_gb_counter(st, "rss_final_mb", (double)m->rss_final / MS_MB);
     if (m->h != NULL) report_heap_counters(st, cr, m);
+    if (m->before.immortalized) ms_gb_counter(st, "immortal_objects", (double)m->before.immortalized);
     ms_gb_counter(st, "preheader_bytes", (double)before->preheader_bytes);
     ms_gb_counter(st, "malloc_impl", (double)m->malloc_code);
     if (m->python_version) ms_gb_counter(st, "python_version", (double)m->python_version);
@@ -274,6 +312,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
         report_hist_us(st, "req", m->latency.simple);
         report_hist_us(st, "req_metered", m->latency.metered);
     }
+    report_cow_counters(st, m);
     for (int i = 0; i < m->r.ncounters; i++) ms_gb_counter(st, m->r.counters[i].name, m->r.counters[i].value);
 }
 
@@ -293,6 +332,12 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
             if (ms_write_file_atomic(twin, emit_live, &le) != 0)
                 fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", twin);
         }
+    }
+    if (cr->timeline_path && ms_cow_workers(m->cow) > 0) {
+        char twin[1200];
+        ms_run_output_path(path, sizeof path, cr->timeline_path, cr->index, several);
+        ms_run_twin_path(twin, sizeof twin, path, "cow");
+        if (ms_cow_write_csv(m->cow, twin) != 0) fprintf(stderr, "memstrat: cannot write workers' memory timeline %s\n", twin);
     }
     if (cr->pauses_path) {
         ms_run_output_path(path, sizeof path, cr->pauses_path, cr->index, several);
