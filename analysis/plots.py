@@ -32,7 +32,8 @@ KIND_OTHER = 4
 # Per-workload plot name -> script, in the order the plots are drawn and the report lists them.
 WL_PLOTS = {"throughput": "norm_throughput", "pause_cdf": "pause_cdf", "pause_timeline": "pause_timeline",
             "rss_timeline": "rss_timeline", "rss_peak": "rss_peak", "pareto": "pareto"}
-RUN_PLOTS = ("throughput", "rss_peak", "rss_timeline", "churn", "request_latency", "instances", "cache_timeline")
+RUN_PLOTS = ("throughput", "rss_peak", "rss_timeline", "churn", "request_latency", "instances", "cache_timeline",
+             "cow_timeline")
 OPS, NORM = ("ops_per_s_median", "ops_per_s_min", "ops_per_s_max"), ("norm_median", "norm_min", "norm_max")
 RSS = ("rss_peak_mb_median", "rss_peak_mb_min", "rss_peak_mb_max")
 PAUSE = ("pause_p99_us_median", "pause_max_us_median")
@@ -165,6 +166,30 @@ def first_file(run, i, sub):
     return next((f for f in (f"{sub}/{run.cells[i].slug}.rep{r}.csv" for r, rep in enumerate(run.rep[i], 1) if rep.ok)
                  if os.path.isfile(os.path.join(run.dir, f)) and os.path.getsize(os.path.join(run.dir, f))), None)
 
+def write_cow(run, ok, path):
+    """plots/data/cow_tl.dat for cow_timeline.gp: one index block "t_ms private_mb" per forked worker of
+    each cell with a workers' timeline (X.cow.csv beside its first good timeline); returns
+    [(title, reclaim, dash)] per block, dash = the cell's ordinal among its strategy's cells."""
+    blocks, out, seen = [], [], {}
+    for i in ok:
+        tl = first_file(run, i, "timeline")
+        rows = core.read_text(os.path.join(run.dir, tl[:-4] + ".cow.csv")) if tl else None
+        if not rows:
+            continue
+        c, per = run.cells[i], {}
+        for line in rows.split("\n")[1:]:
+            f = line.split(",")
+            if len(f) == 5:
+                with contextlib.suppress(ValueError):
+                    per.setdefault(int(f[1]), []).append((float(f[0]), float(f[2])))
+        seen[c.reclaim] = seen.get(c.reclaim, 0) + 1
+        for w in sorted(per):
+            out.append("".join(f"{num(t)} {num(v)}\n" for t, v in per[w]) + "\n\n")
+            blocks.append((f"{c.name}#w{w}", c.reclaim, str(seen[c.reclaim])))
+    if blocks:
+        core.write_atomic(path, "".join(out))
+    return blocks
+
 class Drawer:
     """One drawing pass into run.dir/out: what every plot shares, and the status (0 or 1)."""
 
@@ -194,9 +219,16 @@ class Drawer:
             series["request_latency"] += [(lat, c.name, c.reclaim)] if lat else []
             if live and c.workload == "cache" and os.access(os.path.join(run.dir, live), os.R_OK):
                 series["cache_timeline"].append((live, c.name, c.reclaim))
+        cow = write_cow(run, ok, os.path.join(run.dir, self.out, "data", "cow_tl.dat"))
         inst = [v for i in ok if run.cells[i].workload == "instances"
                 for v in run.values(i, "bytes_per_instance_alloc")]
         for name in RUN_PLOTS:
+            if name == "cow_timeline":
+                if cow:
+                    self.plot("cow_timeline.gp", name, {"blockfile": f"{self.out}/data/cow_tl.dat",
+                              **{k: " ".join(b[n] for b in cow) for n, k in enumerate(("titles", "file_reclaims",
+                                                                                          "file_dash"))}})
+                continue
             files, cache = series.get(name, series["rss_timeline"]), name == "cache_timeline"
             if ((name in series and not files) or (name == "instances" and not inst)
                     or (name == "churn" and not os.path.isfile(os.path.join(run.dir, "churn_allocators.csv")))):

@@ -53,7 +53,7 @@ static void *grow_array(void *arr, size_t *cap, size_t elem, const char *what) {
 
 static void class_free(mm_heap *h, mm_class *c);
 static int policy_of(const mm_knobset *ks);
-enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE };
+enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE, MM_POLICY_MANUAL_FREEZE };
 static void finalized_remove(mm_heap *h, mm_object *o);
 static void immortalize_roots(mm_heap *h);
 static void release_push(mm_heap *h, mm_object *o);
@@ -127,7 +127,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
             return NULL;
         }
         h->policy = policy_of(cfg->knobs);
-        if (h->policy == MM_POLICY_MANUAL) mm_gc_disable(h);
+        if (h->policy == MM_POLICY_MANUAL || h->policy == MM_POLICY_MANUAL_FREEZE) mm_gc_disable(h);
     }
     return h;
 }
@@ -138,7 +138,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
 #define MM_MANUAL_GEN1_EVERY 10
 #define MM_MANUAL_GEN2_EVERY 100
 
-static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", NULL};
+static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", "manual+freeze", NULL};
 
 static int policy_of(const mm_knobset *ks) {
     const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
@@ -152,13 +152,16 @@ bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen) {
     if (v == NULL) return true;
     for (int i = 0; policy_names[i]; i++)
         if (strcmp(v, policy_names[i]) == 0) return true;
-    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch or freeze", v);
+    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch, freeze or manual+freeze", v);
     return false;
 }
 
 void mm_event_notify(mm_heap *h, mm_event e) {
-    if (e == MM_EVENT_WARMUP_END && h->policy != MM_POLICY_FREEZE) immortalize_roots(h);
+    if (e == MM_EVENT_WARMUP_END) immortalize_roots(h); /* before any freeze, as a pre-fork server would */
     switch (h->policy) {
+    case MM_POLICY_MANUAL_FREEZE: /* Instagram's gc.disable() + gc.freeze() before the fork */
+        if (e == MM_EVENT_WARMUP_END) mm_freeze(h);
+        /* fall through */
     case MM_POLICY_MANUAL:
         if (e == MM_EVENT_REQUEST_END) {
             uint64_t n = ++h->requests;
@@ -173,10 +176,7 @@ void mm_event_notify(mm_heap *h, mm_event e) {
         }
         break;
     case MM_POLICY_FREEZE:
-        if (e == MM_EVENT_WARMUP_END) {
-            immortalize_roots(h); /* before the freeze, as a pre-fork server would */
-            mm_freeze(h);
-        }
+        if (e == MM_EVENT_WARMUP_END) mm_freeze(h);
         break;
     default:
         break;

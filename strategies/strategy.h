@@ -99,11 +99,12 @@ void mm_weakref_detach(mm_object *wr);
 void mm_weakref_fire(mm_heap *h, mm_object *wr);
 
 /* The `policy` knob every collector declares (its line in the knob table), and
- * its check: auto | manual | batch | freeze (see mm_event_notify in mm.h). */
+ * its check: auto | manual | batch | freeze | manual+freeze (see mm_event_notify in mm.h). */
 #define MM_POLICY_KNOB                                                                                 \
     {"policy", MM_KNOB_STRING, "auto", 0, 0,                                                           \
      "GC policy: auto (thresholds) | manual (off; gen0 per request, gen1 every 10th, gen2 every 100th) " \
-     "| batch (off during the batch, one full collection after) | freeze (gc.freeze() after warm-up)"}
+     "| batch (off during the batch, one full collection after) | freeze (gc.freeze() after warm-up) "    \
+     "| manual+freeze (both)"}
 bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen);
 
 /* The `immortal` knob every refcounting strategy declares (PEP 683; mm.h):

@@ -36,7 +36,9 @@
  * duration); the warm-up would calibrate badly, as collections of old
  * generations grow after it. ops = requests; counters `requests_per_s`
  * (measured requests over their wall time), `req_rate_per_s` (the schedule's
- * rate) and `req_objects` (objects per request).
+ * rate), `req_objects` (objects per request), `warmup_end_ms` (when WARMUP_END
+ * was sent, from the start of run(): the pause log's pauses after it are the
+ * measured requests') and `gc_gen2_measured` (full collections after it).
  *
  * Invariant: every object the program still needs is reachable from a rooted
  * hold (`app`, `req`) at every allocation: each new object is linked into the
@@ -376,9 +378,17 @@ bool wl_req_declare(wl_req_ctx *c) {
     return c->request && c->queryset && c->record && c->relation && c->row && c->response && c->model;
 }
 
+/* Full collections so far: the LLM-server question is how many run after the warm-up. */
+static uint64_t wl_req_gen2(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return s.collections[2];
+}
+
 /* The header's whole run: application state, warm-up, measured requests. */
 static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *err, size_t errlen) {
     if (!wl_request_check(ks, err, errlen)) return false;
+    const uint64_t t_start = wl_now_ns();
     const int64_t requests = mm_knob_int(ks, "requests"), warmup = mm_knob_int(ks, "warmup"),
                   rate = mm_knob_int(ks, "rate");
     wl_req_ctx c = {.h = h, .records = mm_knob_int(ks, "records"), .cycles = mm_knob_int(ks, "cycles")};
@@ -403,11 +413,12 @@ static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char 
         snprintf(err, errlen, "out of memory for %zu request times", measured);
         goto out;
     }
-    uint64_t t_first = 0, t_last = 0;
+    uint64_t t_first = 0, t_last = 0, gen2_at_warmup = 0;
     for (int64_t k = 0; k < requests; k++) {
         if (k == warmup) {
             mm_event_notify(h, MM_EVENT_WARMUP_END);
             t_first = wl_now_ns();
+            gen2_at_warmup = wl_req_gen2(h);
         }
         const uint64_t t0 = wl_now_ns();
         if (!wl_req_serve(&c, &req, k, NULL, err, errlen)) goto out;
@@ -428,6 +439,8 @@ static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char 
     wl_counter(r, "req_rate_per_s", 1e9 / interval_ns);
     wl_counter(r, "req_objects", (double)(c.objects - app_objects) / (double)requests);
     wl_counter(r, "app_objects", (double)app_objects);
+    wl_counter(r, "warmup_end_ms", (double)(t_first - t_start) / 1e6);
+    wl_counter(r, "gc_gen2_measured", (double)(wl_req_gen2(h) - gen2_at_warmup));
 
 out:
     free(times);

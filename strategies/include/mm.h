@@ -323,7 +323,10 @@ void mm_unfreeze(mm_heap *h);
  *           described doing with gc.disable() and explicit gc.collect());
  *   batch   BATCH_BEGIN turns automatic collection off, BATCH_END turns it on
  *           again and runs one full collection;
- *   freeze  WARMUP_END runs gc.freeze(): what exists then is never examined again.
+ *   freeze  WARMUP_END runs gc.freeze(): what exists then is never examined again;
+ *   manual+freeze  both: manual's collections, and gc.freeze() at WARMUP_END (Instagram's
+ *           gc.disable() + gc.freeze() before forking; a gen2 then skips the frozen state).
+ * With immortal=1, WARMUP_END first makes what the roots reach immortal (any policy).
  * Workloads send the events that make sense for them; the rest are ignored. */
 typedef enum { MM_EVENT_REQUEST_END, MM_EVENT_WARMUP_END, MM_EVENT_BATCH_BEGIN, MM_EVENT_BATCH_END } mm_event;
 void mm_event_notify(mm_heap *h, mm_event e);

@@ -58,7 +58,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 PROTOCOL_VERSION = 1
 WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "instances", "script")
-POLICIES = ("auto", "manual", "batch", "freeze")
+POLICIES = ("auto", "manual", "batch", "freeze", "manual+freeze")
 # policy=manual, as strategies/heap.c's mm_event_notify: one collection per unit
 # end, of gen2 every 100th unit, else gen1 every 10th, else gen0.
 MANUAL_GEN1_EVERY = 10
@@ -69,7 +69,7 @@ GC_PRESETS = {"cpython311": (700, 10, 10), "cpython313": (2000, 10, 10)}
 GENERATIONS = 3
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE = ("usage: probe.py --workload W --layout slots|shared|dict --gc T0,T1,T2|off|default "
-         "--policy auto|manual|batch|freeze --result-fd FD [--probe 0|1] KNOB=VALUE ...")
+         "--policy auto|manual|batch|freeze|manual+freeze --result-fd FD [--probe 0|1] KNOB=VALUE ...")
 
 
 class Options:
@@ -253,8 +253,10 @@ class Context:
         self.latency_metered = None
         self.manual_units = 0
         self.request_end = self.warmup_end = self.batch_begin = self.batch_end = self._nothing
-        if policy == "manual":
+        if policy in ("manual", "manual+freeze"):
             self.request_end = self._manual_collect
+            if policy == "manual+freeze":
+                self.warmup_end = gc.freeze
         elif policy == "batch":
             self.batch_begin, self.batch_end = self._batch_begin, self._batch_end
         elif policy == "freeze":
@@ -353,7 +355,7 @@ def configure_gc(opts):
     invariant 2. Returns the stats before and what the set-up collection found."""
     if isinstance(opts.thresholds, tuple):
         gc.set_threshold(*opts.thresholds)
-    if opts.thresholds == "off" or opts.policy == "manual":
+    if opts.thresholds == "off" or opts.policy in ("manual", "manual+freeze"):
         gc.disable()
     else:
         gc.enable()
