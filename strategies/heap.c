@@ -58,14 +58,6 @@ static void finalized_remove(mm_heap *h, mm_object *o);
 static void immortalize_roots(mm_heap *h);
 static void release_push(mm_heap *h, mm_object *o);
 
-/* immortal=1 needs the check in the hot path (mm.h); a build without it refuses. */
-static bool immortal_of(const mm_config *cfg, char *err, size_t errlen) {
-    const char *v = cfg->knobs ? mm_knobset_get(cfg->knobs, "immortal") : NULL;
-    if (v == NULL || MM_IMMORTAL_CHECK || strcmp(v, "0") == 0) return true;
-    snprintf(err, errlen, "knob 'immortal': this build has no immortal check (cmake -DMS_IMMORTAL_CHECK=OFF)");
-    return false;
-}
-
 /* `none` and every on_zero need a function to call; this one keeps the object. */
 static void keep_object(mm_heap *h, mm_object *o) {
     (void)h;
@@ -114,10 +106,6 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         cfg->allocator->destroy(h->allocator);
         free(h->release_stack);
         free(h);
-        return NULL;
-    }
-    if (!immortal_of(cfg, err, errlen)) {
-        mm_heap_free(h);
         return NULL;
     }
     h->immortal = cfg->knobs && mm_knobset_get(cfg->knobs, "immortal") && mm_knob_int(cfg->knobs, "immortal") == 1;

@@ -109,10 +109,10 @@ bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen);
 
 /* The `immortal` knob every refcounting strategy declares (PEP 683; mm.h):
  * 1 makes what the roots reach at WARMUP_END, and what the workload passes to
- * mm_immortalize, immortal. mm_heap_new reads it (and refuses 1 in a build
- * without the check). */
+ * mm_immortalize, immortal. mm_heap_new reads it. Its range is 0..0 in a build
+ * without the check (MS_IMMORTAL_CHECK=OFF), so the knob check refuses 1 there. */
 #define MM_IMMORTAL_KNOB                                                                                 \
-    {"immortal", MM_KNOB_COUNT, "0", 0, 1,                                                               \
+    {"immortal", MM_KNOB_COUNT, "0", 0, MM_IMMORTAL_CHECK,                                               \
      "1: objects reachable at warm-up end (or passed to mm_immortalize) become immortal, PEP 683's "     \
      "refcount sentinel: incref/decref skip them, they are never freed; 0: off"}
 
