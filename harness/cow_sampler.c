@@ -156,24 +156,36 @@ bool ms_cow_add(ms_cow_sampler *s, pid_t pid) {
     return ok;
 }
 
-void ms_cow_end(ms_cow_sampler *s, pid_t pid) {
-    if (s == NULL) return;
-    int i;
-    pthread_mutex_lock(&s->mu);
-    for (i = 0; i < s->nworkers && s->pid[i] != pid; i++) {
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (i == s->nworkers) return;
-    ms_cow_mem m;
-    bool got = ms_cow_read(pid, &m);
+/* One worker's end: its final sample (NULL: none could be read) kept, and no more sampling. */
+static void end_worker(ms_cow_sampler *s, pid_t pid, const ms_cow_mem *m) {
     uint64_t t = ms_now_ns();
     pthread_mutex_lock(&s->mu);
-    if (got && s->live[i]) {
-        append_locked(s, t, i, &m);
-        s->final[i] = m;
-        s->has_final[i] = true;
+    for (int i = 0; i < s->nworkers; i++) {
+        if (s->pid[i] != pid || !s->live[i]) continue;
+        if (m != NULL) {
+            append_locked(s, t, i, m);
+            s->final[i] = *m;
+            s->has_final[i] = true;
+        }
+        s->live[i] = false;
     }
-    s->live[i] = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ms_cow_end(ms_cow_sampler *s, pid_t pid) {
+    if (s == NULL) return;
+    ms_cow_mem m;
+    end_worker(s, pid, ms_cow_read(pid, &m) ? &m : NULL);
+}
+
+void ms_cow_end_with(ms_cow_sampler *s, pid_t pid, const ms_cow_mem *final) {
+    if (s != NULL) end_worker(s, pid, final);
+}
+
+void ms_cow_set_t0(ms_cow_sampler *s, uint64_t t0_ns) {
+    if (s == NULL) return;
+    pthread_mutex_lock(&s->mu);
+    s->t0_ns = t0_ns;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -40,6 +40,11 @@ ms_cow_sampler *ms_cow_new(uint64_t t0_ns);
 bool ms_cow_add(ms_cow_sampler *s, pid_t pid);
 /* The worker's final sample, now, then it is no longer followed. */
 void ms_cow_end(ms_cow_sampler *s, pid_t pid);
+/* The same with a final sample the worker took itself (an interpreter's worker, whose
+ * figures come on the probe's pipe: it may have exited by the time the line is read). */
+void ms_cow_end_with(ms_cow_sampler *s, pid_t pid, const ms_cow_mem *final);
+/* The time origin of the CSV, when it is known only later (an interpreter's `begin`). */
+void ms_cow_set_t0(ms_cow_sampler *s, uint64_t t0_ns);
 /* Stops and joins the thread (idempotent). */
 void ms_cow_stop(ms_cow_sampler *s);
 /* Workers added, and how many of them have a final sample. */

@@ -91,6 +91,11 @@ void ms_record_pause(ms_pause_ctx *ctx, const ms_pause_event *ev, uint64_t exami
 /* One measured request or unit (a wl_latency_fn: ctx is an ms_latency_ctx). */
 void ms_record_latency(void *ctx, uint64_t simple_ns, uint64_t metered_ns);
 
+/* A forked worker's start (final NULL) or end: the workers' memory sampler (made
+ * with the first worker). At the end, final is the worker's own last figures (an
+ * interpreter's worker) or NULL (a model's worker, alive: the harness reads it). */
+void ms_record_worker(ms_measurement *m, int pid, bool end, const ms_cow_mem *final);
+
 /* The interpreter's "measure" (run_cpython.c): start the child, read the probe,
  * sample its RSS. False (with cr->error, cr->status) when the cell failed: a
  * child that failed leaves no counters worth reporting. */

@@ -116,14 +116,19 @@ static int emit_live(FILE *f, void *arg) {
 
 /* The workload's worker sink (prefork): follow a forked worker's memory, or
  * take its final sample. The sampler is made with the first worker. */
-static void on_worker(void *arg, int pid, wl_worker_event e) {
-    ms_measurement *m = arg;
-    if (e == WL_WORKER_START) {
+void ms_record_worker(ms_measurement *m, int pid, bool end, const ms_cow_mem *final) {
+    if (!end) {
         if (m->cow == NULL) m->cow = ms_cow_new(m->t0);
         ms_cow_add(m->cow, (pid_t)pid);
+    } else if (final != NULL) {
+        ms_cow_end_with(m->cow, (pid_t)pid, final);
     } else {
         ms_cow_end(m->cow, (pid_t)pid);
     }
+}
+
+static void on_worker(void *arg, int pid, wl_worker_event e) {
+    ms_record_worker(arg, pid, e == WL_WORKER_END, NULL);
 }
 
 /* Counters of forked workers: the mean over workers of their final sample, and

@@ -7,8 +7,9 @@
 # collections of auto rewrite every inherited pre-header; frozen objects are
 # never examined); freeze + immortal=1 is no higher than freeze (refcount
 # writes to the state are skipped) and reports the immortal objects; the
-# workers' memory timeline (X.cow.csv) has both workers; bad knobs exit 2 with
-# one line.
+# workers' memory timeline (X.cow.csv) has both workers; the interpreter's twin
+# (os.fork, python3.11) reports the same counters and freeze below auto too; bad
+# knobs exit 2 with one line.
 # usage: test_prefork.sh path/to/memstrat source_dir
 set -u
 MS=$1
@@ -78,6 +79,36 @@ PY
             && [ "$(cut -d, -f2 "$tl" | sed 1d | sort -u | tr '\n' ' ')" = "0 1 " ]; then ok
         else bad "workers' timeline $tl missing or lacks a worker"; fi
     done
+fi
+# The interpreter's twin (os.fork): the same counters, freeze below auto (python3.11, which
+# `make deps` installs; without it this part is skipped with a line saying so).
+if [ -x /usr/bin/python3.11 ]; then
+    P=prefork/cpython/system/slots/appstate=50k/requests=100/python=3.11
+    if "$MS" run "$P" "$P/policy=freeze" --benchmark_format=json >"$tmp/py.json" 2>"$tmp/pyerr.txt"; then
+        read -r p f < <(python3 - "$tmp/py.json" <<'PY'
+import json, sys
+b = [x for x in json.load(open(sys.argv[1]))["benchmarks"]]
+p = f = 0
+def check(cond, msg):
+    global p, f
+    if cond: p += 1
+    else:
+        f += 1
+        print("FAILED:", msg, file=sys.stderr)
+for x in b:
+    check(x.get("cow_workers") == 2 and x.get("requests_total") == 200 and x.get("cow_private_mb_end", 0) > 0,
+          f"{x['run_name']}: cow counters {x.get('cow_workers')} {x.get('requests_total')} {x.get('cow_private_mb_end')}")
+check(len(b) == 2 and b[1]["cow_private_mb_end"] < b[0]["cow_private_mb_end"],
+      "cpython: freeze private not below auto: " + " ".join(str(x.get("cow_private_mb_end")) for x in b))
+print(p, f)
+PY
+)
+        pass=$((pass + p)) fail=$((fail + f))
+    else
+        bad "cpython prefork cells failed: $(tail -1 "$tmp/pyerr.txt")"
+    fi
+else
+    echo "test_prefork: /usr/bin/python3.11 missing: the cpython twin was not run"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

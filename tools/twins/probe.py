@@ -57,7 +57,7 @@ USER_API = memstrat_probe
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 PROTOCOL_VERSION = 1
-WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "instances", "script")
+WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "prefork", "instances", "script")
 POLICIES = ("auto", "manual", "batch", "freeze", "manual+freeze")
 # policy=manual, as strategies/heap.c's mm_event_notify: one collection per unit
 # end, of gen2 every 100th unit, else gen1 every 10th, else gen0.
@@ -252,6 +252,7 @@ class Context:
         self.latency_simple = None
         self.latency_metered = None
         self.manual_units = 0
+        self.result = None  # the Output, set by run(): `worker` records go out at once
         self.request_end = self.warmup_end = self.batch_begin = self.batch_end = self._nothing
         if policy in ("manual", "manual+freeze"):
             self.request_end = self._manual_collect
@@ -277,6 +278,13 @@ class Context:
         metered, interval = twinlib.meter(response, busy, rate)
         self.latency_simple, self.latency_metered = response, metered
         return interval
+
+    def worker(self, pid, mem=None):
+        """A forked worker (prefork): its pid when it starts (mem None), or its
+        own last smaps_rollup figures (private, shared, pss bytes) when it is
+        done. Written at once, inside the timed run: the harness samples the
+        worker's memory while it serves (PROTOCOL.md, `worker`)."""
+        self.result.write(["worker %d start" % pid if mem is None else "worker %d end %d %d %d" % (pid, *mem)])
 
     def live_sample(self):
         """A point of the live-bytes timeline (C: wl_live_sample): the harness
@@ -395,6 +403,7 @@ def run(opts, out):
     if hasattr(twin, "check"):
         twin.check(knobs)
     ctx = Context(opts.layout, opts.policy)
+    ctx.result = out
     # 4. untimed set-up: classes, input files (a trace is parsed here, as the C's check does)
     state = twin.prepare(knobs, ctx) if hasattr(twin, "prepare") else None
     # 5. the pause buffers and the callback (made now, so that they are frozen

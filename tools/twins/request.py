@@ -103,8 +103,10 @@ def build_app(nmodels, Model):
     return app
 
 
-def make_server(app, records, cycles, classes):
-    """serve(k): steps 1–6 for request k, returning the answer's checksum."""
+def make_server(app, records, cycles, classes, spread=False):
+    """serve(k): steps 1–6 for request k, returning the response (a cache may keep
+    it). spread: request k's records refer to models k·records.. (prefork's
+    workers read across the whole state; request.c's ctx.spread)."""
     Request, QuerySet, Record, Relation, Row, Response, _ = classes
     models, pnames, hnames = app
     nmodels = len(models)
@@ -128,7 +130,8 @@ def make_server(app, records, cycles, classes):
             rels = []
             for j in range(RELATIONS):
                 rels.append(Relation(j, "rel_%d" % j))
-            results.append(Record(i, name * DATA_REPEAT, rels, models[i % nmodels], qs if i < cycles else None))
+            related = models[(k * records + i) % nmodels if spread else i % nmodels]
+            results.append(Record(i, name * DATA_REPEAT, rels, related, qs if i < cycles else None))
         rels = qs = None
         # 3.-4. transform and respond
         rows = []
@@ -151,7 +154,7 @@ def make_server(app, records, cycles, classes):
         if total != want or count != records:
             raise WorkloadError("request %d answered %d rows summing to %d, expected %d and %d"
                                 % (k, count, total, records, want))
-        return total
+        return req.response
 
     return serve
 
