@@ -17,7 +17,8 @@ declare -A K=(
     [list]="n=20000" [ring]="n=20000" [tree]="stretch=10/longlived=8/max=8/array=1000" [trace]=""
     [churn]="live=5000/rounds=1" [instances]="n=20000"
     [cache]="ops=50000/keys=5000/window=500/capacity=200/hold=100" [batch]="n=5000"
-    [request]="requests=300/warmup=50/appstate=200")
+    [request]="requests=300/warmup=50/appstate=200"
+    [prefork]="appstate=200/requests=20/records=10/cycles=2/cache=5")
 # (not the user's script: it runs only in an interpreter, tests/test_cpython.sh)
 workloads=$("$MS" list | sed -n '/^workloads:/,/^$/p' | awk '/^  [a-z]/ && !/\(interpreter only\)$/ {print $1}')
 [ -n "$workloads" ] && ok || bad "memstrat list shows no workloads"
