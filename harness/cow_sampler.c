@@ -106,16 +106,21 @@ static void sample_round(ms_cow_sampler *s) {
 
 static void *cow_thread(void *arg) {
     ms_cow_sampler *s = arg;
+    uint64_t cost = 0; /* the last round's reading time */
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        uint64_t next = ms_now_ns() + (uint64_t)MS_COW_PERIOD_US * 1000u;
+        uint64_t wait = (uint64_t)MS_COW_PERIOD_US * 1000u;
+        if (cost * MS_COW_DUTY > wait) wait = cost * MS_COW_DUTY;
+        uint64_t next = ms_now_ns() + wait;
         struct timespec ts = {(time_t)(next / MS_NS_PER_SEC), (long)(next % MS_NS_PER_SEC)};
         while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT) {
         }
         bool stop = s->stopping;
         pthread_mutex_unlock(&s->mu);
         if (stop) return NULL;
+        uint64_t t = ms_now_ns();
         sample_round(s);
+        cost = ms_now_ns() - t;
     }
 }
 

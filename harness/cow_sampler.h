@@ -4,7 +4,8 @@
  * ms_cow_add starts sampling that pid, ms_cow_end takes its final sample in the
  * caller's thread and stops sampling it (the worker is still alive then). A
  * sampler thread reads /proc/PID/smaps_rollup of every worker being sampled
- * every period: Private_Dirty, Shared_Clean + Shared_Dirty, Pss. Samples carry
+ * every period (MS_COW_PERIOD_US, stretched so that reading costs at most
+ * 1/MS_COW_DUTY of the time): Private_Dirty, Shared_Clean + Shared_Dirty, Pss. Samples carry
  * ms_now_ns timestamps, so they share the RSS timeline's origin t0.
  * Invariant: memory is bounded (MS_COW_MAX_SAMPLES timeline samples; past that
  * the timer's samples are dropped, the final ones never); workers are numbered
@@ -21,9 +22,14 @@
 
 /* Timeline samples kept: 1M x 40 bytes = 40 MiB at most, hours at the period below. */
 #define MS_COW_MAX_SAMPLES ((size_t)1 << 20)
-/* smaps_rollup walks the worker's page tables (~0.1-1 ms for a few hundred MB):
- * every 10 ms keeps the sampler under a few % of one core. */
+/* Shortest sampling period. smaps_rollup walks the worker's page tables under
+ * its mmap lock, which is slow on a VM (measured here: ~12 ms for a 200 MB
+ * process), so the period also stretches to MS_COW_DUTY x the last round's time. */
 #define MS_COW_PERIOD_US 10000u
+/* The sampler reads at most 1/MS_COW_DUTY of the time: <= 5% of a core, and each
+ * worker's mmap lock free of it 95% of the time (instrumentation must not be
+ * what the workers wait for). */
+#define MS_COW_DUTY 20u
 /* Workers followed at once (prefork's `workers` bound). */
 #define MS_COW_MAX_WORKERS 64
 

@@ -45,7 +45,6 @@
  * failure; every hold is released and every root popped in the parent.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
