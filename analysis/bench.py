@@ -265,7 +265,8 @@ def run_cells(run, runner, timeout, warmups):
         for i, c in enumerate(run.cells):
             if _sig:
                 return context
-            where = f"[warm-up {(r + warmups - 1) * n + i + 1}/{n * warmups}] {c.name} warm-up {r + warmups}/{warmups}" \
+            where = f"[warm-up {(r + warmups - 1) * n + i + 1}/{n * warmups}] {c.name} " \
+                    f"warm-up {r + warmups}/{warmups}" \
                 if r < 1 else f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps}"
             sys.stderr.write(f"{where} \u2026 ")
             sys.stderr.flush()
