@@ -482,6 +482,13 @@ uint64_t mm_collect(mm_heap *h, int generation) {
     return h->reclaim->collect ? h->reclaim->collect(h, generation) : 0;
 }
 
+/* The slow half of mm_safepoint: clear the flag first, as CPython clears
+ * gc_scheduled before running, so an allocation inside the run reschedules. */
+void mm_safepoint_slow(mm_heap *h) {
+    h->safepoint_pending = false;
+    if (h->reclaim->safepoint) h->reclaim->safepoint(h);
+}
+
 bool mm_has_collector(const mm_heap *h) { return h->reclaim->has_collector; }
 
 void mm_gc_enable(mm_heap *h) {

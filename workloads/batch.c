@@ -47,6 +47,7 @@ static const mm_type wl_batch_list_type = {
     .is_container = true,
     .traverse = mm_traverse_var_items,
     .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_LIST,
 };
 
 typedef struct wl_batch_ctx {

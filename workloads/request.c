@@ -97,6 +97,7 @@ static const mm_type wl_req_list_type = {
     .is_container = true,
     .traverse = mm_traverse_var_items,
     .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_LIST,
 };
 
 /* A compact dict: items are key, value, key, value, ...; same reference shape as a list. */
@@ -107,6 +108,7 @@ static const mm_type wl_req_dict_type = {
     .is_container = true,
     .traverse = mm_traverse_var_items,
     .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_DICT,
 };
 
 /* The classes' attribute lists, in one place so slots can size each class. */
