@@ -600,6 +600,7 @@ static bool replay(mm_heap *h, const wl_tracefile *t, mm_class *const *cls, cons
             mm_collect(h, op.arg);
             break;
         }
+        mm_safepoint(h); /* after each statement */
     }
     return true;
 }
