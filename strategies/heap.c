@@ -621,6 +621,8 @@ static void class_free(mm_heap *h, mm_class *c) {
 /* Creating an instance is a call in Python (the class's __init__ runs, and its
  * entry is a safe point), so a collection scheduled by the allocation runs
  * here, with the new instance held by its creator. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+
 mm_object *mm_instance_new(mm_heap *h, mm_class *c) {
     mm_object *o = h->layout->instantiate(h, c);
     mm_safepoint(h);

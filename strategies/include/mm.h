@@ -389,8 +389,12 @@ struct mm_class {
  * valid type for the final collection. */
 mm_class *mm_class_new(mm_heap *h, const char *name, const char *const *attrs, uint32_t nattrs);
 
-/* A new instance with every attribute None; new reference. */
+/* A new instance with every attribute None; new reference. Creating one is a
+ * call of the class (its __init__ runs Python code), so it ends at a safe point. */
 mm_object *mm_instance_new(mm_heap *h, mm_class *c);
+/* The same made by C code with no __init__ to run (one C call making many, as
+ * list(zip(a, b)) does): no safe point. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c);
 
 /* Error codes of attribute access. */
 #define MM_OK 0
