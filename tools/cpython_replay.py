@@ -77,8 +77,10 @@ DEFAULT_THRESHOLDS = (700, 10, 10)
 # Interpreters whose collector is the generational one this script reports on
 # (3.14.0-3.14.4 shipped the incremental one).
 REAL_VERSIONS = ((3, 11), (3, 12), (3, 13))
-# The list free list's capacity (PyList_MAXFREELIST, 3.11 to 3.13).
+# The list free list's capacity (PyList_MAXFREELIST, 3.11 to 3.13) and the tuple
+# free list's per length (PyTuple_MAXFREELIST).
 LIST_FREELIST = 80
+TUPLE_FREELIST = 2000
 
 
 def die(msg):
@@ -181,6 +183,7 @@ class Model:
         self.scheduled = False
         self.lists = set()  # objects that are CPython lists (burst's), for the list free list
         self.fl_lists = 0  # lists kept on the free list
+        self.fl_pairs = 0  # 2-tuples kept on the free list (burst's argument tuples)
         self.count = [0, 0, 0]
         self.gens = [set(), set(), set()]
         self.pending = 0  # long_lived_pending
@@ -192,16 +195,33 @@ class Model:
         self.collected = [0, 0, 0]
         self.freelist_empty = False  # a full collection empties the free lists (for --audit)
 
+    def call_type(self):
+        """A type called without vectorcall: a 2-tuple of arguments (from the
+        free list when it holds one) around the new object, dying after."""
+        if self.fl_pairs:
+            self.fl_pairs -= 1
+        else:
+            self.count_new()
+        o = self.new(0)
+        if self.fl_pairs < TUPLE_FREELIST:
+            self.fl_pairs += 1
+        elif self.count[0] > 0:
+            self.count[0] -= 1
+        return o
+
+    def count_new(self):
+        self.count[0] += 1
+        if self.enabled and self.count[0] > self.threshold[0]:
+            if self.safepoint:
+                self.scheduled = True
+            else:
+                self.collect_generations()
+
     def new(self, k, is_list=False):
         if is_list and self.fl_lists:
             self.fl_lists -= 1  # reused: count0 unchanged
         else:
-            self.count[0] += 1
-            if self.enabled and self.count[0] > self.threshold[0]:
-                if self.safepoint:
-                    self.scheduled = True
-                else:
-                    self.collect_generations()
+            self.count_new()
         o = len(self.rc)
         if is_list:
             self.lists.add(o)
@@ -279,9 +299,9 @@ class Model:
         self.collections[g] += 1
         self.collected[g] += len(unreachable)
         self.freelist_empty = self.freelist_empty or g == 2
-        if g == 2:  # clear_freelists: each kept list is deleted (count0 is 0 here already)
-            self.count[0] = max(0, self.count[0] - self.fl_lists)
-            self.fl_lists = 0
+        if g == 2:  # clear_freelists: each kept object is deleted (count0 is 0 here already)
+            self.count[0] = max(0, self.count[0] - self.fl_lists - self.fl_pairs)
+            self.fl_lists = self.fl_pairs = 0
         # Delete the garbage: break every reference it holds; each object is freed
         # once its count reaches zero (count0 is 0 now, so frees leave it there).
         for o in unreachable:
@@ -329,7 +349,7 @@ def run_model(t, thresholds, enabled=True, marks=None, rc_only=False, count0=0, 
         elif c == BURST:
             # [*starmap(cls, repeat((), N))]: the list, two iterators, N objects, the iterators die
             lst = held[A[i]] = m.new(0, is_list=True)
-            its = (m.new(0), m.new(0))
+            its = (m.call_type(), m.call_type())
             items = m.slots[lst]
             for _ in range(B[i]):
                 items.append(m.new(0))

@@ -66,6 +66,17 @@ static const mm_type wl_trace_list_type = {
     .builtin = MM_BUILTIN_LIST,
 };
 
+/* The argument tuple of a call `burst` makes: CPython's tuple (2 items, None here). */
+static const mm_type wl_trace_args_type = {
+    .name = "tuple",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_TUPLE,
+};
+
 /* ---- loading: parse every line and simulate the object graph ------------------ */
 
 /* The loader's state. The simulation keeps, per handle, the object it holds,
@@ -583,18 +594,29 @@ static void drop_all(mm_heap *h, mm_object **held, uint32_t n) {
         }
 }
 
+/* Calling a type without vectorcall packs its arguments into a tuple (from the
+ * tuple free list, which a full collection empties) that dies after the call. */
+static mm_object *call_type(mm_heap *h, mm_class *cls) {
+    mm_object *args = mm_new(h, &wl_trace_args_type, 2);
+    if (args == NULL) return NULL;
+    mm_object *o = mm_instance_alloc(h, cls);
+    mm_decref(h, args);
+    return o;
+}
+
 /* `burst A N`: Python's `[*starmap(Trace0, repeat((), N))]`, the statement the
- * Python replayers run — one instruction (LIST_EXTEND) that allocates, in this
- * order, the list (BUILD_LIST), the repeat and starmap iterators (two
- * containers), then N Trace0 objects from C (no __init__, so no safe point
- * between them), after which the two iterators die. Under trigger=safepoint a
- * crossing inside only schedules: at most one collection follows. */
+ * Python replayers run: BUILD_LIST (the list), then the calls repeat((), N)
+ * and starmap(Trace0, it) (each an argument tuple and an iterator, two
+ * containers), then one instruction, LIST_EXTEND, that makes N Trace0 objects
+ * from C (no __init__, so no safe point between them), after which the two
+ * iterators die. Under trigger=safepoint a crossing inside only schedules: at
+ * most one collection follows. */
 static bool burst(mm_heap *h, mm_class *cls0, mm_object **slot, uint32_t n) {
     mm_object *list = mm_new(h, &wl_trace_list_type, n);
     if (list == NULL) return false;
     *slot = list; /* rooted from here on */
-    mm_object *it[2] = {mm_instance_alloc(h, cls0), NULL};
-    if (it[0] != NULL) it[1] = mm_instance_alloc(h, cls0);
+    mm_object *it[2] = {call_type(h, cls0), NULL};
+    if (it[0] != NULL) it[1] = call_type(h, cls0);
     bool ok = it[1] != NULL;
     mm_value *items = mm_var_items(list);
     for (uint32_t i = 0; i < n && ok; i++) {
