@@ -1,6 +1,7 @@
 #!/usr/bin/env python3.11
-"""cpython_replay.py — replays a memstrat trace in real CPython 3.11 and reports
-what its cycle collector did: collections per generation, objects collected.
+"""cpython_replay.py — replays a memstrat trace in real CPython (3.11, 3.12 or
+3.13: the generational collector) and reports what its cycle collector did:
+collections per generation, objects collected.
 
 Contract: the trace is parsed and validated exactly as workloads/trace.c does
 (same rules, same one-line errors "trace FILE:LINE: expected ...", exit 2),
@@ -12,8 +13,9 @@ workload under the `slots` layout. Handles still held at the end are dropped
 in ascending order, as run() does in C.
 
 Invariant of the timed loop: the only GC containers it allocates are the
-trace's objects — one per `new`, nothing else (no tuples, lists, dicts, bound
-methods or frames) — so CPython's generation-0 count sees exactly the trace.
+trace's objects — one per `new`; per `burst` its list, two iterators with their
+argument tuples and its N objects — nothing else (no bound methods or frames),
+so CPython's generation-0 count sees exactly the trace.
 `--audit` checks this op by op (see below). Before the loop: gc.collect(),
 gc.freeze() (the interpreter's own objects go to the permanent generation, so
 they count neither in collections nor in long_lived_total), gc.collect() again:

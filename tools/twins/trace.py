@@ -19,8 +19,9 @@ prepare() too, so that it is frozen with the interpreter's objects (the probe's
 set-up) and the replay starts from counts (0, 0, 0), as cpython_replay.py's.
 
 Invariant of replay(): the only GC containers it allocates are the trace's
-objects — one per `new`, nothing else (no tuples, lists, dicts, bound methods or
-frames) — so CPython's generation-0 count sees exactly the trace
+objects — one per `new`; per `burst` its list, two iterators with their
+argument tuples and its N objects — nothing else (no bound methods or frames),
+so CPython's generation-0 count sees exactly the trace
 (cpython_replay.py --audit checks it op by op).
 """
 import array
