@@ -488,6 +488,13 @@ uint64_t mm_collect(mm_heap *h, int generation) {
     return h->reclaim->collect ? h->reclaim->collect(h, generation) : 0;
 }
 
+/* The slow half of mm_safepoint: clear the flag first, as CPython clears
+ * gc_scheduled before running, so an allocation inside the run reschedules. */
+void mm_safepoint_slow(mm_heap *h) {
+    h->safepoint_pending = false;
+    if (h->reclaim->safepoint) h->reclaim->safepoint(h);
+}
+
 bool mm_has_collector(const mm_heap *h) { return h->reclaim->has_collector; }
 
 void mm_gc_enable(mm_heap *h) {
@@ -617,7 +624,16 @@ static void class_free(mm_heap *h, mm_class *c) {
     free(c);
 }
 
-mm_object *mm_instance_new(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+/* Creating an instance is a call in Python (the class's __init__ runs, and its
+ * entry is a safe point), so a collection scheduled by the allocation runs
+ * here, with the new instance held by its creator. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+
+mm_object *mm_instance_new(mm_heap *h, mm_class *c) {
+    mm_object *o = h->layout->instantiate(h, c);
+    mm_safepoint(h);
+    return o;
+}
 
 /* ---- raw memory ---------------------------------------------------------------- */
 

@@ -64,6 +64,9 @@ typedef struct mm_strategy {
     void (*free_object)(mm_heap *h, void *base, size_t size);
     void *(*alloc_raw)(mm_heap *h, size_t size);
     void (*free_raw)(mm_heap *h, void *p, size_t size);
+    /* Optional: runs what an allocation scheduled (it set h->safepoint_pending);
+     * called from mm_safepoint with the flag already cleared. */
+    void (*safepoint)(mm_heap *h);
 } mm_strategy;
 
 /* Freed memory is filled with this in debug builds (MM_DEBUG): a freed object's

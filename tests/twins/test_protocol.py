@@ -179,7 +179,7 @@ class BadInput(unittest.TestCase):
             with open(path, "w") as f:
                 f.write("# memstrat-trace v1\nnew 0 1\nbogus 1\n")
             r = run_probe("trace", ("trace=" + path,))
-            self.assertError(r, 2, "trace %s:3: expected an op (new, set, drop, hold, collect), got 'bogus'" % path)
+            self.assertError(r, 2, "trace %s:3: expected an op (new, set, drop, hold, collect, burst), got 'bogus'" % path)
             self.assertError(run_probe("trace", ("trace=" + d,)), 2, "expected a regular file, got a directory")
             self.assertError(run_probe("trace", ("trace=" + path + ".missing",)), 2,
                              "expected a readable trace file")
