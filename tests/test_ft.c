@@ -18,9 +18,11 @@
 
 #define MAX_SLOTS 4
 #define HANDLES 1024
-/* gc_free_threading.c's LOCAL_ALLOC_COUNT_THRESHOLD and default threshold0. */
+/* gc_free_threading.c's LOCAL_ALLOC_COUNT_THRESHOLD. */
 #define FLUSH 512
-#define THRESHOLD0 2000
+/* Property test: every BURST_EVERY operations, BURST garbage self-cycles (5 flushes: past the memory gate too). */
+#define BURST_EVERY 10000
+#define BURST 3000
 
 static const mm_type node_type = {
     .name = "PNode",
@@ -459,6 +461,12 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_ft_set_verifier(h, verify, w);
 #endif
     for (long op = 0; op < ops; op++) {
+        if (op % BURST_EVERY == 0) /* a burst of garbage: net allocations enough for automatic collections */
+            for (int k = 0; k < BURST; k++) {
+                mm_object *o = node(h, 1);
+                link_slot(h, o, 0, o);
+                mm_decref(h, o);
+            }
         int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
         unsigned kind = (unsigned)(rnd() % 100);
         if (kind < 35) {
@@ -526,7 +534,7 @@ int main(void) {
     int seeds = e_seeds ? atoi(e_seeds) : 4;
     long ops = e_ops ? atol(e_ops) : 300000;
     for (int s = 1; s <= seeds; s++)
-        property_seed((uint64_t)s, ops, s % 2 ? "threshold0=1/markalive=0" : "threshold0=1/memgate=on");
+        property_seed((uint64_t)s, ops, s % 2 ? "threshold0=100/markalive=0" : "threshold0=50/memgate=on");
     (void)collections;
     return check_summary();
 }
