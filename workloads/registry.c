@@ -14,6 +14,7 @@ extern const mm_workload wl_cache;
 extern const mm_workload wl_batch;
 extern const mm_workload wl_request;
 extern const mm_workload wl_script;
+extern const mm_workload wl_cycles;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
@@ -25,6 +26,7 @@ const mm_workload *const wl_workloads[] = {
     &wl_cache,
     &wl_batch,
     &wl_request,
+    &wl_cycles,
     &wl_script,
     NULL,
 };
