@@ -376,7 +376,7 @@ static void verify(mm_heap *h, void *arg) {
     world *w = arg;
     verify_ctx v = {.h = h};
     pm_init(&v.holds, 4 * HANDLES);
-    pm_init(&v.incoming, 16 * HANDLES);
+    pm_init(&v.incoming, 4 * HANDLES);
     for (int i = 0; i < HANDLES; i++)
         if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
     mm_ft_for_each(h, count_one, &v);
@@ -532,7 +532,7 @@ int main(void) {
     test_freeze_markalive();
     const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
     int seeds = e_seeds ? atoi(e_seeds) : 4;
-    long ops = e_ops ? atol(e_ops) : 300000;
+    long ops = e_ops ? atol(e_ops) : 150000;
     for (int s = 1; s <= seeds; s++)
         property_seed((uint64_t)s, ops, s % 2 ? "threshold0=100/markalive=0" : "threshold0=50/memgate=on");
     (void)collections;
