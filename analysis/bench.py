@@ -277,6 +277,48 @@ def run_cells(run, runner, timeout, warmups):
             context = context or ctx
     return context
 
+# The shadow run of each cell (floating garbage, docs/floating.md): a pass every N allocations with
+# N = max(FLOATING_MIN_EVERY, allocations / passes), passes = FLOATING_VISITS / the timed run's
+# peak of live objects (a pass visits each), clamped to FLOATING_PASSES_MIN..MAX: a timeline of
+# up to 100 points at a cost of ~FLOATING_VISITS object visits per cell, whatever its size.
+FLOATING_PASSES_MIN, FLOATING_PASSES_MAX = 8, 100
+FLOATING_VISITS = 20_000_000
+FLOATING_MIN_EVERY = 1000
+
+def floating_every(rep):
+    """N of a cell's shadow run from one of its good repetitions' counters."""
+    allocated, peak = rep.counters.get("objects_allocated", 0), max(rep.counters.get("live_objects_peak", 1), 1)
+    passes = min(FLOATING_PASSES_MAX, max(FLOATING_PASSES_MIN, int(FLOATING_VISITS // peak)))
+    return max(FLOATING_MIN_EVERY, int(math.ceil(allocated / passes)))
+
+def run_shadows(run, reg, runner, timeout):
+    """One untimed shadow run per cell that ran on a heap: json/<slug>.shadow.json and
+    timeline/<slug>.floating.csv; its floating_* counters join the cell's repetitions. A
+    strategy the census cannot count (boehm) and interpreter cells get none: n/a."""
+    todo = [(i, c) for i, c in enumerate(run.cells) if not reg.strategy(c.reclaim).get("interpreter")
+            and any(r.ok for r in run.rep[i])]
+    for k, (i, c) in enumerate(todo):
+        if _sig:
+            return
+        every = floating_every(next(r for r in run.rep[i] if r.ok))
+        files = [runs.shadow_json(run.dir, c), os.path.join(run.dir, "timeline", f"{c.slug}.floating.csv")]
+        parts = [f + ".part" for f in files]
+        sys.stderr.write(f"[shadow {k + 1}/{len(todo)}] {c.name} floating garbage every {every} allocations \u2026 ")
+        sys.stderr.flush()
+        with open(os.path.join(run.dir, "logs", f"{c.slug}.shadow.stderr"), "wb+") as fe:
+            ch = spawn_wait([runner, "run", c.name, f"--ms_floating={every}", f"--ms_floating_timeline={parts[1]}",
+                             f"--benchmark_out={parts[0]}", "--benchmark_out_format=json",
+                             "--benchmark_format=console"], subprocess.DEVNULL, fe, timeout)
+            last = last_line(fe.fileno())
+        shadow = runs.read_rep(parts[0], c.name)[0] if ch.status == 0 else runs.Rep(ch.why)
+        for part, f in zip(parts, files):
+            if os.path.exists(part):
+                os.rename(part, f) if shadow.ok else os.unlink(part)
+        runs.merge_shadow(run, i, shadow)
+        na = shadow.ok and not any(n.startswith(runs.FLOATING_PREFIX) for n in shadow.counters)
+        sys.stderr.write("interrupted\n" if ch.interrupted else f"FAILED: {shadow.error}\n" if not shadow.ok
+                         else f"n/a ({last})\n" if na else f"{ch.wall:.2f} s\n")
+
 def gcscan(d, runner, n, reps, timeout):
     """gc_scan.csv and .txt (rc+gen beside CPython); a failure (no python3.11?) is only reported."""
     warn(f"gc-scan: full collections over {n} live objects, rc+gen and CPython")
@@ -341,6 +383,8 @@ def execute(o):
     try:
         warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
         context = run_cells(run, runner, o.timeout, o.warmups)
+        if not _sig:
+            run_shadows(run, reg, runner, o.timeout)
         if not _sig and o.gcscan_n != 0:
             gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
         status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))

@@ -216,6 +216,22 @@ class Run:
             cols = cols if s["reps"] else [("FAILED", TABLE[0][1])]
             print(f"{c.name:<{w}}" + "".join(f" {v:>{cw}}" for v, cw in cols), file=out)
 
+# Counters of a cell's shadow run (memstrat run --ms_floating): floating garbage, exact but
+# deterministic, measured once per cell and reported beside every repetition's own counters.
+FLOATING_PREFIX = "floating_"
+
+def shadow_json(run_dir, cell):
+    """Where a cell's shadow-run JSON lives (json/<slug>.shadow.json)."""
+    return os.path.join(run_dir, "json", f"{cell.slug}.shadow.json")
+
+def merge_shadow(run, i, shadow):
+    """The floating_* counters of cell i's shadow Rep into each of its good repetitions."""
+    if shadow.ok:
+        fl = {k: v for k, v in shadow.counters.items() if k.startswith(FLOATING_PREFIX)}
+        for rep in run.rep[i]:
+            if rep.ok:
+                rep.counters.update(fl)
+
 def load_run(run_dir, reg=None):
     """A published run directory back into a Run (see the contract); summarized when reg is
     given. Fail(2) with one line naming file and field on anything malformed."""
@@ -245,4 +261,7 @@ def load_run(run_dir, reg=None):
             if not rep.ok:
                 raise core.usage(f"{p}: {rep.error}")
             run.rep[i][r - 1] = rep
+        sp = shadow_json(run_dir, c)
+        if os.path.isfile(sp):
+            merge_shadow(run, i, read_rep(sp, c.name)[0])
     return run.summarize(reg) if reg is not None else run

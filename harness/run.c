@@ -241,6 +241,7 @@ static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const m
     ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(before));
     ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(before));
     ms_gb_counter(st, "live_objects_peak", (double)before->live_objects_peak);
+    ms_gb_counter(st, "objects_allocated", (double)before->objects_allocated);
     ms_gb_counter(st, "live_bytes_peak", (double)before->live_bytes_peak);
     ms_gb_counter(st, "leaked_objects", (double)mm_stats_live_objects(&m->after));
     ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&m->after));
