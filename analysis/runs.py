@@ -28,7 +28,8 @@ SUMMARY_HEADER = ["cell", "workload", "reclaim", "allocator", "layout", "knobs",
                   "time_median_ms", "time_min_ms", "time_max_ms", "time_cv_pct", "ops_per_s_median",
                   "ops_per_s_min", "ops_per_s_max", "rss_peak_mb_median", "rss_peak_mb_min",
                   "rss_peak_mb_max", "pause_max_us_median", "pause_p99_us_median",
-                  "leaked_objects_median", "overhead_vs_none_pct"]
+                  "leaked_objects_median", "overhead_vs_none_pct", "floating_peak_objects_median",
+                  "floating_peak_mb_median", "floating_mean_mb_median"]
 
 # Columns of the end-of-run table: (heading, width, format, summary key).
 TABLE = (("median ms", 12, "%.2f", "time_median_ms"), ("CV %", 6, "%.1f", "time_cv_pct"),
@@ -176,7 +177,8 @@ class Run:
             s["ops_per_s_median"], s["ops_per_s_min"], s["ops_per_s_max"] = core.spread(self.values(i, "ops_per_s"))
             s["rss_peak_mb_median"], s["rss_peak_mb_min"], s["rss_peak_mb_max"] = core.spread(
                 self.values(i, "rss_peak_mb"))
-            for m in ("pause_max_us", "pause_p99_us", "leaked_objects"):
+            for m in ("pause_max_us", "pause_p99_us", "leaked_objects", "floating_peak_objects", "floating_peak_mb",
+                      "floating_mean_mb"):
                 s[m + "_median"] = core.median(self.values(i, m))
             self.sum.append(s)
             if s["time_cv_pct"] > core.CV_WARN_PCT:
