@@ -278,20 +278,24 @@ def run_cells(run, runner, timeout, warmups):
     return context
 
 # The shadow run of each cell (floating garbage, docs/floating.md): a pass every N allocations with
-# N = max(FLOATING_MIN_EVERY, allocations / passes), passes = FLOATING_VISITS / the timed run's
-# peak of live objects (a pass visits each), clamped to FLOATING_PASSES_MIN..MAX: a timeline of
-# up to 100 points at a cost of ~FLOATING_VISITS object visits per cell, whatever its size.
-FLOATING_PASSES_MIN, FLOATING_PASSES_MAX = 8, 100
-FLOATING_VISITS = 20_000_000
+# N = max(FLOATING_MIN_EVERY, allocations / passes), passes = the visit budget / the timed run's
+# peak of live objects (a pass visits each), clamped to FLOATING_PASSES_MIN..max: a timeline of
+# up to 50 points (20 with --quick) for ~5M (1M) object visits per cell, whatever its size —
+# about half a second (a tenth) a cell here, so the matrices keep their time budgets.
+FLOATING_PASSES_MIN = 8
+FLOATING_PASSES_MAX, FLOATING_VISITS = 50, 5_000_000
+FLOATING_PASSES_MAX_QUICK, FLOATING_VISITS_QUICK = 20, 1_000_000
 FLOATING_MIN_EVERY = 1000
 
-def floating_every(rep):
+def floating_every(rep, quick=False):
     """N of a cell's shadow run from one of its good repetitions' counters."""
     allocated, peak = rep.counters.get("objects_allocated", 0), max(rep.counters.get("live_objects_peak", 1), 1)
-    passes = min(FLOATING_PASSES_MAX, max(FLOATING_PASSES_MIN, int(FLOATING_VISITS // peak)))
+    most, visits = (FLOATING_PASSES_MAX_QUICK, FLOATING_VISITS_QUICK) if quick else (FLOATING_PASSES_MAX,
+                                                                                      FLOATING_VISITS)
+    passes = min(most, max(FLOATING_PASSES_MIN, int(visits // peak)))
     return max(FLOATING_MIN_EVERY, int(math.ceil(allocated / passes)))
 
-def run_shadows(run, reg, runner, timeout):
+def run_shadows(run, reg, runner, timeout, quick=False):
     """One untimed shadow run per cell that ran on a heap: json/<slug>.shadow.json and
     timeline/<slug>.floating.csv; its floating_* counters join the cell's repetitions. A
     strategy the census cannot count (boehm) and interpreter cells get none: n/a."""
@@ -300,7 +304,7 @@ def run_shadows(run, reg, runner, timeout):
     for k, (i, c) in enumerate(todo):
         if _sig:
             return
-        every = floating_every(next(r for r in run.rep[i] if r.ok))
+        every = floating_every(next(r for r in run.rep[i] if r.ok), quick)
         files = [runs.shadow_json(run.dir, c), os.path.join(run.dir, "timeline", f"{c.slug}.floating.csv")]
         parts = [f + ".part" for f in files]
         sys.stderr.write(f"[shadow {k + 1}/{len(todo)}] {c.name} floating garbage every {every} allocations \u2026 ")
@@ -384,7 +388,7 @@ def execute(o):
         warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
         context = run_cells(run, runner, o.timeout, o.warmups)
         if not _sig:
-            run_shadows(run, reg, runner, o.timeout)
+            run_shadows(run, reg, runner, o.timeout, o.quick)
         if not _sig and o.gcscan_n != 0:
             gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
         status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))
