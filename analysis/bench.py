@@ -48,6 +48,7 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--run-id ID", str, "name of the run (default UTC timestamp + short commit)"),
            ("--quick", None, "harness/matrix-quick.txt and 3 repetitions (explicit options win)"),
            ("--no-plots", None, "do not run gnuplot"),
+           ("--no-floating", None, "skip the untimed shadow run of each cell (no floating_* counters: n/a)"),
            ("--no-latest", None, "leave DIR/latest where it is (memstrat tune's runs use it)"),
            ("--gcscan-n N", core.int_in(0, 10**8), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
            ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
@@ -56,7 +57,7 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
                                                         "(default 1)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
 USAGE = """memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
-                      [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
+                      [--no-plots] [--no-floating] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
        memstrat bench --plots-only RUN_DIR"""
 ABOUT = """Runs every cell of the matrix N times, each in its own process, and writes DIR/<run-id>/
 (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/), then points
@@ -387,7 +388,7 @@ def execute(o):
     try:
         warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
         context = run_cells(run, runner, o.timeout, o.warmups)
-        if not _sig:
+        if not _sig and not o.no_floating:
             run_shadows(run, reg, runner, o.timeout, o.quick)
         if not _sig and o.gcscan_n != 0:
             gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
