@@ -25,15 +25,23 @@
  * heap's back (libgc's sweep under `boehm`: alloc_object set) cannot be counted:
  * mm_floating_start refuses it with one line.
  *
+ * Its memory comes from mmap, never from malloc: a strategy may read the process's
+ * malloc figures (rc+ft memgate=on reads the allocator's reserved bytes), and the
+ * shadow must take the decisions the timed run takes.
+ *
  * When: a pass never runs inside a collection (between mm_gc_begin and
  * mm_gc_end refcounts may be in a collector's trial state): one that falls due
  * there runs at the first allocation after it. Inside a release cascade it may
  * run: the objects awaiting release are then garbage not yet freed, which is
  * what floating garbage is.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mremap */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "strategy.h"
 
@@ -63,6 +71,21 @@ struct mm_census {
     size_t stack_len, stack_cap;
 };
 
+/* The census's memory: pages of its own (see the header), zeroed when new.
+ * Resizes to `bytes` (0 frees); without memory the process stops with one line. */
+static void *census_mem(void *p, size_t old_bytes, size_t bytes, const char *what) {
+    if (bytes == 0) {
+        if (p != NULL) munmap(p, old_bytes);
+        return NULL;
+    }
+    for (;;) {
+        void *n = p == NULL ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                            : mremap(p, old_bytes, bytes, MREMAP_MAYMOVE);
+        if (n != MAP_FAILED) return n;
+        mm_out_of_memory(what);
+    }
+}
+
 static inline size_t slot_of(const struct mm_census *c, const mm_object *o) {
     uintptr_t x = (uintptr_t)o >> 4;
     x *= 0x9E3779B97F4A7C15ull;
@@ -79,10 +102,10 @@ static void index_grow(struct mm_census *c) {
     census_slot *old = c->index;
     size_t oldcap = c->index_cap;
     c->index_cap = oldcap ? oldcap * 2 : 2 * CENSUS_INITIAL;
-    while ((c->index = calloc(c->index_cap, sizeof *c->index)) == NULL) mm_out_of_memory("growing the census index");
+    c->index = census_mem(NULL, 0, c->index_cap * sizeof *c->index, "growing the census index");
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].key != NULL) *find(c, old[i].key) = old[i];
-    free(old);
+    census_mem(old, oldcap * sizeof *old, 0, NULL);
 }
 
 /* Deletion with backward shift: no tombstones, so probes stay short under churn. */
@@ -109,8 +132,8 @@ bool mm_floating_start(mm_heap *h, uint64_t every, mm_floating_fn fn, void *ctx,
         snprintf(err, errlen, "floating garbage must be counted from the heap's first allocation");
         return false;
     }
-    struct mm_census *c = calloc(1, sizeof *c);
-    if (c == NULL) {
+    struct mm_census *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED) {
         snprintf(err, errlen, "out of memory for the census");
         return false;
     }
@@ -124,12 +147,12 @@ bool mm_floating_start(mm_heap *h, uint64_t every, mm_floating_fn fn, void *ctx,
 void mm_census_free(mm_heap *h) {
     struct mm_census *c = h->census;
     if (c == NULL) return;
-    free(c->objs);
-    free(c->index);
-    free(c->refs);
-    free(c->reached);
-    free(c->stack);
-    free(c);
+    census_mem(c->objs, c->cap * sizeof *c->objs, 0, NULL);
+    census_mem(c->index, c->index_cap * sizeof *c->index, 0, NULL);
+    census_mem(c->refs, c->scratch_cap * sizeof *c->refs, 0, NULL);
+    census_mem(c->reached, c->scratch_cap, 0, NULL);
+    census_mem(c->stack, c->stack_cap * sizeof *c->stack, 0, NULL);
+    munmap(c, sizeof *c);
     h->census = NULL;
 }
 
@@ -150,8 +173,10 @@ static void reach(struct mm_census *c, size_t j) {
     if (j == SIZE_MAX || c->reached[j]) return;
     c->reached[j] = 1;
     if (c->stack_len == c->stack_cap) {
-        c->stack_cap = c->stack_cap ? c->stack_cap * 2 : CENSUS_INITIAL;
-        c->stack = mm_realloc_or_stop(c->stack, c->stack_cap * sizeof *c->stack, "growing the census's work list");
+        size_t cap = c->stack_cap ? c->stack_cap * 2 : CENSUS_INITIAL;
+        c->stack = census_mem(c->stack, c->stack_cap * sizeof *c->stack, cap * sizeof *c->stack,
+                              "growing the census's work list");
+        c->stack_cap = cap;
     }
     c->stack[c->stack_len++] = c->objs[j];
 }
@@ -167,9 +192,9 @@ bool mm_floating_measure(mm_heap *h, mm_floating *out) {
     memset(out, 0, sizeof *out);
     if (c == NULL) return false;
     if (c->scratch_cap < c->len) {
+        c->refs = census_mem(c->refs, c->scratch_cap * sizeof *c->refs, c->cap * sizeof *c->refs, "the census's counts");
+        c->reached = census_mem(c->reached, c->scratch_cap, c->cap, "the census's marks");
         c->scratch_cap = c->cap;
-        c->refs = mm_realloc_or_stop(c->refs, c->scratch_cap * sizeof *c->refs, "the census's counts");
-        c->reached = mm_realloc_or_stop(c->reached, c->scratch_cap, "the census's marks");
     }
     const size_t n = c->len;
     for (size_t i = 0; i < n; i++) c->refs[i] = c->objs[i]->refcount;
@@ -215,8 +240,9 @@ static void run_pass(mm_heap *h, struct mm_census *c) {
 void mm_census_on_new(mm_heap *h, mm_object *o) {
     struct mm_census *c = h->census;
     if (c->len == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : CENSUS_INITIAL;
-        c->objs = mm_realloc_or_stop(c->objs, c->cap * sizeof *c->objs, "growing the census");
+        size_t cap = c->cap ? c->cap * 2 : CENSUS_INITIAL;
+        c->objs = census_mem(c->objs, c->cap * sizeof *c->objs, cap * sizeof *c->objs, "growing the census");
+        c->cap = cap;
     }
     if (2 * (c->len + 1) > c->index_cap) index_grow(c);
     census_slot *s = find(c, o);
