@@ -36,6 +36,8 @@ CAPTIONS = {
     "pause_cdf": "pause-time CDF per cell, pauses of all repetitions pooled, log x (µs)",
     "pause_timeline": "pauses over time (first repetition), point type = generation / increment",
     "rss_timeline": "RSS over time (first repetition)",
+    "floating_timeline": "floating garbage over time (unreachable, not yet freed; each cell's untimed shadow run, "
+                         "none for boehm and interpreter cells: n/a)",
     "rss_peak": "peak RSS per cell (median; bar: min–max)",
     "pareto": "throughput against p99 pause, bubble area ∝ peak RSS",
     # throughput, by what the workload's cells are normalised to (plots.ref_kind)

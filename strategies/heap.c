@@ -201,6 +201,7 @@ void mm_heap_free(mm_heap *h) {
     if (h == NULL) return;
     mm_pressure_stop(h);
     if (h->reclaim->fini) h->reclaim->fini(h);
+    mm_census_free(h);
     for (mm_class *c = h->classes, *next; c; c = next) {
         next = c->next_in_heap;
         class_free(h, c);
@@ -238,6 +239,7 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
         h->stats.live_objects_peak = h->stats.objects_allocated - h->stats.objects_freed;
     if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
         h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_on_new(h, o); /* a shadow run only (floating.c) */
     return o;
 }
 
@@ -246,6 +248,7 @@ void mm_free_object(mm_heap *h, mm_object *o) {
     if (MM_UNLIKELY(t->on_free != NULL)) t->on_free(h, o);
     if (MM_UNLIKELY(t->finalize != NULL)) finalized_remove(h, o);
     if (h->before_free) h->before_free(h, o);
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_on_free(h, o);
     size_t total = mm_preheader_of(h, o->type) + mm_sizeof(o);
     void *base = mm_object_base(h, o);
     h->stats.objects_freed++;
@@ -519,6 +522,7 @@ void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx) {
 }
 
 void mm_gc_begin(mm_heap *h, int generation) {
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, true);
     if (h->observer) {
         mm_gc_info info = {.generation = generation};
         h->observer(MM_GC_START, &info, h->observer_ctx);
@@ -533,6 +537,7 @@ void mm_gc_end(mm_heap *h, const mm_gc_info *info) {
     }
     h->stats.collected += info->collected;
     h->stats.uncollectable += info->uncollectable;
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, false);
     if (h->observer) h->observer(MM_GC_STOP, info, h->observer_ctx);
 }
 

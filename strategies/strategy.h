@@ -138,4 +138,11 @@ void *mm_realloc_or_stop(void *p, size_t bytes, const char *what);
  * else stops the process as above. */
 void mm_out_of_memory(const char *what);
 
+/* The floating-garbage census (floating.c), called by the heap only while one
+ * runs (h->census != NULL): each allocation, each free, each collection bracket. */
+void mm_census_on_new(mm_heap *h, mm_object *o);
+void mm_census_on_free(mm_heap *h, mm_object *o);
+void mm_census_gc(mm_heap *h, bool begin);
+void mm_census_free(mm_heap *h);
+
 #endif

@@ -209,6 +209,8 @@ struct mm_heap {
     uint32_t attr_count, attr_cap;
     /* an allocation scheduled a collection for the next safe point (mm_safepoint) */
     bool safepoint_pending;
+    /* floating garbage's census (strategies/floating.c); NULL unless mm_floating_start */
+    struct mm_census *census;
 };
 
 /* Makes a heap; on failure returns NULL with one line in err (also for a strategy
@@ -337,6 +339,27 @@ const mm_pressure_event *mm_pressure_events(const mm_heap *h, size_t *n);
 
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);
+
+/* ---- Floating garbage (an untimed shadow run; strategies/floating.c) --------- */
+
+/* What one whole-heap reachability pass found. */
+typedef struct mm_floating {
+    uint64_t allocations;              /* objects allocated since the census started */
+    uint64_t objects, bytes;           /* unreachable and not yet freed (pre-header included) */
+    uint64_t live_objects, live_bytes; /* allocated and not yet freed (reachable + floating) */
+} mm_floating;
+
+/* Hears of each pass: f == NULL just before it starts, then its figures. */
+typedef void (*mm_floating_fn)(const mm_floating *f, void *ctx);
+
+/* Counts every object from the heap's first allocation on, and every `every`
+ * allocations (0: never) runs a pass and hands its figures to fn. Exact, and
+ * costly (a census of every object and a whole-heap pass): for an untimed run.
+ * False with one line in err for a strategy whose frees the heap cannot see
+ * (boehm) or a heap that already allocated. */
+bool mm_floating_start(mm_heap *h, uint64_t every, mm_floating_fn fn, void *ctx, char *err, size_t errlen);
+/* One pass now (outside a collection); false when no census runs. */
+bool mm_floating_measure(mm_heap *h, mm_floating *out);
 
 /* ---- Allocator statistics ---------------------------------------------------- */
 
