@@ -32,6 +32,8 @@ typedef struct ms_cell_run {
     const char *timeline_path; /* NULL: not written */
     const char *pauses_path;
     const char *latency_path;
+    uint64_t floating_every;    /* --ms_floating=N: a shadow run, a pass every N allocations; 0: none */
+    const char *floating_path;  /* --ms_floating_timeline=FILE; NULL: not written */
     bool failed;
     int status; /* when failed: MS_EXIT_FAILED, or MS_EXIT_USAGE (bad input found while running) */
     char error[MS_CELL_MAX + 700];
@@ -78,6 +80,7 @@ typedef struct ms_measurement {
     ms_latency_ctx latency;
     ms_live_ctx live;
     ms_cow_sampler *cow;      /* forked workers' memory (prefork); NULL: none forked */
+    struct ms_floating_rec *floating; /* shadow runs only (floating.c); NULL otherwise */
 } ms_measurement;
 
 /* Zeroes m and makes its histograms and pause log (per generation below the

@@ -19,7 +19,11 @@
  *                       writes (per generation only for g < the strategy's
  *                       `generations`, from its component view);
  *   3. write_outputs:   the optional files (--ms_timeline, its .live twin,
- *                       --ms_pauses, --ms_latency).
+ *                       --ms_pauses, --ms_latency, --ms_floating_timeline).
+ *
+ * Shadow runs: --ms_floating=N turns on the heap's floating-garbage census and a
+ * whole-heap pass every N allocations (floating.c); the counters floating_* and
+ * its timeline are the results of such a run, its times are not.
  *
  * Pauses: the heap's observer brackets every collection; the harness times the
  * bracket (strategies never time themselves) into a log-linear histogram, a
@@ -39,6 +43,7 @@
 
 #include "atomic_file.h"
 #include "cli.h"
+#include "floating.h"
 #include "gbench_shim.h"
 #include "measure.h"
 #include "ms_clock.h"
@@ -152,6 +157,33 @@ static void report_cow_counters(ms_gb_state *st, const ms_measurement *m) {
     if (m->r.ops > 0) ms_gb_counter(st, "cow_private_mb_per_1k_requests", priv / (m->r.ops / 1000.0));
 }
 
+/* policy=pressure's events, one row each: where (objects allocated), RSS read
+ * over the limit, RSS after the full collection and the allocator's trim. */
+static int emit_pressure(FILE *f, void *arg) {
+    const mm_heap *h = arg;
+    size_t n;
+    const mm_pressure_event *ev = mm_pressure_events(h, &n);
+    fputs("event,allocations,rss_before_mb,rss_after_mb,collected\n", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%zu,%llu,%.3f,%.3f,%llu\n", i + 1, (unsigned long long)ev[i].allocations, (double)ev[i].rss_before / MS_MB,
+                (double)ev[i].rss_after / MS_MB, (unsigned long long)ev[i].collected);
+    return ferror(f) ? -1 : 0;
+}
+
+/* policy=pressure's counters: checks, events, and the RSS each event left
+ * (the highest and the last): what the limit held to after giving back. */
+static void report_pressure_counters(ms_gb_state *st, const ms_measurement *m) {
+    size_t n;
+    const mm_pressure_event *ev = mm_pressure_events(m->h, &n);
+    uint64_t after_max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].rss_after > after_max) after_max = ev[i].rss_after;
+    ms_gb_counter(st, "pressure_checks", (double)m->before.pressure_checks);
+    ms_gb_counter(st, "pressure_events", (double)m->before.pressure_events);
+    ms_gb_counter(st, "pressure_rss_after_max_mb", (double)after_max / MS_MB);
+    ms_gb_counter(st, "pressure_rss_after_last_mb", n ? (double)ev[n - 1].rss_after / MS_MB : 0);
+}
+
 /* The workload's latency sink: one measured request. */
 void ms_record_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
     ms_latency_ctx *lc = arg;
@@ -210,8 +242,18 @@ void ms_measurement_free(ms_measurement *m) {
     free(m->live.t_ms);
     free(m->live.mb);
     ms_cow_free(m->cow);
+    ms_floating_free(m->floating);
     mm_heap_free(m->h);
     memset(m, 0, sizeof *m);
+}
+
+/* A shadow run (--ms_floating): the heap's census from its first allocation on.
+ * A strategy that cannot be counted (boehm) says so once and runs without it:
+ * its floating_* counters are absent, which the analysis reports as n/a. */
+static void start_floating(const ms_cell_run *cr, ms_measurement *m) {
+    char err[300];
+    m->floating = ms_floating_begin(m->h, cr->floating_every, m->t0, err, sizeof err);
+    if (m->floating == NULL) fprintf(stderr, "memstrat: %s: %s\n", cr->cell.spec, err);
 }
 
 /* Step 1 of a model's cell: a fresh heap and recorders, the timed workload, the
@@ -239,9 +281,11 @@ static bool measure(ms_cell_run *cr, ms_measurement *m) {
     m->r.live_ctx = &m->live;
     m->r.worker_fn = on_worker;
     m->r.worker_ctx = m;
+    if (cr->floating_every) start_floating(cr, m);
     m->ok = c->workload->run(m->h, &c->knobs, &m->r, m->err, sizeof m->err);
     m->t1 = ms_now_ns();
     ms_cow_stop(m->cow);
+    if (m->floating) ms_floating_end(m->floating, m->h);
     ms_rss_mark(m->pauses.rss);
     ms_rss_stop(m->pauses.rss);
     m->rss_final = ms_rss_current_bytes();
@@ -266,6 +310,7 @@ static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const m
     ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(before));
     ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(before));
     ms_gb_counter(st, "live_objects_peak", (double)before->live_objects_peak);
+    ms_gb_counter(st, "objects_allocated", (double)before->objects_allocated);
     ms_gb_counter(st, "live_bytes_peak", (double)before->live_bytes_peak);
     ms_gb_counter(st, "leaked_objects", (double)mm_stats_live_objects(&m->after));
     ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&m->after));
@@ -280,6 +325,8 @@ static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const m
         ms_gb_counter(st, "gc_examined", (double)m->pauses.examined);
         if (before->collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before->collector_heap_bytes / MS_MB);
     }
+    const char *policy = mm_knobset_get(&cr->cell.knobs, "policy");
+    if (policy != NULL && strcmp(policy, "pressure") == 0) report_pressure_counters(st, m);
 }
 
 /* Step 2: the iteration time (manual timing: the timed span only) and the
@@ -319,6 +366,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
     }
     report_cow_counters(st, m);
     for (int i = 0; i < m->r.ncounters; i++) ms_gb_counter(st, m->r.counters[i].name, m->r.counters[i].value);
+    if (m->floating) ms_floating_report(st, m->floating);
 }
 
 /* Step 3: the files asked for; a file that cannot be written is one line on
@@ -337,6 +385,13 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
             if (ms_write_file_atomic(twin, emit_live, &le) != 0)
                 fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", twin);
         }
+        size_t npressure = 0;
+        if (m->h != NULL && mm_pressure_events(m->h, &npressure) != NULL && npressure > 0) {
+            char twin[1200];
+            ms_run_twin_path(twin, sizeof twin, path, "pressure");
+            if (ms_write_file_atomic(twin, emit_pressure, m->h) != 0)
+                fprintf(stderr, "memstrat: cannot write pressure events %s\n", twin);
+        }
     }
     if (cr->timeline_path && ms_cow_workers(m->cow) > 0) {
         char twin[1200];
@@ -348,6 +403,11 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
         ms_run_output_path(path, sizeof path, cr->pauses_path, cr->index, several);
         if (ms_pause_log_write_csv(m->pauses.log, path, m->t0) != 0)
             fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
+    }
+    if (cr->floating_path && m->floating) {
+        ms_run_output_path(path, sizeof path, cr->floating_path, cr->index, several);
+        if (ms_floating_write_csv(m->floating, path) != 0)
+            fprintf(stderr, "memstrat: cannot write floating-garbage timeline %s\n", path);
     }
     if (cr->latency_path && ms_hist_count(m->latency.simple) > 0) {
         ms_run_output_path(path, sizeof path, cr->latency_path, cr->index, several);
@@ -387,7 +447,7 @@ static const char *take_flag(const char *arg, const char *name) {
 }
 
 int ms_run_main(int argc, char **argv) {
-    const char *timeline = NULL, *pauses = NULL, *latency = NULL;
+    const char *timeline = NULL, *pauses = NULL, *latency = NULL, *floating = NULL, *floating_path = NULL;
     char err[2048];
     ms_oom_init("memstrat run");
     int kept = 1;
@@ -399,10 +459,19 @@ int ms_run_main(int argc, char **argv) {
             pauses = v;
         else if ((v = take_flag(argv[i], "--ms_latency")) != NULL)
             latency = v;
+        else if ((v = take_flag(argv[i], "--ms_floating")) != NULL)
+            floating = v;
+        else if ((v = take_flag(argv[i], "--ms_floating_timeline")) != NULL)
+            floating_path = v;
         else
             argv[kept++] = argv[i];
     }
     argc = kept;
+    long floating_every = 0;
+    if (floating != NULL && ms_parse_long(floating, 1, 1000000000L, &floating_every) != 0)
+        return ms_usage_error("run", "--ms_floating='%s' is not a number of allocations from 1 to 1000000000", floating);
+    if (floating_path != NULL && floating == NULL)
+        return ms_usage_error("run", "--ms_floating_timeline needs --ms_floating=N");
     if (!ms_gb_check_flags(argc, argv, err, sizeof err)) {
         fprintf(stderr, "memstrat run: %s\n", err);
         return 2;
@@ -412,7 +481,8 @@ int ms_run_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0)
             return ms_usage_error("run", "unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE "
-                                         "--ms_latency=FILE; Google Benchmark's: see --help)", argv[i]);
+                                         "--ms_latency=FILE --ms_floating=N --ms_floating_timeline=FILE; "
+                                         "Google Benchmark's: see --help)", argv[i]);
         ncells++;
     }
     if (ncells == 0)
@@ -434,6 +504,10 @@ int ms_run_main(int argc, char **argv) {
         runs[k].timeline_path = timeline;
         runs[k].pauses_path = pauses;
         runs[k].latency_path = latency;
+        runs[k].floating_every = (uint64_t)floating_every;
+        runs[k].floating_path = floating_path;
+        if (floating_every && runs[k].cell.reclaim.interpreter)
+            fprintf(stderr, "memstrat: %s: floating garbage is not measured in an interpreter (n/a)\n", runs[k].cell.spec);
     }
     /* Before anything runs: every output path it may write, and a filter that
      * leaves something to run (bad input, exit 2, not a run that did nothing). */

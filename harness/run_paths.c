@@ -44,6 +44,8 @@ bool ms_run_check_outputs(const char *timeline, const char *pauses, const char *
             ms_run_output_path(path, sizeof path, timeline, k, ncells > 1);
             ms_run_live_path(live, sizeof live, path);
             if (!ms_output_target_ok(live, "--ms_timeline (its live-bytes timeline)", err, errlen)) return false;
+            ms_run_twin_path(live, sizeof live, path, "pressure");
+            if (!ms_output_target_ok(live, "--ms_timeline (its pressure events)", err, errlen)) return false;
             ms_run_twin_path(live, sizeof live, path, "cow");
             if (!ms_output_target_ok(live, "--ms_timeline (its workers' memory timeline)", err, errlen)) return false;
         }

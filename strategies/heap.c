@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pressure.h"
 #include "registry.h"
 
 /* First capacity of the growable work lists; they double from there. The release
@@ -53,7 +54,7 @@ static void *grow_array(void *arr, size_t *cap, size_t elem, const char *what) {
 
 static void class_free(mm_heap *h, mm_class *c);
 static int policy_of(const mm_knobset *ks);
-enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE, MM_POLICY_MANUAL_FREEZE };
+enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE, MM_POLICY_PRESSURE, MM_POLICY_MANUAL_FREEZE };
 static void finalized_remove(mm_heap *h, mm_object *o);
 static void immortalize_roots(mm_heap *h);
 static void release_push(mm_heap *h, mm_object *o);
@@ -116,6 +117,10 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         }
         h->policy = policy_of(cfg->knobs);
         if (h->policy == MM_POLICY_MANUAL || h->policy == MM_POLICY_MANUAL_FREEZE) mm_gc_disable(h);
+        if (h->policy == MM_POLICY_PRESSURE && !mm_pressure_start(h, cfg->knobs, err, errlen)) {
+            mm_heap_free(h);
+            return NULL;
+        }
     }
     return h;
 }
@@ -126,7 +131,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
 #define MM_MANUAL_GEN1_EVERY 10
 #define MM_MANUAL_GEN2_EVERY 100
 
-static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", "manual+freeze", NULL};
+static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", "pressure", "manual+freeze", NULL};
 
 static int policy_of(const mm_knobset *ks) {
     const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
@@ -137,10 +142,10 @@ static int policy_of(const mm_knobset *ks) {
 
 bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen) {
     const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
-    if (v == NULL) return true;
+    if (v == NULL) return mm_pressure_check_knobs(ks, false, err, errlen);
     for (int i = 0; policy_names[i]; i++)
-        if (strcmp(v, policy_names[i]) == 0) return true;
-    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch, freeze or manual+freeze", v);
+        if (strcmp(v, policy_names[i]) == 0) return mm_pressure_check_knobs(ks, i == MM_POLICY_PRESSURE, err, errlen);
+    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch, freeze, pressure or manual+freeze", v);
     return false;
 }
 
@@ -201,7 +206,9 @@ mm_heap *mm_heap_new_named(const char *reclaim, const char *allocator, const cha
 
 void mm_heap_free(mm_heap *h) {
     if (h == NULL) return;
+    mm_pressure_stop(h);
     if (h->reclaim->fini) h->reclaim->fini(h);
+    mm_census_free(h);
     for (mm_class *c = h->classes, *next; c; c = next) {
         next = c->next_in_heap;
         class_free(h, c);
@@ -239,6 +246,7 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
         h->stats.live_objects_peak = h->stats.objects_allocated - h->stats.objects_freed;
     if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
         h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_on_new(h, o); /* a shadow run only (floating.c) */
     return o;
 }
 
@@ -247,6 +255,7 @@ void mm_free_object(mm_heap *h, mm_object *o) {
     if (MM_UNLIKELY(t->on_free != NULL)) t->on_free(h, o);
     if (MM_UNLIKELY(t->finalize != NULL)) finalized_remove(h, o);
     if (h->before_free) h->before_free(h, o);
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_on_free(h, o);
     size_t total = mm_preheader_of(h, o->type) + mm_sizeof(o);
     void *base = mm_object_base(h, o);
     h->stats.objects_freed++;
@@ -527,6 +536,13 @@ uint64_t mm_collect(mm_heap *h, int generation) {
     return h->reclaim->collect ? h->reclaim->collect(h, generation) : 0;
 }
 
+/* The slow half of mm_safepoint: clear the flag first, as CPython clears
+ * gc_scheduled before running, so an allocation inside the run reschedules. */
+void mm_safepoint_slow(mm_heap *h) {
+    h->safepoint_pending = false;
+    if (h->reclaim->safepoint) h->reclaim->safepoint(h);
+}
+
 bool mm_has_collector(const mm_heap *h) { return h->reclaim->has_collector; }
 
 void mm_gc_enable(mm_heap *h) {
@@ -551,6 +567,7 @@ void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx) {
 }
 
 void mm_gc_begin(mm_heap *h, int generation) {
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, true);
     if (h->observer) {
         mm_gc_info info = {.generation = generation};
         h->observer(MM_GC_START, &info, h->observer_ctx);
@@ -565,6 +582,7 @@ void mm_gc_end(mm_heap *h, const mm_gc_info *info) {
     }
     h->stats.collected += info->collected;
     h->stats.uncollectable += info->uncollectable;
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, false);
     if (h->observer) h->observer(MM_GC_STOP, info, h->observer_ctx);
 }
 
@@ -656,7 +674,16 @@ static void class_free(mm_heap *h, mm_class *c) {
     free(c);
 }
 
-mm_object *mm_instance_new(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+/* Creating an instance is a call in Python (the class's __init__ runs, and its
+ * entry is a safe point), so a collection scheduled by the allocation runs
+ * here, with the new instance held by its creator. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+
+mm_object *mm_instance_new(mm_heap *h, mm_class *c) {
+    mm_object *o = h->layout->instantiate(h, c);
+    mm_safepoint(h);
+    return o;
+}
 
 /* ---- raw memory ---------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* test_immortal.c — PEP 683's immortal objects (`immortal=1`) on every
  * refcounting strategy.
  *
- * What is checked, on none, rc, rc+gen, rc+trial and rc+incr:
+ * What is checked, on none, rc, rc+gen, rc+trial, rc+incr and rc+ft:
  *   - WARMUP_END makes exactly what the roots reach immortal (a chain of
  *     cycles: containers and strings), and nothing else; mm_immortalize from a
  *     workload's object does the same for what it reaches;
@@ -10,7 +10,8 @@
  *   - a full collection after every hold is gone frees none of them and counts
  *     none as garbage; under rc+gen they sit in the permanent generation (3.12's
  *     update_refs), under rc+incr they are untracked (3.14's), so the next full
- *     collection examines none of them;
+ *     collection examines none of them (rc+ft: untracked too, as the
+ *     free-threaded update_refs does);
  *   - mortal garbage that refers to immortals is still freed;
  *   - immortal=0 (the default) changes nothing: the same cycles are collected;
  *   - bad values of the knob are refused with one line.
@@ -154,6 +155,7 @@ int main(void) {
     test_strategy("rc+gen", true);
     test_strategy("rc+trial", true);
     test_strategy("rc+incr", true);
+    test_strategy("rc+ft", true);
     test_off();
     test_bad_values();
     return check_summary();

@@ -65,6 +65,16 @@ typedef struct mm_varobject {
     size_t nitems;
 } mm_varobject;
 
+/* Which of CPython's built-in containers a type stands for. The collector
+ * presets model those types' free lists (a reused object does not raise gen0's
+ * count, a freed one kept for reuse does not lower it); NONE: any other type. */
+typedef enum mm_builtin {
+    MM_BUILTIN_NONE = 0,
+    MM_BUILTIN_DICT,  /* an exact dict (a __dict__ of the `dict` layout, a workload's dict) */
+    MM_BUILTIN_LIST,  /* an exact list (a workload's list-like container) */
+    MM_BUILTIN_TUPLE, /* an exact tuple: variable-size, nitems = its length */
+} mm_builtin;
+
 typedef uintptr_t mm_value;
 #define MM_NONE ((mm_value)0)
 
@@ -102,6 +112,9 @@ struct mm_type {
     /* Offset from the header of a word that refers to an object *weakly* (a weak
      * reference's referent): tracing strategies must not trace it; 0: none. */
     uint32_t weak_offset;
+    /* CPython's built-in this type is (dict, list, tuple), for free-list
+     * accounting; MM_BUILTIN_NONE for every other type. */
+    mm_builtin builtin;
 };
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
@@ -129,6 +142,7 @@ typedef struct mm_stats {
     size_t preheader_bytes;                /* per container object, kept by the strategy */
     uint64_t collector_heap_bytes;         /* a collector's own heap (libgc), else 0 */
     uint64_t immortalized;                 /* objects made immortal (never freed: counted as leaked) */
+    uint64_t pressure_checks, pressure_events; /* policy=pressure: RSS reads, reads over the limit */
 } mm_stats;
 
 static inline uint64_t mm_stats_live_objects(const mm_stats *s) { return s->objects_allocated - s->objects_freed; }
@@ -187,6 +201,7 @@ struct mm_heap {
     mm_class *classes; /* owned, freed with the heap */
     int policy;        /* the `policy` knob (MM_POLICY_*, heap.c) */
     bool immortal;     /* the `immortal` knob: WARMUP_END and mm_immortalize make objects immortal */
+    struct mm_pressure *pressure; /* policy=pressure's state (pressure.c), else NULL */
     uint64_t requests; /* REQUEST_END events seen (policy=manual) */
     /* objects whose finalizer ran and that are still allocated (PEP 442's bit) */
     mm_object **finalized;
@@ -194,6 +209,10 @@ struct mm_heap {
     /* interned attribute names */
     char **attr_names;
     uint32_t attr_count, attr_cap;
+    /* an allocation scheduled a collection for the next safe point (mm_safepoint) */
+    bool safepoint_pending;
+    /* floating garbage's census (strategies/floating.c); NULL unless mm_floating_start */
+    struct mm_census *census;
 };
 
 /* Makes a heap; on failure returns NULL with one line in err (also for a strategy
@@ -316,6 +335,18 @@ void mm_gc_disable(mm_heap *h);
 void mm_freeze(mm_heap *h);
 void mm_unfreeze(mm_heap *h);
 
+/* A safe point: where CPython 3.12+ checks its eval breaker, so where a
+ * collection that an allocation only scheduled (rc+gen's trigger=safepoint)
+ * runs — once, choosing its generation from the counts then. The suite's safe
+ * points (workload.h lists them): after each trace statement, at each loop step
+ * of a workload's main loop and at the end of each unit of work (a request, a
+ * batch record). A strategy that triggers inside allocations never sets the
+ * flag, so this costs one load and a not-taken branch. */
+void mm_safepoint_slow(mm_heap *h);
+static inline void mm_safepoint(mm_heap *h) {
+    if (MM_UNLIKELY(h->safepoint_pending)) mm_safepoint_slow(h);
+}
+
 /* Program events a GC policy acts on (the `policy` knob of every collector cell):
  *   auto    nothing: the collector's own thresholds decide;
  *   manual  automatic collection off from the start; at each REQUEST_END a gen0
@@ -331,8 +362,44 @@ void mm_unfreeze(mm_heap *h);
 typedef enum { MM_EVENT_REQUEST_END, MM_EVENT_WARMUP_END, MM_EVENT_BATCH_BEGIN, MM_EVENT_BATCH_END } mm_event;
 void mm_event_notify(mm_heap *h, mm_event e);
 
+/* policy=pressure (Dropbox's memory-pressure pattern) needs no event: every
+ * `pressure_check` object allocations the heap reads its process's RSS; above
+ * `rss_limit` it runs a full collection and has the allocator give memory back.
+ * One record per time it did (a pressure event), oldest first. */
+typedef struct mm_pressure_event {
+    uint64_t allocations; /* objects allocated by the heap when RSS was read */
+    uint64_t rss_before;  /* bytes of RSS read over the limit */
+    uint64_t rss_after;   /* bytes after the collection and the allocator's trim */
+    uint64_t collected;   /* objects the collection freed */
+} mm_pressure_event;
+/* The events recorded so far (at most MM_PRESSURE_LOG_MAX; stats.pressure_events
+ * counts them all); *n = 0 and NULL without policy=pressure. */
+const mm_pressure_event *mm_pressure_events(const mm_heap *h, size_t *n);
+#define MM_PRESSURE_LOG_MAX 100000
+
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);
+
+/* ---- Floating garbage (an untimed shadow run; strategies/floating.c) --------- */
+
+/* What one whole-heap reachability pass found. */
+typedef struct mm_floating {
+    uint64_t allocations;              /* objects allocated since the census started */
+    uint64_t objects, bytes;           /* unreachable and not yet freed (pre-header included) */
+    uint64_t live_objects, live_bytes; /* allocated and not yet freed (reachable + floating) */
+} mm_floating;
+
+/* Hears of each pass: f == NULL just before it starts, then its figures. */
+typedef void (*mm_floating_fn)(const mm_floating *f, void *ctx);
+
+/* Counts every object from the heap's first allocation on, and every `every`
+ * allocations (0: never) runs a pass and hands its figures to fn. Exact, and
+ * costly (a census of every object and a whole-heap pass): for an untimed run.
+ * False with one line in err for a strategy whose frees the heap cannot see
+ * (boehm) or a heap that already allocated. */
+bool mm_floating_start(mm_heap *h, uint64_t every, mm_floating_fn fn, void *ctx, char *err, size_t errlen);
+/* One pass now (outside a collection); false when no census runs. */
+bool mm_floating_measure(mm_heap *h, mm_floating *out);
 
 /* ---- Allocator statistics ---------------------------------------------------- */
 
@@ -402,8 +469,12 @@ struct mm_class {
  * valid type for the final collection. */
 mm_class *mm_class_new(mm_heap *h, const char *name, const char *const *attrs, uint32_t nattrs);
 
-/* A new instance with every attribute None; new reference. */
+/* A new instance with every attribute None; new reference. Creating one is a
+ * call of the class (its __init__ runs Python code), so it ends at a safe point. */
 mm_object *mm_instance_new(mm_heap *h, mm_class *c);
+/* The same made by C code with no __init__ to run (one C call making many, as
+ * list(zip(a, b)) does): no safe point. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c);
 
 /* Error codes of attribute access. */
 #define MM_OK 0

@@ -21,12 +21,13 @@ SMALL = {
     "batch": ("n=5000",),
     "request": ("requests=300", "warmup=20", "appstate=500"),
     "instances": ("n=20000",),
+    "cycles": ("cycles=20000", "live=5000", "size=3"),
 }
 # Counters whose value depends only on the knobs (not on time or memory): the
 # twin must report the C's value.
 DETERMINISTIC = {"tree_nodes", "trees_built", "trace_ops", "trace_news", "trace_held_peak", "gets", "hits", "puts",
                  "hit_rate", "evictions", "cache_entries_end", "live_objects_end", "records", "temporaries", "fields",
-                 "req_objects", "app_objects"}
+                 "req_objects", "app_objects", "cycles_shed", "live_heap_objects"}
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 MIMALLOC = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
 
@@ -54,6 +55,27 @@ class WellFormed(unittest.TestCase):
                     self.assertGreater(sum(r.collections()), 0, "the small cell should collect")
                     if workload == "request":
                         self.assertEqual(len(r.latencies), 280, "one latency per measured request")
+
+    def test_largefile(self):
+        # largefile's collections need 700 / (records + 1) chunks of 1 MiB under the
+        # default thresholds: small files under gc=20,10,10 instead, model and twin alike.
+        # Deterministic counters equal, nothing leaked, the probe's pauses consistent.
+        knobs = ("files=2", "file_mb=8", "records=3")
+        for layout in ("slots", "shared", "dict"):
+            c = memstrat("/".join(("largefile", "rc+gen", "system", layout) + knobs + ("gc=20,10,10",)))
+            with self.subTest(layout=layout):
+                r = run_probe("largefile", knobs, layout=layout, gc="20,10,10")
+                self.assertEqual(r.check_success(), [])
+                self.assertEqual(set(r.counters) - {"leaked_objects"}, c_counter_names("largefile"))
+                for name in ("chunks", "records_made", "mb_processed"):
+                    self.assertEqual(r.counters[name], c[name], "counter %s" % name)
+                self.assertEqual(r.counters["leaked_objects"], 0)
+                self.assertEqual(c["leaked_objects"], 0)
+                self.assertEqual(r.ops, 16)
+                by_gen = [sum(1 for p in r.pauses if p[2] == g) for g in range(3)]
+                self.assertEqual(by_gen, r.collections(), "one pause per collection, by generation")
+                self.assertGreater(r.collections()[0], 0, "gen0 collects the garbage rings")
+                self.assertGreater(c["gc_collections_gen0"], 0)
 
     def test_result_on_stdout(self):
         # --result-fd 1: a person running the probe by hand reads the records on stdout.
@@ -158,7 +180,7 @@ class BadInput(unittest.TestCase):
             with open(path, "w") as f:
                 f.write("# memstrat-trace v1\nnew 0 1\nbogus 1\n")
             r = run_probe("trace", ("trace=" + path,))
-            self.assertError(r, 2, "trace %s:3: expected an op (new, set, drop, hold, collect), got 'bogus'" % path)
+            self.assertError(r, 2, "trace %s:3: expected an op (new, set, drop, hold, collect, burst), got 'bogus'" % path)
             self.assertError(run_probe("trace", ("trace=" + d,)), 2, "expected a regular file, got a directory")
             self.assertError(run_probe("trace", ("trace=" + path + ".missing",)), 2,
                              "expected a readable trace file")
