@@ -33,8 +33,6 @@
 /* Samples kept before decimation: 2M x 16 bytes = 32 MiB at most, i.e. about
  * 33 minutes at 1 ms before the first halving. */
 #define MS_RSS_MAX_SAMPLES ((size_t)2 * 1024 * 1024)
-/* Period used when the caller passes 0: the design's "about 1 ms". */
-#define MS_RSS_DEFAULT_PERIOD_US 1000u
 
 typedef struct ms_rss_sampler ms_rss_sampler;
 
@@ -47,11 +45,11 @@ uint64_t ms_rss_current_bytes(void);
 /* VmHWM from /proc/self/status in bytes; 0 if unreadable. */
 uint64_t ms_rss_peak_bytes(void);
 
-/* Starts the sampler thread on process pid (0: this process; period_us 0
- * means MS_RSS_DEFAULT_PERIOD_US) and takes a first sample at once. t0_ns is
- * the common time origin (ms_now_ns) used for the CSV. NULL with errno on
- * failure. */
-ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns);
+/* Starts the sampler thread on process pid (0: this process) every period_us
+ * (0: no thread, marks only) on CPU cpu (-1: wherever the caller may run) and
+ * takes a first sample at once. t0_ns is the common time origin (ms_now_ns)
+ * used for the CSV. NULL with errno on failure. */
+ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns, int cpu);
 /* One extra sample now, from the calling thread; thread-safe. A pread of
  * statm costs about a microsecond. Returns the RSS read (0: none). No-op
  * after ms_rss_stop. */

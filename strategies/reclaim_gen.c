@@ -86,6 +86,7 @@ static const mm_knob_desc gen_knobs[] = {
     {"gc", MM_KNOB_STRING, "cpython311", 0, 0,
      "thresholds: T0,T1,T2 | cpython311 (700,10,10) | cpython313 (2000,10,10) | off (automatic collection disabled)"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
     {0},
 };
 

@@ -100,6 +100,14 @@ void mm_weakref_fire(mm_heap *h, mm_object *wr);
 
 /* The `policy` knob every collector declares (its line in the knob table), and
  * its check: auto | manual | batch | freeze (see mm_event_notify in mm.h). */
+/* Every strategy that frees at zero through mm_release declares this knob: how many
+ * objects one cascade must free to be a pause of kind `release` (MM_PAUSE_RELEASE). */
+#define MM_RELEASE_PAUSE_DEFAULT 1000
+#define MM_RELEASE_PAUSE_KNOB                                                                      \
+    {"release_pause_objects", MM_KNOB_COUNT, "1000", 0, (int64_t)1 << 40,                          \
+     "objects one release cascade (refcounts reaching zero in turn) must free to count as a pause " \
+     "of kind release; 0: never"}
+
 #define MM_POLICY_KNOB                                                                                 \
     {"policy", MM_KNOB_STRING, "auto", 0, 0,                                                           \
      "GC policy: auto (thresholds) | manual (off; gen0 per request, gen1 every 10th, gen2 every 100th) " \
