@@ -10,9 +10,16 @@ Contract: every cell runs under every configuration below, one process per run, 
 repetition, so neither machine drift nor a position in the order favours one). ops_per_s is
 read from each run's JSON. A cost is measured on pairs: within one repetition, the run with the
 instrument against the run of the same cell without it (minutes apart at most, on the same
-machine state); cost % = (ops/s without / ops/s with - 1) x 100, i.e. the time the instrument
-adds. The table gives its median over repetitions, the 95% bootstrap interval of that median
-(analysis.core.bootstrap_ci) and the range, and each configuration's median ops/s.
+machine state). Two costs per pair:
+  wall %  = (ops/s without / ops/s with - 1) x 100: the time the instrument adds to the timed
+            span, the figure that matters; on a loaded machine other processes' preemption
+            swamps it (its interval says so);
+  CPU %   = (process CPU time with - without) / timed span without x 100: the CPU time the
+            instrument adds, every thread counted (Google Benchmark's cpu_time is the process's),
+            which other processes disturb far less; it misses what the instrument costs without
+            using CPU (a wake-up's cache damage on the workload's core shows in wall %).
+The table gives each one's median over repetitions, the 95% bootstrap interval of that median
+(analysis.core.bootstrap_ci), and each configuration's median ops/s.
 
 Configurations (flags of `memstrat run`):
     bare             --ms_rss_period_us=0 --ms_observe=0   no sampler thread, no observer
@@ -25,7 +32,7 @@ Exit status: 0; 1 when a run failed; 2 on bad options.
 import argparse, json, os, subprocess, sys  # noqa: E401
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from analysis import core  # noqa: E402  (median, spread, bootstrap_ci: the suite's one copy)
+from analysis import core, runs  # noqa: E402  (median, bootstrap_ci, time units: the suite's one copy)
 
 # The three workloads the issue names, at the sizes of the default matrix.
 CELLS = ("list/rc+gen/system/slots",
@@ -44,17 +51,20 @@ def configs(periods):
 
 
 def run_one(binary, cell, flags):
-    """ops/s of one run of cell, in its own process; raises RuntimeError with the last line."""
+    """(ops/s, timed span ms, process CPU ms) of one run of cell, in its own process; raises
+    RuntimeError with the last line."""
     p = subprocess.run([binary, "run", cell, *flags, "--benchmark_format=json"], capture_output=True, text=True,
                        timeout=RUN_TIMEOUT_S)
     if p.returncode != 0:
         raise RuntimeError(f"{cell} {' '.join(flags)}: exit {p.returncode}: "
                            f"{(p.stderr.strip().splitlines() or ['?'])[-1]}")
-    return float(json.loads(p.stdout)["benchmarks"][0]["ops_per_s"])
+    b = json.loads(p.stdout)["benchmarks"][0]
+    ms = runs.UNIT_MS[b.get("time_unit")]
+    return float(b["ops_per_s"]), float(b["real_time"]) * ms, float(b["cpu_time"]) * ms
 
 
 def measure(binary, cells, confs, reps):
-    """ops[cell][config] = list of ops/s, one per repetition (index = repetition)."""
+    """ops[cell][config] = list of (ops/s, span ms, CPU ms), one per repetition (index = repetition)."""
     ops = {c: {n: [] for n, _ in confs} for c in cells}
     for r in range(reps):
         order = confs[r % len(confs):] + confs[:r % len(confs)]
@@ -65,23 +75,23 @@ def measure(binary, cells, confs, reps):
     return ops
 
 
-def cost_row(with_, without):
-    """(median cost %, CI low, CI high, min, max) of the paired costs."""
-    costs = [(b / a - 1.0) * 100.0 for a, b in zip(with_, without) if a > 0]
-    lo, hi = core.bootstrap_ci(costs)
-    med, mn, mx = core.spread(costs)
-    return med, lo, hi, mn, mx
+def costs(with_, without):
+    """((wall % median, lo, hi), (CPU % median, lo, hi)) of the paired costs."""
+    wall = [(b[0] / a[0] - 1.0) * 100.0 for a, b in zip(with_, without) if a[0] > 0]
+    cpu = [(a[2] - b[2]) / b[1] * 100.0 for a, b in zip(with_, without) if b[1] > 0]
+    return tuple((core.median(v), *core.bootstrap_ci(v)) for v in (wall, cpu))
 
 
 def table(ops, confs):
     """The markdown table: one row per cell x instrument."""
-    rows = ["| cell | instrument | ops/s without | ops/s with | cost % (median of pairs) | 95% CI | range |",
-            "|---|---|---:|---:|---:|---|---|"]
+    rows = ["| cell | instrument | ops/s without | ops/s with | wall % | 95% CI | CPU % | 95% CI |",
+            "|---|---|---:|---:|---:|---|---:|---|"]
     for cell, by in ops.items():
         for name, _ in confs[1:]:
-            med, lo, hi, mn, mx = cost_row(by[name], by["bare"])
-            rows.append(f"| {cell} | {name} | {core.median(by['bare']):,.0f} | {core.median(by[name]):,.0f} | "
-                        f"{med:+.2f} | [{lo:+.2f}, {hi:+.2f}] | {mn:+.2f} .. {mx:+.2f} |")
+            (w, wlo, whi), (c, clo, chi) = costs(by[name], by["bare"])
+            rows.append(f"| {cell} | {name} | {core.median([x[0] for x in by['bare']]):,.0f} | "
+                        f"{core.median([x[0] for x in by[name]]):,.0f} | {w:+.2f} | [{wlo:+.2f}, {whi:+.2f}] | "
+                        f"{c:+.2f} | [{clo:+.2f}, {chi:+.2f}] |")
     return "\n".join(rows)
 
 
@@ -109,8 +119,8 @@ def main(argv):
     except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
         print(f"harness_cost.py: {e}", file=sys.stderr)
         return 1
-    print(f"{o.reps} interleaved repetitions; cost = time the instrument adds over `bare` "
-          "(no sampler thread, no observer), paired within each repetition\n")
+    print(f"{o.reps} interleaved repetitions; cost = what the instrument adds over `bare` (no sampler thread, "
+          f"no observer), paired within each repetition; load average {os.getloadavg()[0]:.2f} at the end\n")
     print(table(ops, confs))
     return 0
 
