@@ -56,6 +56,8 @@ struct ms_rss_sampler {
     uint64_t t0_ns;
     uint64_t period_ns; /* doubles at each decimation; 0: no thread */
     int cpu;            /* the thread's CPU; -1: the creator's affinity */
+    uint64_t thread_cpu_ns; /* CPU time the thread used, set as it ends */
+    uint64_t ticks;         /* samples the thread took */
     ms_rss_sample *buf;
     size_t len, cap;
     uint64_t max_rss;
@@ -204,10 +206,14 @@ static void *ms_rss_thread(void *arg) {
         pthread_mutex_unlock(&s->mu);
         ms_rss_sample_now(s, 0);
         pthread_mutex_lock(&s->mu);
+        s->ticks++;
         uint64_t now = ms_now_ns();
         next += s->period_ns;
         if (next <= now) next = now + s->period_ns;
     }
+    struct timespec cpu; /* the sampler's own cost, read where only it can be: in the thread */
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        s->thread_cpu_ns = (uint64_t)cpu.tv_sec * MS_NS_PER_SEC + (uint64_t)cpu.tv_nsec;
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
@@ -336,6 +342,15 @@ unsigned ms_rss_decimations(const ms_rss_sampler *s) {
     ms_rss_sampler *m = (ms_rss_sampler *)s;
     pthread_mutex_lock(&m->mu);
     unsigned v = m->decimations;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
+uint64_t ms_rss_thread_cpu_ns(const ms_rss_sampler *s) {
+    if (!s) return 0;
+    ms_rss_sampler *m = (ms_rss_sampler *)s;
+    pthread_mutex_lock(&m->mu);
+    uint64_t v = m->thread_cpu_ns;
     pthread_mutex_unlock(&m->mu);
     return v;
 }

@@ -66,6 +66,9 @@ void ms_rss_stop(ms_rss_sampler *s);
 size_t ms_rss_len(const ms_rss_sampler *s);
 /* Largest RSS seen by any sample, including decimated ones. */
 uint64_t ms_rss_max_sampled(const ms_rss_sampler *s);
+/* CPU time the sampler thread used, all of it (known once ms_rss_stop joined it;
+ * 0 before, and without a thread): its own cost, whatever else the machine runs. */
+uint64_t ms_rss_thread_cpu_ns(const ms_rss_sampler *s);
 /* How many times the buffer was halved (0 for runs under ~33 min at 1 ms). */
 unsigned ms_rss_decimations(const ms_rss_sampler *s);
 

@@ -283,6 +283,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
     }
     ms_gb_counter(st, "rss_peak_mb", (double)m->rss_peak / MS_MB);
     ms_gb_counter(st, "rss_final_mb", (double)m->rss_final / MS_MB);
+    ms_gb_counter(st, "rss_sampler_cpu_ms", (double)ms_rss_thread_cpu_ns(m->pauses.rss) / 1e6);
     if (m->h != NULL) report_heap_counters(st, cr, m);
     ms_gb_counter(st, "preheader_bytes", (double)before->preheader_bytes);
     ms_gb_counter(st, "malloc_impl", (double)m->malloc_code);

@@ -18,6 +18,8 @@ machine state). Two costs per pair:
             instrument adds, every thread counted (Google Benchmark's cpu_time is the process's),
             which other processes disturb far less; it misses what the instrument costs without
             using CPU (a wake-up's cache damage on the workload's core shows in wall %).
+  thread % = the sampler thread's own CPU time (counter rss_sampler_cpu_ms, read in the thread)
+            as a share of the timed span: what the sampler itself burns, load or no load.
 The table gives each one's median over repetitions, the 95% bootstrap interval of that median
 (analysis.core.bootstrap_ci), and each configuration's median ops/s.
 
@@ -51,7 +53,7 @@ def configs(periods):
 
 
 def run_one(binary, cell, flags):
-    """(ops/s, timed span ms, process CPU ms) of one run of cell, in its own process; raises
+    """(ops/s, timed span ms, process CPU ms, sampler thread CPU ms) of one run of cell, in its own process; raises
     RuntimeError with the last line."""
     p = subprocess.run([binary, "run", cell, *flags, "--benchmark_format=json"], capture_output=True, text=True,
                        timeout=RUN_TIMEOUT_S)
@@ -60,7 +62,8 @@ def run_one(binary, cell, flags):
                            f"{(p.stderr.strip().splitlines() or ['?'])[-1]}")
     b = json.loads(p.stdout)["benchmarks"][0]
     ms = runs.UNIT_MS[b.get("time_unit")]
-    return float(b["ops_per_s"]), float(b["real_time"]) * ms, float(b["cpu_time"]) * ms
+    return (float(b["ops_per_s"]), float(b["real_time"]) * ms, float(b["cpu_time"]) * ms,
+            float(b.get("rss_sampler_cpu_ms", 0.0)))
 
 
 def measure(binary, cells, confs, reps):
@@ -84,14 +87,15 @@ def costs(with_, without):
 
 def table(ops, confs):
     """The markdown table: one row per cell x instrument."""
-    rows = ["| cell | instrument | ops/s without | ops/s with | wall % | 95% CI | CPU % | 95% CI |",
-            "|---|---|---:|---:|---:|---|---:|---|"]
+    rows = ["| cell | instrument | ops/s without | ops/s with | wall % | 95% CI | CPU % | 95% CI | thread % |",
+            "|---|---|---:|---:|---:|---|---:|---|---:|"]
     for cell, by in ops.items():
         for name, _ in confs[1:]:
             (w, wlo, whi), (c, clo, chi) = costs(by[name], by["bare"])
             rows.append(f"| {cell} | {name} | {core.median([x[0] for x in by['bare']]):,.0f} | "
                         f"{core.median([x[0] for x in by[name]]):,.0f} | {w:+.2f} | [{wlo:+.2f}, {whi:+.2f}] | "
-                        f"{c:+.2f} | [{clo:+.2f}, {chi:+.2f}] |")
+                        f"{c:+.2f} | [{clo:+.2f}, {chi:+.2f}] | "
+                        f"{core.median([x[3] / x[1] * 100.0 for x in by[name] if x[1] > 0]):.2f} |")
     return "\n".join(rows)
 
 
