@@ -66,7 +66,7 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--aslr MODE", str, "on (default) or off: each cell without address-space randomisation "
                                 "(personality ADDR_NO_RANDOMIZE, as setarch -R)"),
            ("--rss-period-us N", core.int_in(0, 10**7), "RSS sampler period of each cell in µs (default the "
-                                                        "runner's, 1000; 0: no sampler thread)"),
+                                                        "runner's, 10000; 0: no sampler thread)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
 USAGE = """memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
                       [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]

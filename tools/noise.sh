@@ -11,7 +11,7 @@
 # found); `remedies` changes all that helped in principle at once.
 #
 #   baseline     memstrat bench defaults
-#   warmups=0    no warm-up repetition (what the first pass costs the CV)
+#   warmups-0    no warm-up repetition (what the first pass costs the CV)
 #   blocked      --order blocked: a cell's repetitions in a row instead of interleaved passes
 #   pin          --pin A,B: the cell on CPU A, its RSS sampler thread on CPU B
 #   aslr-off     --aslr off: every cell without address-space randomisation
@@ -21,13 +21,14 @@
 #
 # THP needs root (writes /sys/kernel/mm/transparent_hugepage/enabled); without it the thp-*
 # rows are skipped with a line. The mode found is restored on every exit: normal end, error,
-# Ctrl-C (SIGINT), SIGTERM, SIGHUP. Runtime: about 45 s per configuration with the default 7
-# repetitions on a quiet 2-core machine (8 configurations: about 6 minutes); --reps 2 checks it works.
+# Ctrl-C (SIGINT), SIGTERM, SIGHUP. Runtime: about 40 s per configuration with the default 5
+# repetitions on a quiet 2-core machine (9 configurations: about 6 minutes; 7.5 minutes under a
+# load average of 14 at --reps 2); --reps 2 checks it works.
 # The runs go to a temporary directory, removed at the end unless --keep DIR keeps them there.
 # Exit status: 0; 1 when a bench failed; 2 on bad options.
 set -u
 
-REPS=7                                   # repetitions per cell: a CV from 7 values, ~6 min in all
+REPS=5                                   # repetitions per cell: a CV from 5 values (bench's default), ~6 min in all
 CV_OK=5                                  # the suite's CV warning threshold (analysis/core.py)
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,7 +81,7 @@ EOF
 CPUS=$($PY -c 'import os; c = sorted(os.sched_getaffinity(0)); print(f"{c[0]},{c[1]}" if len(c) > 1 else "")')
 
 # name|bench options|THP mode ("" = as found)
-CONFIGS=("baseline||" "warmups=0|--warmups 0|" "blocked|--order blocked|")
+CONFIGS=("baseline||" "warmups-0|--warmups 0|" "blocked|--order blocked|")
 if [ -n "$CPUS" ]; then CONFIGS+=("pin|--pin $CPUS|"); else echo "noise.sh: one CPU only: no pin row" >&2; fi
 CONFIGS+=("aslr-off|--aslr off|")
 if [ -n "$THP_FOUND" ] && [ -w "$THP" ]; then
