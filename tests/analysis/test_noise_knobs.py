@@ -47,6 +47,10 @@ class Options(unittest.TestCase):
 
 
 class Aslr(unittest.TestCase):
+    def setUp(self):
+        if bench._wake is None:  # spawn_wait waits on the signal pipe that signals_begin makes
+            bench.signals_begin()
+
     def personality(self, no_aslr):
         with tempfile.TemporaryFile() as out:
             ch = bench.spawn_wait(["cat", "/proc/self/personality"], out, None, 10, no_aslr)
