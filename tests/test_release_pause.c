@@ -218,7 +218,8 @@ static void test_tree(void) {
     }
     mm_decref(h, level[0]);
     mm_stats st = stats(h);
-    CHECK(st.release_pauses == 1 && st.release_pause_objects == (1u << DEPTH) - 1 && s.collected_last == (1u << DEPTH) - 1,
+    const uint64_t nodes = (1u << DEPTH) - 1;
+    CHECK(st.release_pauses == 1 && st.release_pause_objects == nodes && s.collected_last == nodes,
           "tree: pauses %llu objects %llu", (unsigned long long)st.release_pauses,
           (unsigned long long)st.release_pause_objects);
     mm_heap_free(h);
