@@ -28,8 +28,9 @@ CDF_POINTS = 500
 # Time buckets of a thinned timeline: more than a plot's width in pixels, so nothing visible is
 # lost, while an SVG of a dozen cells stays a few hundred kilobytes.
 TL_BUCKETS = 1500
-# Pause kinds of pause_timeline.gp (colors.gp pt_of_kind): gen0..gen2 are 1..3, anything else 4.
-KIND_OTHER = 4
+# Pause kinds of pause_timeline.gp (colors.gp pt_of_kind): gen0..gen2 are 1..3, anything else 4,
+# a release cascade 5 (generation -2 in the pause CSV: MM_PAUSE_RELEASE of the object model).
+KIND_OTHER, KIND_RELEASE, GEN_RELEASE = 4, 5, -2
 # Per-workload plot name -> script, in the order the plots are drawn and the report lists them.
 WL_PLOTS = {"throughput": "norm_throughput", "pause_cdf": "pause_cdf", "pause_timeline": "pause_timeline",
             "rss_timeline": "rss_timeline", "floating_timeline": "floating_timeline", "rss_peak": "rss_peak",
@@ -86,7 +87,8 @@ def read_points(path, kinds=None):
             continue
         gen = kinds is not None and 0 <= g < len(kinds) and kinds[g] == f"gen{g}"
         if math.isfinite(x):
-            pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_OTHER))
+            pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_RELEASE if g == GEN_RELEASE
+                        else KIND_OTHER))
     return pts
 
 def read_floating(path):
@@ -116,7 +118,7 @@ def tl_block(pts, with_kind):
         x, y, k = np.asarray(pts, dtype=float).T
         width = (x[-1] - x[0]) / TL_BUCKETS
         b = ((x - x[0]) / (width if width > 0 else 1)).astype(int)
-        q = np.where((k >= 0) & (k <= KIND_OTHER), k, 0)
+        q = np.where((k >= 0) & (k <= KIND_RELEASE), k, 0)
         o = np.lexsort((-y, q, b))  # by bucket, then kind, then the largest y first (the first of equals)
         first = np.r_[True, (b[o][1:] != b[o][:-1]) | (q[o][1:] != q[o][:-1])]
         pts = [pts[i] for i in o[first]]

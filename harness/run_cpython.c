@@ -523,7 +523,7 @@ bool ms_measure_cpython(ms_cell_run *cr, ms_measurement *m) {
         /* 2. the child, and the RSS sampler on it */
         ch->probe_state.start_ns = ms_now_ns();
         if (child_start(ch, why, sizeof why)) {
-            m->pauses.rss = ms_rss_start(ch->pid, MS_RSS_PERIOD_US, ch->probe_state.start_ns);
+            m->pauses.rss = ms_rss_start(ch->pid, cr->rss_period_us, ch->probe_state.start_ns, cr->sampler_cpu);
             bool timed_out = false;
             uint64_t timeout_ns = (uint64_t)mm_knob_int(&c->knobs, "timeout") * MS_NS_PER_SEC;
             /* 3. its lines until it ends, 4. how it ended */

@@ -154,6 +154,7 @@ static const mm_knob_desc gen_knobs[] = {
      "where count0 moves: alloc (allocation/free, 3.11-3.13) | track (track/untrack: free-list reuse counts; "
      "3.15's open question)"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
     MM_IMMORTAL_KNOB,
     {0},
 };

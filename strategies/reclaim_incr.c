@@ -115,6 +115,7 @@ static const mm_knob_desc incr_knobs[] = {
     {"mark", MM_KNOB_COUNT, INCR_MARK_DEFAULT, 0, 1,
      "1: a pass starts by marking what the roots reach as visited, as 3.14 does (0: every pass partitions all)"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
     MM_IMMORTAL_KNOB,
     {0},
 };

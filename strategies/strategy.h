@@ -101,6 +101,14 @@ void mm_weakref_detach(mm_object *wr);
 /* Runs wr's callback (the caller holds a reference to wr across the call). */
 void mm_weakref_fire(mm_heap *h, mm_object *wr);
 
+/* Every strategy that frees at zero through mm_release declares this knob: how many
+ * objects one cascade must free to be a pause of kind `release` (MM_PAUSE_RELEASE). */
+#define MM_RELEASE_PAUSE_DEFAULT 1000
+#define MM_RELEASE_PAUSE_KNOB                                                                      \
+    {"release_pause_objects", MM_KNOB_COUNT, "1000", 0, (int64_t)1 << 40,                          \
+     "objects one release cascade (refcounts reaching zero in turn) must free to count as a pause " \
+     "of kind release; 0: never"}
+
 /* The `policy` knob every collector declares (its lines in the knob table: the
  * policy and the two knobs of policy=pressure), and its check: auto | manual |
  * batch | freeze | pressure | manual+freeze (see mm_event_notify in mm.h, pressure.c). A strategy

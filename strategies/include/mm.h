@@ -119,7 +119,14 @@ struct mm_type {
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
 
-typedef enum { MM_GC_START, MM_GC_STOP } mm_gc_phase;
+/* START and STOP bracket a pause. CANCEL closes a START without a pause: a release
+ * cascade that ended below `release_pause_objects` (the observer drops it). */
+typedef enum { MM_GC_START, MM_GC_STOP, MM_GC_CANCEL } mm_gc_phase;
+
+/* mm_gc_info.generation of a release cascade's pause (kind `release`): refcounting
+ * freeing a whole structure at once, outside any collection. `collected` is the
+ * number of objects the cascade freed. */
+#define MM_PAUSE_RELEASE (-2)
 
 typedef struct mm_gc_info {
     int generation;        /* collected generation, 0-based; -1 when not generational */
@@ -139,6 +146,9 @@ typedef struct mm_stats {
     uint64_t collections[MM_MAX_GENERATIONS];
     uint64_t collected_by_gen[MM_MAX_GENERATIONS], uncollectable_by_gen[MM_MAX_GENERATIONS];
     uint64_t collected, uncollectable;
+    /* release cascades outside collections that freed >= release_pause_objects, and
+     * the objects they freed (deterministic: counted whether or not anyone observes) */
+    uint64_t release_pauses, release_pause_objects;
     size_t preheader_bytes;                /* per container object, kept by the strategy */
     uint64_t collector_heap_bytes;         /* a collector's own heap (libgc), else 0 */
     uint64_t immortalized;                 /* objects made immortal (never freed: counted as leaked) */
@@ -195,6 +205,10 @@ struct mm_heap {
     mm_object **release_stack;
     size_t release_len, release_cap;
     bool releasing;
+    /* the `release_pause_objects` knob (0: never a pause) and where a cascade leaves
+     * the untimed fast path: min(knob, MM_RELEASE_TIMED_AFTER), or never */
+    uint64_t release_pause_min, release_slow_after;
+    int gc_depth; /* collections in progress (mm_gc_begin .. mm_gc_end) */
     /* roots for strategies that trace: addresses of the program's holds */
     mm_object ***roots;
     size_t roots_len, roots_cap;
