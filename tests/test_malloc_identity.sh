@@ -145,7 +145,7 @@ list/rc+gen/jemalloc/slots/n=20000
 list/rc+gen/mimalloc/slots/n=20000
 list/rc+gen/pymalloc/slots/n=20000
 M
-if "$MS" bench --matrix "$T/matrix.txt" --reps 1 --out "$T/results" --run-id m1 --no-plots > "$T/bout" 2> "$T/berr"; then
+if "$MS" bench --matrix "$T/matrix.txt" --reps 1 --out "$T/results" --run-id m1 --no-plots --no-floating > "$T/bout" 2> "$T/berr"; then
     ok
     D=$T/results/m1
     got=$(python3 -c "
