@@ -78,7 +78,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gc_list.h"
+#include "gc_region.h"
 #include "reclaim_incr.h"
 #include "strategy.h"
 
@@ -95,15 +95,11 @@
 /* Default of `variant`: 3.14.0 as released (the model this strategy started as). */
 #define INCR_VARIANT_DEFAULT "3.14.0"
 
+/* Flags beside gc_region.h's GC_TRACKED and collection bits. */
 enum {
-    GC_TRACKED = 1u << 0,     /* in one of the lists */
     GC_YOUNG = 1u << 1,       /* in the young list */
     GC_PERMANENT = 1u << 2,   /* frozen */
     GC_SPACE = 1u << 3,       /* old objects: which old space (0 or 1) */
-    GC_REGION = 1u << 4,      /* member of the region being collected */
-    GC_UNREACHABLE = 1u << 5, /* partition: in the (tentatively) unreachable list */
-    GC_IN_SET = 1u << 6,      /* resurrection check: member of the re-partitioned set */
-    GC_COLLECTION_BITS = GC_REGION | GC_UNREACHABLE | GC_IN_SET,
 };
 
 
@@ -129,10 +125,8 @@ typedef struct incr_state {
 static inline incr_state *state_of(mm_heap *h) { return h->strategy_data; }
 
 /* Flags of an object that now lives in old space `space` (collection bits cleared). */
-static inline void set_old(gc_head *g, int space) {
-    g->flags = GC_TRACKED | (space ? (uintptr_t)GC_SPACE : 0);
-    g->gc_refs = 0;
-}
+static inline uintptr_t old_flags(int space) { return GC_TRACKED | (space ? (uintptr_t)GC_SPACE : 0); }
+static inline void set_old(gc_head *g, int space) { gc_region_survive(g, old_flags(space)); }
 
 static inline int space_of(const gc_head *g) { return (g->flags & GC_SPACE) ? 1 : 0; }
 
@@ -191,197 +185,12 @@ static void incr_fini(mm_heap *h) {
     free(st);
 }
 
-/* ---- the partition: which of the region is garbage ------------------------------ */
-
-static inline void visit_subtract(mm_object *child, void *arg) {
-    (void)arg;
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (g->flags & GC_REGION) g->gc_refs--;
-}
-
-/* Step 3's state: the region's list, and how many set-aside objects came back. */
-typedef struct reach_ctx {
-    gc_head *region;
-    size_t rescued;
-} reach_ctx;
-
-/* move_unreachable's visitor: a child of a reachable object is reachable; one
- * already set aside as unreachable goes back to the region's tail to be scanned.
- * Scanned members no longer carry GC_REGION, so they are skipped. */
-static inline void visit_reachable(mm_object *child, void *arg) {
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (!(g->flags & GC_REGION)) return;
-    if (g->flags & GC_UNREACHABLE) {
-        reach_ctx *r = arg;
-        g->flags &= ~(uintptr_t)GC_UNREACHABLE;
-        list_move(g, r->region);
-        g->gc_refs = 1;
-        r->rescued++;
-    } else if (g->gc_refs == 0) {
-        g->gc_refs = 1;
-    }
-}
-
-/* CPython's deduce_unreachable on the region (members flagged GC_REGION), in its
- * classic passes, since the region is small by design:
- *   1. gc_refs = refcount: done as each object joins the region (join_region);
- *   2. every reference from a member to a member subtracts one: what remains
- *      counts references from outside the region (program holds, visited or
- *      pending objects, young ones outside an old-only region);
- *   3. walk the region: a member with gc_refs > 0 is reachable and makes its
- *      children reachable (re-appending any already set aside); one with 0 is set
- *      aside in `unreachable` for now.
- * A reachable member leaves the region as it is scanned (it becomes an object
- * of old space `space`, so no later visit counts it), but stays in the list.
- * Returns how many ended in `unreachable`. */
-static size_t deduce_unreachable(gc_head *region, gc_head *unreachable, int space) {
-    gc_head *g;
-    for (g = region->next; g != region; g = g->next) {
-        mm_object *o = from_gc(g);
-        GC_TRAVERSE(o, visit_subtract, NULL);
-    }
-    size_t set_aside = 0;
-    reach_ctx r = {.region = region};
-    for (g = region->next; g != region;) {
-        gc_head *next;
-        if (g->gc_refs > 0) {
-            set_old(g, space);
-            mm_object *o = from_gc(g);
-            GC_TRAVERSE(o, visit_reachable, &r);
-            next = g->next; /* read after the visit: it may have appended to region */
-        } else {
-            next = g->next;
-            g->flags |= GC_UNREACHABLE;
-            list_move(g, unreachable);
-            set_aside++;
-        }
-        g = next;
-    }
-    return set_aside - r.rescued;
-}
-
-/* ---- cycle breaking (reclaim_gen.c's steps, onto the visited space) ------------- */
-
-static void visit_in_set_subtract(mm_object *child, void *arg) {
-    (void)arg;
-    if (child->type->is_container && (as_gc(child)->flags & GC_IN_SET)) as_gc(child)->gc_refs--;
-}
-
-static void visit_in_set_reach(mm_object *child, void *arg) {
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (g->flags & GC_IN_SET) {
-        g->flags &= ~(uintptr_t)GC_IN_SET;
-        gc_stack_push(arg, child);
-    }
-}
-
-/* handle_resurrected_objects: after finalizers ran, the unreachable set is
- * partitioned again on its own; what is referenced from outside it now
- * (resurrected, and what that reaches) moves to `to`, alive. */
-static void split_resurrected(incr_state *st, gc_head *unreachable, gc_head *to, int space) {
-    gc_head *g;
-    for (g = unreachable->next; g != unreachable; g = g->next) {
-        g->gc_refs = from_gc(g)->refcount;
-        g->flags |= GC_IN_SET;
-    }
-    for (g = unreachable->next; g != unreachable; g = g->next) {
-        mm_object *o = from_gc(g);
-        if (o->type->traverse) o->type->traverse(o, visit_in_set_subtract, NULL);
-    }
-    for (g = unreachable->next; g != unreachable; g = g->next) {
-        if (g->gc_refs <= 0 || !(g->flags & GC_IN_SET)) continue;
-        g->flags &= ~(uintptr_t)GC_IN_SET;
-        gc_stack_push(&st->stack, from_gc(g));
-        while (st->stack.len > 0) {
-            mm_object *o = st->stack.items[--st->stack.len];
-            if (o->type->traverse) o->type->traverse(o, visit_in_set_reach, &st->stack);
-        }
-    }
-    for (g = unreachable->next; g != unreachable;) {
-        gc_head *next = g->next;
-        if (g->flags & GC_IN_SET) {
-            g->flags &= ~(uintptr_t)GC_IN_SET;
-            g->gc_refs = 0;
-        } else {
-            set_old(g, space);
-            list_move(g, to);
-        }
-        g = next;
-    }
-}
-
-/* Every weak reference to garbage is cleared before any finalizer runs, then
- * callbacks of weakrefs that are not garbage run. Returns weakrefs freed right
- * after their callback (counted as collected, as reclaim_gen.c does). */
-static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable) {
-    gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
-    gc_clear_weakrefs(h, unreachable, &b);
-    size_t freed = 0;
-    for (size_t i = 0; i < b.wrs.len; i++) {
-        mm_object *wr = b.wrs.items[i];
-        mm_weakref_fire(h, wr);
-        if (wr->refcount == 1) freed++;
-        mm_decref(h, wr);
-    }
-    free(b.wrs.items);
-    return freed;
-}
-
-/* tp_clear on each garbage object, holding a reference across the call; one
- * that survives its clear (still referenced) moves to `to`. */
-static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *to, int space) {
-    while (!list_empty(unreachable)) {
-        gc_head *g = unreachable->next;
-        mm_object *o = from_gc(g);
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
-        if (unreachable->next == g) {
-            set_old(g, space);
-            list_move(g, to);
-        }
-    }
-}
-
-/* 3.14's gc_collect_region: partitions `region`, moves survivors to `to` (old
- * space `space`), breaks the garbage's cycles. Returns objects collected. */
-static size_t collect_region(mm_heap *h, gc_head *region, gc_head *to, int space) {
-    incr_state *st = state_of(h);
-    gc_head unreachable;
-    list_init(&unreachable);
-    size_t garbage = deduce_unreachable(region, &unreachable, space);
-    list_merge(region, to);
-    if (garbage == 0) return 0;
-    size_t collected = handle_weakrefs(h, &unreachable);
-    /* without finalizers nothing leaves the set before clearing: its size is known */
-    if (gc_finalize_garbage(h, &unreachable) > 0) {
-        split_resurrected(st, &unreachable, to, space);
-        collected += list_size(&unreachable);
-    } else {
-        collected += garbage;
-    }
-    delete_garbage(h, &unreachable, to, space);
-    return collected;
-}
-
 /* ---- increments, passes, full collections ----------------------------------------- */
 
-/* An object joins the region: membership, and step 1 of the partition. */
-static inline void join_region(gc_head *g) {
-    g->flags = GC_TRACKED | GC_REGION;
-    g->gc_refs = from_gc(g)->refcount;
-}
-
-/* Every object of a list joins the region; returns how many. */
-static size_t mark_region(gc_head *list) {
-    size_t n = 0;
-    for (gc_head *g = list->next; g != list; g = g->next, n++) join_region(g);
-    return n;
+/* One region collected onto old space `space` (gc_region.h's collect_region). */
+static size_t collect_onto(mm_heap *h, gc_head *region, int space) {
+    incr_state *st = state_of(h);
+    return collect_region(h, &st->stack, region, &st->old[space], old_flags(space));
 }
 
 /* 3.14's expand_region_transitively_reachable: from `from` to the region's end,
@@ -538,7 +347,7 @@ static uint64_t collect_increment(mm_heap *h) {
         closure = expand_region(&region, g, pending);
         size += 1 + closure;
     }
-    size_t collected = collect_region(h, &region, &st->old[visited], visited);
+    size_t collected = collect_onto(h, &region, visited);
     if (!st->gh140262) st->work_to_do += (long)st->heap_size / SCAN_RATE_DIVISOR / scale;
     st->work_to_do -= (long)size;
     st->stats_increments++;
@@ -569,7 +378,7 @@ static uint64_t collect_young(mm_heap *h) {
     list_init(&region);
     size_t n = mark_region(&st->young);
     list_merge(&st->young, &region);
-    size_t collected = collect_region(h, &region, &st->old[st->visited_space], st->visited_space);
+    size_t collected = collect_onto(h, &region, st->visited_space);
     st->young_count = 0;
     mm_gc_info info = {.generation = 0, .examined = n, .collected = collected};
     mm_gc_end(h, &info);
@@ -591,7 +400,7 @@ static uint64_t collect_full(mm_heap *h) {
     list_merge(&st->young, &region);
     list_merge(&st->old[0], &region);
     list_merge(&st->old[1], &region);
-    size_t collected = collect_region(h, &region, &st->old[visited], visited);
+    size_t collected = collect_onto(h, &region, visited);
     st->young_count = 0;
     completed_pass(st);
     mm_gc_info info = {.generation = 2, .examined = n, .collected = collected};
