@@ -49,7 +49,7 @@ CAPTIONS = {
 HOW_TO_READ = (
     "## How to read this report\n\n"
     "- Colours: one per strategy in every plot (plots/colors.gp): none grey, rc blue, rc+gen vermillion, rc+incr "
-    "green, rc+trial pink, boehm orange, cpython (the real interpreter) sky blue; several cells of one strategy "
+    "green, rc+pep848 dark yellow, rc+trial pink, boehm orange, cpython (the real interpreter) sky blue; several cells of one strategy "
     "differ by dash type.\n"
     "- Throughput plots are normalised to the rc+gen/pool cell of the same workload, layout and knobs (rc+gen/system "
     "where there is no pool cell; the plot's title says which).\n"
