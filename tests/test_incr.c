@@ -386,7 +386,13 @@ typedef struct {
     mm_heap *h;
     ptrmap holds;
     long tracked, bad;
+    long newborn; /* objects seen with the allocating caller's reference only (at most one) */
 } verify_ctx;
+
+/* Set while node() runs in the property test: a collection inside the allocation may see the
+ * new object already tracked (3.14.2 and PEP 848 track before the trigger) with the caller's
+ * reference, which no hold records yet, and not yet counted live (mm_new counts it after). */
+static bool in_alloc;
 
 static void check_children(mm_object *child, void *arg) {
     verify_ctx *v = arg;
@@ -397,7 +403,11 @@ static void check_one(mm_object *o, void *arg) {
     verify_ctx *v = arg;
     v->tracked++;
     long *ext = pm_get(&v->holds, o, false);
-    if (!mm_incr_is_tracked(v->h, o) || o->refcount != mm_incr_incoming(o) + (ext ? *ext : 0)) v->bad++;
+    intptr_t expect = mm_incr_incoming(o) + (ext ? *ext : 0);
+    if (in_alloc && o->refcount == expect + 1 && v->newborn == 0)
+        v->newborn++;
+    else if (!mm_incr_is_tracked(v->h, o) || o->refcount != expect)
+        v->bad++;
     if (o->type->traverse) o->type->traverse(o, check_children, v);
 }
 
@@ -412,7 +422,7 @@ static void verify(mm_heap *h, void *arg) {
     mm_incr_incoming_prepare(h);
     mm_incr_for_each(h, check_one, &v);
     mm_incr_incoming_finish(h);
-    if ((uint64_t)v.tracked != live(h)) v.bad++;
+    if ((uint64_t)(v.tracked - v.newborn) != live(h)) v.bad++;
     w->verify_runs++;
     if (v.bad) {
         if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
@@ -479,7 +489,10 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
             mm_object *old = w->held[i];
             w->held[i] = NULL;
             if (old) mm_decref(h, old);
-            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
+            in_alloc = true;
+            mm_object *o = node(h, rnd() % (MAX_SLOTS + 1));
+            in_alloc = false;
+            w->held[i] = o;
         } else if (kind < 75) { /* store */
             mm_object *o = w->held[i];
             if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
