@@ -13,7 +13,7 @@ typedef struct mm_pep848_info {
     int aging_spaces;          /* threshold1 rounded up to even, halved */
     size_t nursery_size, aging_size, visited_size, pending_size, reachable_size, permanent_size;
     size_t aging_sizes[16];    /* youngest first (the first aging_spaces entries; at most 16 shown) */
-    uint64_t bytes_since;      /* gross container bytes allocated since the last collection */
+    uint64_t bytes_since;      /* gross object bytes allocated since the last collection */
     long work_to_do;           /* signed, starts at -debt (the PEP: -100,000) */
     bool young_next;           /* the next automatic collection is a young one */
     int visited_space;         /* 0 or 1: flips when pending runs out */

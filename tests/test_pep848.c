@@ -60,6 +60,9 @@ static const mm_type fin_type = {
     .weaklist_offset = offsetof(fnode, weaklist),
 };
 
+/* An object that holds no references (a str, an int): never tracked, but its bytes count. */
+static const mm_type leaf_type = {.name = "Leaf", .size = 64};
+
 static mm_heap *pep_heap(const char *knobs) {
     char err[256];
     mm_heap *h = mm_heap_new_named("rc+pep848", "system", "slots", knobs, err, sizeof err);
@@ -118,6 +121,16 @@ static void test_trigger(void) {
           ii.aging_sizes[0]);
     for (int i = 0; i < PER_KB; i++) mm_decref(h, keep[i]);
     CHECK(live(h) == 0, "all freed");
+    mm_heap_free(h);
+
+    /* objects that are not containers count too: 16 leaves of 64 B are 1 kB */
+    h = pep_heap("threshold0=1");
+    for (int i = 0; i < 15; i++) mm_decref(h, mm_new(h, &leaf_type, 0));
+    ii = info(h);
+    CHECK(ii.old_increments == 0 && ii.bytes_since == 15 * 64 && ii.nursery_size == 0, "15 leaves: %llu bytes",
+          (unsigned long long)ii.bytes_since);
+    mm_decref(h, mm_new(h, &leaf_type, 0));
+    CHECK(info(h).old_increments == 1, "the 16th leaf triggers a collection");
     mm_heap_free(h);
 
     h = pep_heap("threshold1=3");
