@@ -211,7 +211,7 @@ static inline size_t collect_region(mm_heap *h, gc_stack *stack, gc_head *region
     return collected;
 }
 
-/* ---- increments, passes, full collections ----------------------------------------- */
+/* ---- joining a region ---------------------------------------------------------------- */
 
 /* An object joins the region: membership, and step 1 of the partition. */
 static inline void join_region(gc_head *g) {
