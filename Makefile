@@ -38,12 +38,15 @@ bench: build
 # Threshold grids (`memstrat tune`, run by the analysis package): request (latency-bound:
 # the lowest p99 pause that keeps throughput within 5% of CPython's default) and tree with
 # parent links (cycles everywhere: the fastest thresholds whose peak RSS stays within 10%
-# of the default's).
+# of the default's); and request in the real interpreter (python3.11, the Python twin: what
+# gc.set_threshold to call on a service like it).
 tune: build
 	$(MEMSTRAT) tune request/rc+gen/pool/slots/requests=4000 --grid gen0=200..20000 gen1=5..50 \
 		--points $(TUNE_POINTS) --reps $(TUNE_REPS) --goal 'min-p99,throughput>=-5%'
 	$(MEMSTRAT) tune tree/rc+gen/system/slots/parent=1/stretch=16/longlived=14/max=14 \
 		--grid gen0=200..20000 gen2=5..50 --points $(TUNE_POINTS) --reps $(TUNE_REPS) --goal 'rss<=+10%'
+	$(MEMSTRAT) tune request/cpython/pymalloc/shared/requests=2000 --grid gen0=700..50000 gen2=5..50 \
+		--points $(TUNE_POINTS) --reps $(TUNE_REPS) --goal 'min-p99,throughput>=-5%'
 
 plots: build
 	$(MEMSTRAT) bench --plots-only results/latest

@@ -28,10 +28,11 @@ MATRIX, QUICK_MATRIX = "harness/matrix.txt", "harness/matrix-quick.txt"
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
 # Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
-OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"), ("timeline", ".live.csv"))
+OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"), ("timeline", ".live.csv"),
+           ("timeline", ".pressure.csv"))
 SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs", "warmup")
-# The runner's flag that writes each output (the .live twin follows --ms_timeline by itself).
-OUTPUT_FLAGS = ("--benchmark_out", "--ms_timeline", "--ms_pauses", "--ms_latency", None)
+# The runner's flag that writes each output (the .live and .pressure twins follow --ms_timeline by itself).
+OUTPUT_FLAGS = ("--benchmark_out", "--ms_timeline", "--ms_pauses", "--ms_latency", None, None)
 # Warm-up repetitions per cell, run first and discarded: the first pass over a matrix is slow
 # (page cache, CPU frequency, first touch of the kernel's own structures), 1 removes most of it.
 DEFAULT_WARMUPS, MAX_WARMUPS = 1, 10
@@ -265,7 +266,8 @@ def run_cells(run, runner, timeout, warmups):
         for i, c in enumerate(run.cells):
             if _sig:
                 return context
-            where = f"[warm-up {(r + warmups - 1) * n + i + 1}/{n * warmups}] {c.name} warm-up {r + warmups}/{warmups}" \
+            where = f"[warm-up {(r + warmups - 1) * n + i + 1}/{n * warmups}] {c.name} " \
+                    f"warm-up {r + warmups}/{warmups}" \
                 if r < 1 else f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps}"
             sys.stderr.write(f"{where} \u2026 ")
             sys.stderr.flush()

@@ -5,7 +5,8 @@ text printed at the end of `memstrat bench` ("" without such cells) and the CSV 
 directory (None: nothing to keep). churn_allocators.csv: the churn cells by knobs; per allocator
 the median [min–max] ns per alloc+free pair, the same net of the `void` allocator's (the
 harness's own cost per pair), and the ratios of net figures to mimalloc and pymalloc where they
-ran (bump shown, not ranked: it never reuses memory); issue 4's target on pool's row. collectors.csv: each other collector beside the rc+gen cell
+ran (bump shown, not ranked: it never reuses memory); issue 4's target on pool's row.
+collectors.csv: each other collector beside the rc+gen cell
 of the same workload, allocator, layout and knobs (its strategy's knobs at their defaults count
 as absent): throughput, max pause, collector time as strategy / rc+gen; issue 6's target on
 rc+incr. model_vs_real.csv: each cell run in a real interpreter (the registry's `interpreter`

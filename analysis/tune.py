@@ -161,8 +161,10 @@ def build_points(cell, axes, reg):
     shape = [len(a.values) for a in axes]
     refuse([(math.prod(shape) > MAX_GRID_POINTS, f"grid has {math.prod(shape)} points, more than "
                                                  f"{MAX_GRID_POINTS}; use fewer --points or shorter lists")])
-    none = "/".join([cell.workload, "none", cell.allocator, cell.layout] + [
-        f"{k}={v}" for k, v in cell.knobs if reg.knob("reclaim", cell.reclaim, k) is None])
+    # a real interpreter has no lower bound among the C models: no `none` cell beside it
+    none = None if reg.strategy(cell.reclaim).get("interpreter") else "/".join(
+        [cell.workload, "none", cell.allocator, cell.layout]
+        + [f"{k}={v}" for k, v in cell.knobs if reg.knob("reclaim", cell.reclaim, k) is None])
     return [point(idx, axes, cell) for idx in np.ndindex(*shape)], cell.name, none
 
 # ---- analysis -----------------------------------------------------------------------------
@@ -227,9 +229,9 @@ class Tune:
                     s["rss_peak_mb_median"], 0.0 if math.isnan(s["time_cv_pct"]) else s["time_cv_pct"],
                     "n/a" if math.isnan(ovh) else f"{ovh:+.0f}%", "*" if front[k] else "")))
         o.append(f"default ({self.default_cell}): " + (describe(base, base) if base else "no results"))
-        o.append(f"none ({self.none_cell}, lower bound): " + (
+        o += [] if self.none_cell is None else [f"none ({self.none_cell}, lower bound): " + (
             f"time {none['time_median_ms']:.2f} ms; the default cell costs {base['overhead_vs_none_pct']:+.1f}% "
-            "over it (LBO)" if none and base else "ran, but the default cell did not" if none else "no results"))
+            "over it (LBO)" if none and base else "ran, but the default cell did not" if none else "no results")]
         o.append(f"Pareto front (max throughput, min p99 pause, min peak RSS): {int(front.sum())} of {n} points")
         o += ["  front: %-28s %s" % (self.points[k].knobs, describe(self.sums[k], base))
               for k in sorted(np.flatnonzero(front), key=lambda k: rank_key(self.sums[k], "throughput"))]
@@ -260,7 +262,7 @@ class Tune:
         self.sums = [s if s and s["reps"] and all(math.isfinite(metric_of(s, m)) for m in FRONT) else None
                      for s in self.have]
         self.base, self.none = (run.sum[i] if i is not None and run.sum[i]["reps"] else None
-                                for i in (run.index(self.default_cell), run.index(self.none_cell)))
+                                for i in (run.index(self.default_cell), self.none_cell and run.index(self.none_cell)))
         self.front = pareto_front(*([metric_of(s, m) for s in self.sums] for m in FRONT))
         self.best, self.meets, self.bounds = recommend(self.sums, self.objective, self.constraints, self.base)
         print(text := self.report(), end="", flush=True)
@@ -315,8 +317,10 @@ class Tune:
         try:
             os.makedirs(out, exist_ok=True)
             core.write_atomic(matrix, f"# memstrat tune {self.cell.name}: {len(self.points)} grid points, the default "
-                              "cell, its none cell\n" + "".join(c + "\n" for c in self.cells))
-            core.warn("tune", f"{len(self.points)} grid points + default + none, {self.reps} reps each -> {final}")
+                              "cell and its none cell (none beside an interpreter)\n"
+                              + "".join(c + "\n" for c in self.cells))
+            core.warn("tune", f"{len(self.points)} grid points + default{' + none' * (self.none_cell is not None)}, "
+                      f"{self.reps} reps each -> {final}")
             with open(table, "w") as tf:
                 child = subprocess.Popen([self.binary, "bench", "--matrix", matrix, "--reps", str(self.reps), "--out",
                                           out, "--run-id", run_id, "--no-plots", "--no-latest", "--gcscan-n", "0"],
@@ -351,7 +355,9 @@ class Tune:
             print(f"printf '%s\\n' {shell_quote(cell)} | {shell_quote(self.binary)} bench --matrix /dev/stdin "
                   f"--reps {self.reps} --out {shell_quote(jobs)} --run-id {tag} --no-plots --no-latest --gcscan-n 0",
                   flush=True)
-        core.warn("tune", f"{n + 2} jobs ({n} grid points + default + none) into {jobs}/j-*; then: {self.binary} "
+        also = " + none" * (self.none_cell is not None)
+        core.warn("tune", f"{len(self.cells)} jobs ({n} grid points + default{also}) into {jobs}/j-*; "
+                  f"then: {self.binary} "
                   f"merge {jobs}/j-* --out {abs_out} --run-id {run_id} && {command} --from {abs_out}/{run_id}")
         return core.EXIT_OK
 
@@ -403,7 +409,7 @@ def main(argv):
         t.axes.append(parse_axis(spec, t.cell, t.reg, t.axes, int(a.points or DEFAULT_POINTS)))
     t.objective, t.constraints = parse_goal(a.goal) if a.goal is not None else ("throughput", [])
     t.points, t.default_cell, t.none_cell = build_points(t.cell, t.axes, t.reg)
-    t.cells = [p.cell for p in t.points] + [t.default_cell, t.none_cell]  # what runs, in this order
+    t.cells = [p.cell for p in t.points] + [t.default_cell] + [t.none_cell] * (t.none_cell is not None)  # in order
     check_cells(t.binary, t.cells, [f"grid point {p.knobs}" for p in t.points] + ["the cell", "the none cell"])
     t.command = command_line("memstrat", ["tune", *argv], False)
     run_id = a.run_id or datetime.datetime.now(datetime.timezone.utc).strftime("tune-%Y%m%d-%H%M%S")

@@ -114,6 +114,33 @@ static int emit_live(FILE *f, void *arg) {
     return ferror(f) ? -1 : 0;
 }
 
+/* policy=pressure's events, one row each: where (objects allocated), RSS read
+ * over the limit, RSS after the full collection and the allocator's trim. */
+static int emit_pressure(FILE *f, void *arg) {
+    const mm_heap *h = arg;
+    size_t n;
+    const mm_pressure_event *ev = mm_pressure_events(h, &n);
+    fputs("event,allocations,rss_before_mb,rss_after_mb,collected\n", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%zu,%llu,%.3f,%.3f,%llu\n", i + 1, (unsigned long long)ev[i].allocations, (double)ev[i].rss_before / MS_MB,
+                (double)ev[i].rss_after / MS_MB, (unsigned long long)ev[i].collected);
+    return ferror(f) ? -1 : 0;
+}
+
+/* policy=pressure's counters: checks, events, and the RSS each event left
+ * (the highest and the last): what the limit held to after giving back. */
+static void report_pressure_counters(ms_gb_state *st, const ms_measurement *m) {
+    size_t n;
+    const mm_pressure_event *ev = mm_pressure_events(m->h, &n);
+    uint64_t after_max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].rss_after > after_max) after_max = ev[i].rss_after;
+    ms_gb_counter(st, "pressure_checks", (double)m->before.pressure_checks);
+    ms_gb_counter(st, "pressure_events", (double)m->before.pressure_events);
+    ms_gb_counter(st, "pressure_rss_after_max_mb", (double)after_max / MS_MB);
+    ms_gb_counter(st, "pressure_rss_after_last_mb", n ? (double)ev[n - 1].rss_after / MS_MB : 0);
+}
+
 /* The workload's latency sink: one measured request. */
 void ms_record_latency(void *arg, uint64_t simple_ns, uint64_t metered_ns) {
     ms_latency_ctx *lc = arg;
@@ -238,6 +265,8 @@ static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const m
         ms_gb_counter(st, "gc_examined", (double)m->pauses.examined);
         if (before->collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before->collector_heap_bytes / MS_MB);
     }
+    const char *policy = mm_knobset_get(&cr->cell.knobs, "policy");
+    if (policy != NULL && strcmp(policy, "pressure") == 0) report_pressure_counters(st, m);
 }
 
 /* Step 2: the iteration time (manual timing: the timed span only) and the
@@ -292,6 +321,13 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
             live_emit le = {&m->live};
             if (ms_write_file_atomic(twin, emit_live, &le) != 0)
                 fprintf(stderr, "memstrat: cannot write live-bytes timeline %s\n", twin);
+        }
+        size_t npressure = 0;
+        if (m->h != NULL && mm_pressure_events(m->h, &npressure) != NULL && npressure > 0) {
+            char twin[1200];
+            ms_run_twin_path(twin, sizeof twin, path, "pressure");
+            if (ms_write_file_atomic(twin, emit_pressure, m->h) != 0)
+                fprintf(stderr, "memstrat: cannot write pressure events %s\n", twin);
         }
     }
     if (cr->pauses_path) {

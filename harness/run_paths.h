@@ -19,6 +19,9 @@ void ms_run_output_path(char *out, size_t outlen, const char *path, int index, b
 /* The live-bytes timeline beside a timeline path: X.csv -> X.live.csv, and
  * X.csv.part -> X.live.csv.part (the bench driver's name until a rep succeeds). */
 void ms_run_live_path(char *out, size_t outlen, const char *timeline_path);
+/* Any twin of a timeline path: X.csv -> X.KIND.csv (and .part as above); the
+ * pressure events of policy=pressure are X.pressure.csv. */
+void ms_run_twin_path(char *out, size_t outlen, const char *timeline_path, const char *kind);
 /* Every path ncells cells may write; NULL paths are not written. false: one line in err. */
 bool ms_run_check_outputs(const char *timeline, const char *pauses, const char *latency, int ncells, char *err,
                           size_t errlen);

@@ -39,6 +39,12 @@ typedef struct mm_allocator_ops {
      * allocator (e.g. "libjemalloc.so.2"); the CLI re-executes itself with it
      * preloaded. NULL for allocators that live beside glibc's malloc. */
     const char *preload_library;
+    /* Optional: give memory that is free but still held back to the OS, now
+     * (policy=pressure calls it after a full collection). What each allocator can
+     * give is its own: glibc's free heap pages (malloc_trim), wholly free arenas
+     * and free pools, jemalloc's dirty pages (arena purge), mimalloc's free pages
+     * (mi_collect). Live blocks never move. NULL: nothing to give back. */
+    void (*trim)(mm_allocator *a);
 } mm_allocator_ops;
 
 #endif

@@ -25,6 +25,8 @@
  * class from 16 up is a multiple of 16 on x86-64, so this floor keeps the
  * contract's 16-byte alignment without the cost of MALLOCX_ALIGN. */
 #define JE_MIN_REQUEST 16
+/* MALLCTL_ARENAS_ALL of jemalloc 5: "arena.4096.purge" purges every arena. */
+#define JE_ARENAS_ALL "4096"
 
 typedef void *(*je_mallocx_fn)(size_t size, int flags);
 typedef void (*je_sdallocx_fn)(void *p, size_t size, int flags);
@@ -111,6 +113,16 @@ static void jemalloc_stats(mm_allocator *base, mm_alloc_stats *out) {
     };
 }
 
+/* jemalloc returns dirty pages on its own after dirty_decay_ms (10 s by default):
+ * under pressure that is too late. The thread cache is flushed first (blocks it
+ * caches count as allocated to the arena), then every arena purges its dirty and
+ * muzzy pages at once. */
+static void jemalloc_trim(mm_allocator *base) {
+    jemalloc_allocator *a = (jemalloc_allocator *)base;
+    a->mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+    a->mallctl("arena." JE_ARENAS_ALL ".purge", NULL, NULL, NULL, 0);
+}
+
 const mm_allocator_ops mm_allocator_jemalloc = {
     .name = "jemalloc",
     .summary = "jemalloc 5 mallocx/sdallocx, jemalloc preloaded as the process malloc (re-exec)",
@@ -120,5 +132,6 @@ const mm_allocator_ops mm_allocator_jemalloc = {
     .alloc = jemalloc_alloc,
     .free = jemalloc_free,
     .stats = jemalloc_stats,
+    .trim = jemalloc_trim,
     .preload_library = "libjemalloc.so.2",
 };

@@ -30,12 +30,14 @@ typedef void (*mi_free_size_fn)(void *p, size_t size);
 typedef void (*mi_process_info_fn)(size_t *elapsed_msecs, size_t *user_msecs, size_t *system_msecs,
                                    size_t *current_rss, size_t *peak_rss, size_t *current_commit,
                                    size_t *peak_commit, size_t *page_faults);
+typedef void (*mi_collect_fn)(bool force);
 
 typedef struct mimalloc_allocator {
     mm_allocator base;
     mi_malloc_fn malloc;
     mi_free_size_fn free_size;
     mi_process_info_fn process_info;
+    mi_collect_fn collect;
     uint64_t live_bytes;
 } mimalloc_allocator;
 
@@ -50,8 +52,8 @@ static mm_allocator *mimalloc_create(const mm_knobset *ks, char *err, size_t err
     return NULL;
 #else
     void *m = mm_malloc_sibling("mi_malloc"), *f = mm_malloc_sibling("mi_free_size"),
-         *pi = mm_malloc_sibling("mi_process_info");
-    if (m == NULL || f == NULL || pi == NULL) {
+         *pi = mm_malloc_sibling("mi_process_info"), *col = mm_malloc_sibling("mi_collect");
+    if (m == NULL || f == NULL || pi == NULL || col == NULL) {
         mm_malloc_info mi;
         mm_malloc_which(&mi);
         snprintf(err, errlen, "allocator 'mimalloc' needs libmimalloc.so.2 as the process malloc, but malloc comes "
@@ -67,6 +69,7 @@ static mm_allocator *mimalloc_create(const mm_knobset *ks, char *err, size_t err
     a->malloc = (mi_malloc_fn)m;
     a->free_size = (mi_free_size_fn)f;
     a->process_info = (mi_process_info_fn)pi;
+    a->collect = (mi_collect_fn)col;
     return &a->base;
 #endif
 }
@@ -102,6 +105,10 @@ static void mimalloc_stats(mm_allocator *base, mm_alloc_stats *out) {
     *out = (mm_alloc_stats){.live_bytes = a->live_bytes, .reserved_bytes = commit};
 }
 
+/* mi_collect(true): the thread's free pages and abandoned segments are
+ * returned (reset or decommitted) now instead of at mimalloc's own pace. */
+static void mimalloc_trim(mm_allocator *base) { ((mimalloc_allocator *)base)->collect(true); }
+
 const mm_allocator_ops mm_allocator_mimalloc = {
     .name = "mimalloc",
     .summary = "mimalloc 2 mi_malloc/mi_free_size, mimalloc preloaded as the process malloc (re-exec)",
@@ -111,5 +118,6 @@ const mm_allocator_ops mm_allocator_mimalloc = {
     .alloc = mimalloc_alloc,
     .free = mimalloc_free,
     .stats = mimalloc_stats,
+    .trim = mimalloc_trim,
     .preload_library = "libmimalloc.so.2",
 };

@@ -35,6 +35,7 @@
  * descriptor per arena here), the debug allocator hooks, and glibc's own overhead
  * on the big blocks (counted at their requested size).
  */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,6 +460,40 @@ static void pool_free(mm_allocator *base, void *ptr, size_t size) {
     if (MM_UNLIKELY(--p->ref_count == 0 || head == NULL)) pool_free_slow(a, p, head == NULL);
 }
 
+/* ---- giving memory back (policy=pressure) ------------------------------------- */
+
+/* Frees the pages of an empty pool past its first (the header's page), and forgets
+ * its class: its free list lived in those pages, so it is initialised afresh
+ * when taken again (pool_take → pool_init). */
+static void pool_discard_pages(pool_allocator *a, pool_header *p) {
+    /* the header's page is the whole pool, or an earlier trim discarded it */
+    if (a->pool_size <= a->page_size || p->szidx == POOL_NO_CLASS) return;
+    madvise((char *)p + a->page_size, a->pool_size - a->page_size, MADV_DONTNEED);
+    p->szidx = POOL_NO_CLASS;
+}
+
+/* Beyond what pymalloc does on its own: (1) every wholly free arena is unmapped,
+ * the one kept against thrashing too (they sit at the tail of usable_arenas,
+ * which is sorted by free pools); (2) the empty pools of the arenas still in use
+ * give their pages back but the header's; (3) the big blocks, which are glibc's,
+ * go back through malloc_trim(0). Live blocks never move. */
+static void pool_trim(mm_allocator *base) {
+    pool_allocator *a = (pool_allocator *)base;
+    pool_arena *ao = a->usable;
+    while (ao != NULL) {
+        pool_arena *next = ao->next;
+        if (ao->nfreepools == a->pools_per_arena) {
+            usable_unlink(a, ao);
+            arena_free(a, ao);
+        } else {
+            for (pool_header *p = ao->freepools; p != NULL; p = p->nextpool) pool_discard_pages(a, p);
+        }
+        ao = next;
+    }
+    ARENAS_CHECK(a, true);
+    malloc_trim(0);
+}
+
 /* ---- the allocator ------------------------------------------------------------- */
 
 static const mm_knob_desc pool_knobs[] = {
@@ -543,4 +578,5 @@ const mm_allocator_ops mm_allocator_pool = {
     .free = pool_free,
     .stats = pool_stats,
     .check = pool_check_knobs,
+    .trim = pool_trim,
 };

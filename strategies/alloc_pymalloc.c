@@ -19,6 +19,7 @@
  * the part of it that pymalloc handed to malloc.
  */
 #include <dlfcn.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,15 @@ static void pymalloc_free(mm_allocator *base, void *p, size_t size) {
     pym.free(p);
 }
 
+/* What can be given back: the passthrough blocks' free pages, through glibc's
+ * malloc_trim(0). obmalloc itself has no call for it: it unmaps a wholly free
+ * arena when its last pool empties (keeping one, bpo-37257), and 3.11 exports
+ * nothing that would release the kept arena or the free pools of a used one. */
+static void pymalloc_trim(mm_allocator *base) {
+    (void)base;
+    malloc_trim(0);
+}
+
 /* The number after '=' on a report line, with its thousands separators. */
 static uint64_t report_number(const char *line) {
     const char *eq = strchr(line, '=');
@@ -179,4 +189,5 @@ const mm_allocator_ops mm_allocator_pymalloc = {
     .alloc = pymalloc_alloc,
     .free = pymalloc_free,
     .stats = pymalloc_stats,
+    .trim = pymalloc_trim,
 };

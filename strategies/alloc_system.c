@@ -45,6 +45,14 @@ static void system_free(mm_allocator *base, void *p, size_t size) {
     free(p);
 }
 
+/* malloc_trim(0) gives back the top of the heap and, since glibc 2.8, every
+ * whole free page inside it (madvise DONTNEED): the only way glibc returns
+ * memory that free() kept below M_TRIM_THRESHOLD. Process-wide, as malloc is. */
+static void system_trim(mm_allocator *base) {
+    (void)base;
+    malloc_trim(0);
+}
+
 static void system_stats(mm_allocator *base, mm_alloc_stats *out) {
     system_allocator *a = (system_allocator *)base;
     struct mallinfo2 mi = mallinfo2();
@@ -60,4 +68,5 @@ const mm_allocator_ops mm_allocator_system = {
     .alloc = system_alloc,
     .free = system_free,
     .stats = system_stats,
+    .trim = system_trim,
 };

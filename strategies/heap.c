@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pressure.h"
 #include "registry.h"
 
 /* First capacity of the growable work lists; they double from there. The release
@@ -53,7 +54,7 @@ static void *grow_array(void *arr, size_t *cap, size_t elem, const char *what) {
 
 static void class_free(mm_heap *h, mm_class *c);
 static int policy_of(const mm_knobset *ks);
-enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE };
+enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE, MM_POLICY_PRESSURE };
 static void finalized_remove(mm_heap *h, mm_object *o);
 
 /* `none` and every on_zero need a function to call; this one keeps the object. */
@@ -113,6 +114,10 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         }
         h->policy = policy_of(cfg->knobs);
         if (h->policy == MM_POLICY_MANUAL) mm_gc_disable(h);
+        if (h->policy == MM_POLICY_PRESSURE && !mm_pressure_start(h, cfg->knobs, err, errlen)) {
+            mm_heap_free(h);
+            return NULL;
+        }
     }
     return h;
 }
@@ -123,7 +128,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
 #define MM_MANUAL_GEN1_EVERY 10
 #define MM_MANUAL_GEN2_EVERY 100
 
-static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", NULL};
+static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", "pressure", NULL};
 
 static int policy_of(const mm_knobset *ks) {
     const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
@@ -134,10 +139,10 @@ static int policy_of(const mm_knobset *ks) {
 
 bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen) {
     const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
-    if (v == NULL) return true;
+    if (v == NULL) return mm_pressure_check_knobs(ks, false, err, errlen);
     for (int i = 0; policy_names[i]; i++)
-        if (strcmp(v, policy_names[i]) == 0) return true;
-    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch or freeze", v);
+        if (strcmp(v, policy_names[i]) == 0) return mm_pressure_check_knobs(ks, i == MM_POLICY_PRESSURE, err, errlen);
+    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch, freeze or pressure", v);
     return false;
 }
 
@@ -194,6 +199,7 @@ mm_heap *mm_heap_new_named(const char *reclaim, const char *allocator, const cha
 
 void mm_heap_free(mm_heap *h) {
     if (h == NULL) return;
+    mm_pressure_stop(h);
     if (h->reclaim->fini) h->reclaim->fini(h);
     for (mm_class *c = h->classes, *next; c; c = next) {
         next = c->next_in_heap;

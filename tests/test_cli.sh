@@ -24,7 +24,7 @@ expect_bad() {
 expect_bad "unknown command 'frobnicate'" frobnicate
 expect_bad "--n must be 1..100000000, not: 0" gcscan --n 0
 expect_bad "knob 'gc': 'bogus' is not T0,T1,T2" run list/rc+gen/system/slots/gc=bogus
-expect_bad "knob 'policy': 'sometimes' is not auto, manual, batch or freeze" run list/rc+gen/system/slots/policy=sometimes
+expect_bad "knob 'policy': 'sometimes' is not auto, manual, batch, freeze or pressure" run list/rc+gen/system/slots/policy=sometimes
 expect_bad "unknown shape (list, tree): ring" gcscan --shapes ring
 expect_bad "unknown allocator: bogus" gcscan --alloc bogus
 expect_bad "no executable interpreter (or --cpython none): /nonexistent/python" gcscan --cpython /nonexistent/python

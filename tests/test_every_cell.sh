@@ -17,7 +17,7 @@ declare -A K=(
     [list]="n=20000" [ring]="n=20000" [tree]="stretch=10/longlived=8/max=8/array=1000" [trace]=""
     [churn]="live=5000/rounds=1" [instances]="n=20000"
     [cache]="ops=50000/keys=5000/window=500/capacity=200/hold=100" [batch]="n=5000"
-    [request]="requests=300/warmup=50/appstate=200")
+    [request]="requests=300/warmup=50/appstate=200" [largefile]="files=1/file_mb=4/records=2")
 # (not the user's script: it runs only in an interpreter, tests/test_cpython.sh)
 workloads=$("$MS" list | sed -n '/^workloads:/,/^$/p' | awk '/^  [a-z]/ && !/\(interpreter only\)$/ {print $1}')
 [ -n "$workloads" ] && ok || bad "memstrat list shows no workloads"
@@ -55,6 +55,10 @@ for w in $workloads; do
     done
     # the weak-value cache: weakrefs dropped before their referents (no late callbacks)
     [ "$w" = cache ] && for r in rc rc+gen rc+trial rc+incr boehm; do run_cell "$w/$r/system/slots/${K[$w]}/cache=weak"; done
+    # policy=pressure with a limit always exceeded: a full collection and a trim every 3 allocations
+    [ "$w" = largefile ] && for r in rc+gen rc+trial rc+incr boehm; do
+        for a in system pool; do run_cell "$w/$r/$a/dict/${K[$w]}/policy=pressure/rss_limit=1k/pressure_check=3"; done
+    done
     for a in pymalloc jemalloc mimalloc bump; do
         run_cell "$w/rc+gen/$a/shared${K[$w]:+/${K[$w]}}"
     done

@@ -4,7 +4,8 @@
 # point), prints a Pareto front and a recommendation naming a gc= string of the grid with its
 # gc.set_threshold() spelling; a constraint no point meets says so; --from on the run rewrites
 # the same tune.csv byte for byte; merging a run and analysing the copy gives the same front;
-# --emit-jobs prints exactly points + 2 commands (default and none cells), two of them run with
+# --emit-jobs prints exactly points + 2 commands (default and none cells; no none cell beside a
+# cpython cell), two of them run with
 # sh and merged give a run whose summary.csv has those cells; all jobs merged give a front that
 # matches one computed independently (awk) from the merged summary.csv; merge refuses
 # different reps, a non-run, a taken run id, and never changes its inputs; every bad grid or
@@ -97,6 +98,14 @@ check "--emit-jobs prints 6 commands (4 points + default + none), got $(grep -c 
 check "jobs name the binary by absolute path" test "$(grep -c "'$MS' bench " jobs.txt)" -eq 6
 check "no job ran yet" test ! -e "$R/e-jobs"
 check "emit-jobs says how to finish (merge, --from)" grep -q 'merge .* --from ' errj
+# an interpreter cell has no none cell: 2 points + the default, and no job names reclaim none
+"$MS" tune request/cpython/pymalloc/shared/requests=50/warmup=10 --grid gen0=700,5000 --reps 1 --out "$R" \
+    --run-id ei --emit-jobs > jobsi.txt 2> erri
+rc=$?
+check "--emit-jobs on a cpython cell exits 0 (got $rc): $(tail -1 erri)" test "$rc" -eq 0
+check "cpython --emit-jobs prints 3 commands (2 points + default), got $(grep -c . jobsi.txt)" \
+    test "$(grep -c . jobsi.txt)" -eq 3
+check "no none cell beside an interpreter" test "$(grep -c '/none/' jobsi.txt)" -eq 0
 sed -n 2p jobs.txt | sh > /dev/null 2>&1
 sed -n 3p jobs.txt | sh > /dev/null 2>&1
 "$MS" merge "$R"/e-jobs/j-p002 "$R"/e-jobs/j-p003 --out "$R" --run-id two --no-plots > /dev/null 2> errm2

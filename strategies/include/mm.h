@@ -128,6 +128,7 @@ typedef struct mm_stats {
     uint64_t collected, uncollectable;
     size_t preheader_bytes;                /* per container object, kept by the strategy */
     uint64_t collector_heap_bytes;         /* a collector's own heap (libgc), else 0 */
+    uint64_t pressure_checks, pressure_events; /* policy=pressure: RSS reads, reads over the limit */
 } mm_stats;
 
 static inline uint64_t mm_stats_live_objects(const mm_stats *s) { return s->objects_allocated - s->objects_freed; }
@@ -185,6 +186,7 @@ struct mm_heap {
     size_t roots_len, roots_cap;
     mm_class *classes; /* owned, freed with the heap */
     int policy;        /* the `policy` knob (MM_POLICY_*, heap.c) */
+    struct mm_pressure *pressure; /* policy=pressure's state (pressure.c), else NULL */
     uint64_t requests; /* REQUEST_END events seen (policy=manual) */
     /* objects whose finalizer ran and that are still allocated (PEP 442's bit) */
     mm_object **finalized;
@@ -290,6 +292,21 @@ void mm_unfreeze(mm_heap *h);
  * Workloads send the events that make sense for them; the rest are ignored. */
 typedef enum { MM_EVENT_REQUEST_END, MM_EVENT_WARMUP_END, MM_EVENT_BATCH_BEGIN, MM_EVENT_BATCH_END } mm_event;
 void mm_event_notify(mm_heap *h, mm_event e);
+
+/* policy=pressure (Dropbox's memory-pressure pattern) needs no event: every
+ * `pressure_check` object allocations the heap reads its process's RSS; above
+ * `rss_limit` it runs a full collection and has the allocator give memory back.
+ * One record per time it did (a pressure event), oldest first. */
+typedef struct mm_pressure_event {
+    uint64_t allocations; /* objects allocated by the heap when RSS was read */
+    uint64_t rss_before;  /* bytes of RSS read over the limit */
+    uint64_t rss_after;   /* bytes after the collection and the allocator's trim */
+    uint64_t collected;   /* objects the collection freed */
+} mm_pressure_event;
+/* The events recorded so far (at most MM_PRESSURE_LOG_MAX; stats.pressure_events
+ * counts them all); *n = 0 and NULL without policy=pressure. */
+const mm_pressure_event *mm_pressure_events(const mm_heap *h, size_t *n);
+#define MM_PRESSURE_LOG_MAX 100000
 
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);

@@ -55,6 +55,27 @@ class WellFormed(unittest.TestCase):
                     if workload == "request":
                         self.assertEqual(len(r.latencies), 280, "one latency per measured request")
 
+    def test_largefile(self):
+        # largefile's collections need 700 / (records + 1) chunks of 1 MiB under the
+        # default thresholds: small files under gc=20,10,10 instead, model and twin alike.
+        # Deterministic counters equal, nothing leaked, the probe's pauses consistent.
+        knobs = ("files=2", "file_mb=8", "records=3")
+        for layout in ("slots", "shared", "dict"):
+            c = memstrat("/".join(("largefile", "rc+gen", "system", layout) + knobs + ("gc=20,10,10",)))
+            with self.subTest(layout=layout):
+                r = run_probe("largefile", knobs, layout=layout, gc="20,10,10")
+                self.assertEqual(r.check_success(), [])
+                self.assertEqual(set(r.counters) - {"leaked_objects"}, c_counter_names("largefile"))
+                for name in ("chunks", "records_made", "mb_processed"):
+                    self.assertEqual(r.counters[name], c[name], "counter %s" % name)
+                self.assertEqual(r.counters["leaked_objects"], 0)
+                self.assertEqual(c["leaked_objects"], 0)
+                self.assertEqual(r.ops, 16)
+                by_gen = [sum(1 for p in r.pauses if p[2] == g) for g in range(3)]
+                self.assertEqual(by_gen, r.collections(), "one pause per collection, by generation")
+                self.assertGreater(r.collections()[0], 0, "gen0 collects the garbage rings")
+                self.assertGreater(c["gc_collections_gen0"], 0)
+
     def test_result_on_stdout(self):
         # --result-fd 1: a person running the probe by hand reads the records on stdout.
         p = subprocess.run([PYTHON, PROBE, "--workload", "list", "--layout", "slots", "--gc", "default",
