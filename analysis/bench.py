@@ -49,6 +49,7 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--run-id ID", str, "name of the run (default UTC timestamp + short commit)"),
            ("--quick", None, "harness/matrix-quick.txt and 3 repetitions (explicit options win)"),
            ("--no-plots", None, "do not run gnuplot"),
+           ("--no-floating", None, "skip the untimed shadow run of each cell (no floating_* counters: n/a)"),
            ("--no-latest", None, "leave DIR/latest where it is (memstrat tune's runs use it)"),
            ("--gcscan-n N", core.int_in(0, 10**8), "objects in the gc-scan table (rc+gen vs CPython); 0 skips it"),
            ("--memstrat PATH", str, "binary that runs the cells (default: this one)"),
@@ -57,7 +58,7 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
                                                         "(default 1)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
 USAGE = """memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
-                      [--no-plots] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
+                      [--no-plots] [--no-floating] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
        memstrat bench --plots-only RUN_DIR"""
 ABOUT = """Runs every cell of the matrix N times, each in its own process, and writes DIR/<run-id>/
 (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/), then points
@@ -279,6 +280,52 @@ def run_cells(run, runner, timeout, warmups):
             context = context or ctx
     return context
 
+# The shadow run of each cell (floating garbage, docs/floating.md): a pass every N allocations with
+# N = max(FLOATING_MIN_EVERY, allocations / passes), passes = the visit budget / the timed run's
+# peak of live objects (a pass visits each), clamped to FLOATING_PASSES_MIN..max: a timeline of
+# up to 50 points (20 with --quick) for ~5M (1M) object visits per cell, whatever its size —
+# about half a second (a tenth) a cell here, so the matrices keep their time budgets.
+FLOATING_PASSES_MIN = 8
+FLOATING_PASSES_MAX, FLOATING_VISITS = 50, 5_000_000
+FLOATING_PASSES_MAX_QUICK, FLOATING_VISITS_QUICK = 20, 1_000_000
+FLOATING_MIN_EVERY = 1000
+
+def floating_every(rep, quick=False):
+    """N of a cell's shadow run from one of its good repetitions' counters."""
+    allocated, peak = rep.counters.get("objects_allocated", 0), max(rep.counters.get("live_objects_peak", 1), 1)
+    most, visits = (FLOATING_PASSES_MAX_QUICK, FLOATING_VISITS_QUICK) if quick else (FLOATING_PASSES_MAX,
+                                                                                      FLOATING_VISITS)
+    passes = min(most, max(FLOATING_PASSES_MIN, int(visits // peak)))
+    return max(FLOATING_MIN_EVERY, int(math.ceil(allocated / passes)))
+
+def run_shadows(run, reg, runner, timeout, quick=False):
+    """One untimed shadow run per cell that ran on a heap: json/<slug>.shadow.json and
+    timeline/<slug>.floating.csv; its floating_* counters join the cell's repetitions. A
+    strategy the census cannot count (boehm) and interpreter cells get none: n/a."""
+    todo = [(i, c) for i, c in enumerate(run.cells) if not reg.strategy(c.reclaim).get("interpreter")
+            and any(r.ok for r in run.rep[i])]
+    for k, (i, c) in enumerate(todo):
+        if _sig:
+            return
+        every = floating_every(next(r for r in run.rep[i] if r.ok), quick)
+        files = [runs.shadow_json(run.dir, c), os.path.join(run.dir, "timeline", f"{c.slug}.floating.csv")]
+        parts = [f + ".part" for f in files]
+        sys.stderr.write(f"[shadow {k + 1}/{len(todo)}] {c.name} floating garbage every {every} allocations \u2026 ")
+        sys.stderr.flush()
+        with open(os.path.join(run.dir, "logs", f"{c.slug}.shadow.stderr"), "wb+") as fe:
+            ch = spawn_wait([runner, "run", c.name, f"--ms_floating={every}", f"--ms_floating_timeline={parts[1]}",
+                             f"--benchmark_out={parts[0]}", "--benchmark_out_format=json",
+                             "--benchmark_format=console"], subprocess.DEVNULL, fe, timeout)
+            last = last_line(fe.fileno())
+        shadow = runs.read_rep(parts[0], c.name)[0] if ch.status == 0 else runs.Rep(ch.why)
+        for part, f in zip(parts, files):
+            if os.path.exists(part):
+                os.rename(part, f) if shadow.ok else os.unlink(part)
+        runs.merge_shadow(run, i, shadow)
+        na = shadow.ok and not any(n.startswith(runs.FLOATING_PREFIX) for n in shadow.counters)
+        sys.stderr.write("interrupted\n" if ch.interrupted else f"FAILED: {shadow.error}\n" if not shadow.ok
+                         else f"n/a ({last})\n" if na else f"{ch.wall:.2f} s\n")
+
 def gcscan(d, runner, n, reps, timeout):
     """gc_scan.csv and .txt (rc+gen beside CPython); a failure (no python3.11?) is only reported."""
     warn(f"gc-scan: full collections over {n} live objects, rc+gen and CPython")
@@ -343,6 +390,8 @@ def execute(o):
     try:
         warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
         context = run_cells(run, runner, o.timeout, o.warmups)
+        if not _sig and not o.no_floating:
+            run_shadows(run, reg, runner, o.timeout, o.quick)
         if not _sig and o.gcscan_n != 0:
             gcscan(tmp, runner, o.gcscan_n, reps, o.timeout)
         status = -1 if _sig else write_outputs(run, reg, o, (runner, matrix, start, time.time(), context))

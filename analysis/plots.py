@@ -10,6 +10,7 @@ throughput, also divided by the median of its rc+gen reference (norm_ref), peak 
 pause, pause count, dash type), and an index block per cell in <wl>.pause_cdf.dat (CDF of the
 pauses of every good repetition, at most CDF_POINTS exact quantiles), <wl>.pause_tl.dat ("t_ms
 duration_us kind" of the first repetition with pauses) and <wl>.rss_tl.dat ("t_ms rss_mb");
+<wl>.floating_tl.dat ("t_ms floating_mb" of the cell's shadow run, timeline/<slug>.floating.csv);
 timelines above TL_BUCKETS points keep the largest of each kind per time bucket. A plot of
 degenerate data (no row with the finite numbers its axes need, no cell that paused) is skipped
 with one line saying so, never handed to gnuplot to fail. Colours and legend order come from
@@ -31,7 +32,8 @@ TL_BUCKETS = 1500
 KIND_OTHER = 4
 # Per-workload plot name -> script, in the order the plots are drawn and the report lists them.
 WL_PLOTS = {"throughput": "norm_throughput", "pause_cdf": "pause_cdf", "pause_timeline": "pause_timeline",
-            "rss_timeline": "rss_timeline", "rss_peak": "rss_peak", "pareto": "pareto"}
+            "rss_timeline": "rss_timeline", "floating_timeline": "floating_timeline", "rss_peak": "rss_peak",
+            "pareto": "pareto"}
 RUN_PLOTS = ("throughput", "rss_peak", "rss_timeline", "churn", "request_latency", "instances", "cache_timeline")
 OPS, NORM = ("ops_per_s_median", "ops_per_s_min", "ops_per_s_max"), ("norm_median", "norm_min", "norm_max")
 RSS = ("rss_peak_mb_median", "rss_peak_mb_min", "rss_peak_mb_max")
@@ -86,6 +88,19 @@ def read_points(path, kinds=None):
             pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_OTHER))
     return pts
 
+def read_floating(path):
+    """(t_ms, floating_mb, 0) points of a shadow run's timeline/<slug>.floating.csv (harness/
+    floating.c: t_ms,allocations,floating_objects,floating_mb,live_mb); none when missing."""
+    pts = []
+    for f in (ln.split(",") for ln in core.read_text(path).split("\n")[1:]):
+        try:
+            x, y = float(f[0]), float(f[3])
+        except (ValueError, IndexError):
+            continue
+        if math.isfinite(x) and math.isfinite(y):
+            pts.append((x, y, 0))
+    return pts
+
 def cdf_block(ys):
     """The sorted durations at evenly spaced ranks (value, fraction at or below), the largest
     last; drawn as steps, so nothing is interpolated."""
@@ -120,9 +135,9 @@ def write_data(run, reg, datadir, wl):
     known, idx = known_strategies(), [i for i, c in enumerate(run.cells) if run.sum[i]["reps"] and c.workload == wl]
     present = [run.cells[i].reclaim for i in idx]
     d = {"reclaims": [k for k in known if k in present] + list(dict.fromkeys(r for r in present if r not in known)),
-         "p": [], "t": [], "rows": []}
+         "p": [], "t": [], "f": [], "rows": []}
     tsv, refs, dashes = ["\t".join(TSV_HEAD)], [], {}
-    blocks = {"pause_cdf.dat": [], "pause_tl.dat": [], "rss_tl.dat": []}
+    blocks = {"pause_cdf.dat": [], "pause_tl.dat": [], "rss_tl.dat": [], "floating_tl.dat": []}
     for i in idx:
         c, s = run.cells[i], run.sum[i]
         j, alloc = norm_ref(run, reg, i)
@@ -148,6 +163,10 @@ def write_data(run, reg, datadir, wl):
         if rss:
             blocks["rss_tl.dat"].append(f"# {c.name}\n" + tl_block(rss, False))
             d["t"].append((lab, c.reclaim, str(dash)))
+        fl = read_floating(os.path.join(run.dir, "timeline", f"{c.slug}.floating.csv"))
+        if fl:  # the cell's shadow run (absent: n/a, e.g. boehm or an interpreter)
+            blocks["floating_tl.dat"].append(f"# {c.name}\n" + tl_block(fl, False))
+            d["f"].append((lab, c.reclaim, str(dash)))
     d["ref"] = ref_kind(refs)
     core.write_atomic(os.path.join(datadir, f"{wl}.tsv"), "\n".join(tsv) + "\n")
     for suffix, b in ((k, b) for k, b in blocks.items() if b):
@@ -218,15 +237,18 @@ class Drawer:
         except (OSError, core.Fail) as e:
             self.status = 1
             return core.warn(self.cmd, f"cannot write the plot data of {wl}: {getattr(e, 'strerror', None) or e}")
-        p, t = ([" ".join(x[n] for x in d[k]) for n in range(3)] for k in ("p", "t"))
+        p, t, f = ([" ".join(x[n] for x in d[k]) for n in range(3)] for k in ("p", "t", "f"))
         for name, script in WL_PLOTS.items():
             self.plot(f"{script}.gp", f"{wl}-{name}", {
                 "datafile": f"{data}/{wl}.tsv", "blockprefix": f"{data}/{wl}", "labelcol": "label",
                 "title_workloads": wl, "reclaims": " ".join(d["reclaims"]), "ref_kind": d["ref"],
-                "plabels": p[0], "preclaims": p[1], "pdash": p[2], "titles": t[0], "file_reclaims": t[1],
-                "file_dash": t[2]},
+                "plabels": p[0], "preclaims": p[1], "pdash": p[2],
+                **({"titles": f[0], "file_reclaims": f[1], "file_dash": f[2]} if name == "floating_timeline" else
+                   {"titles": t[0], "file_reclaims": t[1], "file_dash": t[2]})},
                 f"no cell of {wl} paused" if name.startswith("pause_") and not d["p"] else
                 f"no cell of {wl} has an RSS timeline" if name == "rss_timeline" and not d["t"] else
+                f"no cell of {wl} has a floating-garbage timeline (shadow run)" if name == "floating_timeline"
+                and not d["f"] else
                 degenerate(NORM if name == "throughput" and d["ref"] != "none" else NEEDS.get(name), d["rows"]))
 
 def move_all(src, dst, cmd):

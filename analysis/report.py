@@ -36,6 +36,8 @@ CAPTIONS = {
     "pause_cdf": "pause-time CDF per cell, pauses of all repetitions pooled, log x (µs)",
     "pause_timeline": "pauses over time (first repetition), point type = generation / increment",
     "rss_timeline": "RSS over time (first repetition)",
+    "floating_timeline": "floating garbage over time (unreachable, not yet freed; each cell's untimed shadow run, "
+                         "none for boehm and interpreter cells: n/a)",
     "rss_peak": "peak RSS per cell (median; bar: min–max)",
     "pareto": "throughput against p99 pause, bubble area ∝ peak RSS",
     # throughput, by what the workload's cells are normalised to (plots.ref_kind)
@@ -49,7 +51,7 @@ CAPTIONS = {
 HOW_TO_READ = (
     "## How to read this report\n\n"
     "- Colours: one per strategy in every plot (plots/colors.gp): none grey, rc blue, rc+gen vermillion, rc+incr "
-    "green, rc+pep848 dark yellow, rc+trial pink, boehm orange, cpython (the real interpreter) sky blue; several cells of one strategy "
+    "green, rc+pep848 dark violet, rc+ft dark yellow, rc+trial pink, boehm orange, cpython (the real interpreter) sky blue; several cells of one strategy "
     "differ by dash type.\n"
     "- Throughput plots are normalised to the rc+gen/pool cell of the same workload, layout and knobs (rc+gen/system "
     "where there is no pool cell; the plot's title says which).\n"

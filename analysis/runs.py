@@ -28,7 +28,8 @@ SUMMARY_HEADER = ["cell", "workload", "reclaim", "allocator", "layout", "knobs",
                   "time_median_ms", "time_min_ms", "time_max_ms", "time_cv_pct", "ops_per_s_median",
                   "ops_per_s_min", "ops_per_s_max", "rss_peak_mb_median", "rss_peak_mb_min",
                   "rss_peak_mb_max", "pause_max_us_median", "pause_p99_us_median",
-                  "leaked_objects_median", "overhead_vs_none_pct"]
+                  "leaked_objects_median", "overhead_vs_none_pct", "floating_peak_objects_median",
+                  "floating_peak_mb_median", "floating_mean_mb_median"]
 
 # Columns of the end-of-run table: (heading, width, format, summary key).
 TABLE = (("median ms", 12, "%.2f", "time_median_ms"), ("CV %", 6, "%.1f", "time_cv_pct"),
@@ -176,7 +177,8 @@ class Run:
             s["ops_per_s_median"], s["ops_per_s_min"], s["ops_per_s_max"] = core.spread(self.values(i, "ops_per_s"))
             s["rss_peak_mb_median"], s["rss_peak_mb_min"], s["rss_peak_mb_max"] = core.spread(
                 self.values(i, "rss_peak_mb"))
-            for m in ("pause_max_us", "pause_p99_us", "leaked_objects"):
+            for m in ("pause_max_us", "pause_p99_us", "leaked_objects", "floating_peak_objects", "floating_peak_mb",
+                      "floating_mean_mb"):
                 s[m + "_median"] = core.median(self.values(i, m))
             self.sum.append(s)
             if s["time_cv_pct"] > core.CV_WARN_PCT:
@@ -216,6 +218,22 @@ class Run:
             cols = cols if s["reps"] else [("FAILED", TABLE[0][1])]
             print(f"{c.name:<{w}}" + "".join(f" {v:>{cw}}" for v, cw in cols), file=out)
 
+# Counters of a cell's shadow run (memstrat run --ms_floating): floating garbage, exact but
+# deterministic, measured once per cell and reported beside every repetition's own counters.
+FLOATING_PREFIX = "floating_"
+
+def shadow_json(run_dir, cell):
+    """Where a cell's shadow-run JSON lives (json/<slug>.shadow.json)."""
+    return os.path.join(run_dir, "json", f"{cell.slug}.shadow.json")
+
+def merge_shadow(run, i, shadow):
+    """The floating_* counters of cell i's shadow Rep into each of its good repetitions."""
+    if shadow.ok:
+        fl = {k: v for k, v in shadow.counters.items() if k.startswith(FLOATING_PREFIX)}
+        for rep in run.rep[i]:
+            if rep.ok:
+                rep.counters.update(fl)
+
 def load_run(run_dir, reg=None):
     """A published run directory back into a Run (see the contract); summarized when reg is
     given. Fail(2) with one line naming file and field on anything malformed."""
@@ -245,4 +263,7 @@ def load_run(run_dir, reg=None):
             if not rep.ok:
                 raise core.usage(f"{p}: {rep.error}")
             run.rep[i][r - 1] = rep
+        sp = shadow_json(run_dir, c)
+        if os.path.isfile(sp):
+            merge_shadow(run, i, read_rep(sp, c.name)[0])
     return run.summarize(reg) if reg is not None else run

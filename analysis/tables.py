@@ -171,6 +171,9 @@ LINEAGE_APPSTATE = 1000000
 # are "generation 0") per net allocation the collector counted.
 LINEAGE_FT = ("rc+ft", "memgate", "on")
 LINEAGE_FT_NET = "gc_net_allocations"
+# Without that counter: what refcounting did not free, i.e. what the collector had to (collected)
+# plus what is still live at the end: the net allocations a whole-heap collector's count adds up.
+LINEAGE_FT_NET_PARTS = ("gc_collected", "live_objects")
 LINEAGE_FLOATING = "floating_peak_objects"
 # Published figures (GC_LINEAGE.md §3, §5, §6; the sources are named in each note).
 LINEAGE_PUBLISHED = {
@@ -299,12 +302,17 @@ def lineage(run, reg):
     for i in ft:
         colls = sum(med(i, f"gc_collections_gen{g}") for g in range(reg.generations("rc+ft") or 1)
                     if has(i, f"gc_collections_gen{g}"))
-        if not has(i, LINEAGE_FT_NET):
-            missing.append(f"counter {LINEAGE_FT_NET} in {run.cells[i].name}")
-        net = med(i, LINEAGE_FT_NET)
+        how = ""
+        if has(i, LINEAGE_FT_NET):
+            net = med(i, LINEAGE_FT_NET)
+        elif all(has(i, m) for m in LINEAGE_FT_NET_PARTS):
+            net, how = sum(med(i, m) for m in LINEAGE_FT_NET_PARTS), " (= " + " + ".join(LINEAGE_FT_NET_PARTS) + ")"
+        else:
+            net = math.nan
+            missing.append(f"counter {LINEAGE_FT_NET} (or {' and '.join(LINEAGE_FT_NET_PARTS)}) in {run.cells[i].name}")
         per = ratio(colls, net)
-        text.append("    %-58s %s collections / %s net allocations = 1/%s; published %s; ours/pub %s\n" % (
-            run.cells[i].name, _fmt(colls, "%.0f"), _fmt(net, "%.0f"), _fmt(ratio(1, per), "%.0f"), note,
+        text.append("    %-58s %s collections / %s net allocations%s = 1/%s; published %s; ours/pub %s\n" % (
+            run.cells[i].name, _fmt(colls, "%.0f"), _fmt(net, "%.0f"), how, _fmt(ratio(1, per), "%.0f"), note,
             _fmt(ratio(per, pub), "%.2fx")))
         csv.append("ft,%s,collections_per_net_allocation,%s,%s,%s\n" % (run.cells[i].name, core.fmt_num(per),
                                                                         core.fmt_num(pub), core.fmt_num(ratio(per, pub))))

@@ -31,6 +31,8 @@ typedef struct ms_cell_run {
     const char *timeline_path; /* NULL: not written */
     const char *pauses_path;
     const char *latency_path;
+    uint64_t floating_every;    /* --ms_floating=N: a shadow run, a pass every N allocations; 0: none */
+    const char *floating_path;  /* --ms_floating_timeline=FILE; NULL: not written */
     bool failed;
     int status; /* when failed: MS_EXIT_FAILED, or MS_EXIT_USAGE (bad input found while running) */
     char error[MS_CELL_MAX + 700];
@@ -76,6 +78,7 @@ typedef struct ms_measurement {
     ms_pause_ctx pauses;
     ms_latency_ctx latency;
     ms_live_ctx live;
+    struct ms_floating_rec *floating; /* shadow runs only (floating.c); NULL otherwise */
 } ms_measurement;
 
 /* Zeroes m and makes its histograms and pause log (per generation below the

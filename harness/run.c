@@ -19,7 +19,11 @@
  *                       writes (per generation only for g < the strategy's
  *                       `generations`, from its component view);
  *   3. write_outputs:   the optional files (--ms_timeline, its .live twin,
- *                       --ms_pauses, --ms_latency).
+ *                       --ms_pauses, --ms_latency, --ms_floating_timeline).
+ *
+ * Shadow runs: --ms_floating=N turns on the heap's floating-garbage census and a
+ * whole-heap pass every N allocations (floating.c); the counters floating_* and
+ * its timeline are the results of such a run, its times are not.
  *
  * Pauses: the heap's observer brackets every collection; the harness times the
  * bracket (strategies never time themselves) into a log-linear histogram, a
@@ -39,6 +43,7 @@
 
 #include "atomic_file.h"
 #include "cli.h"
+#include "floating.h"
 #include "gbench_shim.h"
 #include "measure.h"
 #include "ms_clock.h"
@@ -198,8 +203,18 @@ void ms_measurement_free(ms_measurement *m) {
     for (int g = 0; g < m->pauses.generations; g++) ms_hist_free(m->pauses.per_gen[g]);
     free(m->live.t_ms);
     free(m->live.mb);
+    ms_floating_free(m->floating);
     mm_heap_free(m->h);
     memset(m, 0, sizeof *m);
+}
+
+/* A shadow run (--ms_floating): the heap's census from its first allocation on.
+ * A strategy that cannot be counted (boehm) says so once and runs without it:
+ * its floating_* counters are absent, which the analysis reports as n/a. */
+static void start_floating(const ms_cell_run *cr, ms_measurement *m) {
+    char err[300];
+    m->floating = ms_floating_begin(m->h, cr->floating_every, m->t0, err, sizeof err);
+    if (m->floating == NULL) fprintf(stderr, "memstrat: %s: %s\n", cr->cell.spec, err);
 }
 
 /* Step 1 of a model's cell: a fresh heap and recorders, the timed workload, the
@@ -225,8 +240,10 @@ static bool measure(ms_cell_run *cr, ms_measurement *m) {
     m->live = (ms_live_ctx){.h = m->h, .t0 = m->t0};
     m->r.live_fn = on_live;
     m->r.live_ctx = &m->live;
+    if (cr->floating_every) start_floating(cr, m);
     m->ok = c->workload->run(m->h, &c->knobs, &m->r, m->err, sizeof m->err);
     m->t1 = ms_now_ns();
+    if (m->floating) ms_floating_end(m->floating, m->h);
     ms_rss_mark(m->pauses.rss);
     ms_rss_stop(m->pauses.rss);
     m->rss_final = ms_rss_current_bytes();
@@ -251,6 +268,7 @@ static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const m
     ms_gb_counter(st, "live_objects", (double)mm_stats_live_objects(before));
     ms_gb_counter(st, "live_bytes", (double)mm_stats_live_bytes(before));
     ms_gb_counter(st, "live_objects_peak", (double)before->live_objects_peak);
+    ms_gb_counter(st, "objects_allocated", (double)before->objects_allocated);
     ms_gb_counter(st, "live_bytes_peak", (double)before->live_bytes_peak);
     ms_gb_counter(st, "leaked_objects", (double)mm_stats_live_objects(&m->after));
     ms_gb_counter(st, "leaked_bytes", (double)mm_stats_live_bytes(&m->after));
@@ -304,6 +322,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
         report_hist_us(st, "req_metered", m->latency.metered);
     }
     for (int i = 0; i < m->r.ncounters; i++) ms_gb_counter(st, m->r.counters[i].name, m->r.counters[i].value);
+    if (m->floating) ms_floating_report(st, m->floating);
 }
 
 /* Step 3: the files asked for; a file that cannot be written is one line on
@@ -334,6 +353,11 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
         ms_run_output_path(path, sizeof path, cr->pauses_path, cr->index, several);
         if (ms_pause_log_write_csv(m->pauses.log, path, m->t0) != 0)
             fprintf(stderr, "memstrat: cannot write pause log %s\n", path);
+    }
+    if (cr->floating_path && m->floating) {
+        ms_run_output_path(path, sizeof path, cr->floating_path, cr->index, several);
+        if (ms_floating_write_csv(m->floating, path) != 0)
+            fprintf(stderr, "memstrat: cannot write floating-garbage timeline %s\n", path);
     }
     if (cr->latency_path && ms_hist_count(m->latency.simple) > 0) {
         ms_run_output_path(path, sizeof path, cr->latency_path, cr->index, several);
@@ -373,7 +397,7 @@ static const char *take_flag(const char *arg, const char *name) {
 }
 
 int ms_run_main(int argc, char **argv) {
-    const char *timeline = NULL, *pauses = NULL, *latency = NULL;
+    const char *timeline = NULL, *pauses = NULL, *latency = NULL, *floating = NULL, *floating_path = NULL;
     char err[2048];
     ms_oom_init("memstrat run");
     int kept = 1;
@@ -385,10 +409,19 @@ int ms_run_main(int argc, char **argv) {
             pauses = v;
         else if ((v = take_flag(argv[i], "--ms_latency")) != NULL)
             latency = v;
+        else if ((v = take_flag(argv[i], "--ms_floating")) != NULL)
+            floating = v;
+        else if ((v = take_flag(argv[i], "--ms_floating_timeline")) != NULL)
+            floating_path = v;
         else
             argv[kept++] = argv[i];
     }
     argc = kept;
+    long floating_every = 0;
+    if (floating != NULL && ms_parse_long(floating, 1, 1000000000L, &floating_every) != 0)
+        return ms_usage_error("run", "--ms_floating='%s' is not a number of allocations from 1 to 1000000000", floating);
+    if (floating_path != NULL && floating == NULL)
+        return ms_usage_error("run", "--ms_floating_timeline needs --ms_floating=N");
     if (!ms_gb_check_flags(argc, argv, err, sizeof err)) {
         fprintf(stderr, "memstrat run: %s\n", err);
         return 2;
@@ -398,7 +431,8 @@ int ms_run_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0)
             return ms_usage_error("run", "unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE "
-                                         "--ms_latency=FILE; Google Benchmark's: see --help)", argv[i]);
+                                         "--ms_latency=FILE --ms_floating=N --ms_floating_timeline=FILE; "
+                                         "Google Benchmark's: see --help)", argv[i]);
         ncells++;
     }
     if (ncells == 0)
@@ -420,6 +454,10 @@ int ms_run_main(int argc, char **argv) {
         runs[k].timeline_path = timeline;
         runs[k].pauses_path = pauses;
         runs[k].latency_path = latency;
+        runs[k].floating_every = (uint64_t)floating_every;
+        runs[k].floating_path = floating_path;
+        if (floating_every && runs[k].cell.reclaim.interpreter)
+            fprintf(stderr, "memstrat: %s: floating garbage is not measured in an interpreter (n/a)\n", runs[k].cell.spec);
     }
     /* Before anything runs: every output path it may write, and a filter that
      * leaves something to run (bad input, exit 2, not a run that did nothing). */

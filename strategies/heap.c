@@ -201,6 +201,7 @@ void mm_heap_free(mm_heap *h) {
     if (h == NULL) return;
     mm_pressure_stop(h);
     if (h->reclaim->fini) h->reclaim->fini(h);
+    mm_census_free(h);
     for (mm_class *c = h->classes, *next; c; c = next) {
         next = c->next_in_heap;
         class_free(h, c);
@@ -238,6 +239,7 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
         h->stats.live_objects_peak = h->stats.objects_allocated - h->stats.objects_freed;
     if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
         h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_on_new(h, o); /* a shadow run only (floating.c) */
     return o;
 }
 
@@ -246,6 +248,7 @@ void mm_free_object(mm_heap *h, mm_object *o) {
     if (MM_UNLIKELY(t->on_free != NULL)) t->on_free(h, o);
     if (MM_UNLIKELY(t->finalize != NULL)) finalized_remove(h, o);
     if (h->before_free) h->before_free(h, o);
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_on_free(h, o);
     size_t total = mm_preheader_of(h, o->type) + mm_sizeof(o);
     void *base = mm_object_base(h, o);
     h->stats.objects_freed++;
@@ -488,6 +491,13 @@ uint64_t mm_collect(mm_heap *h, int generation) {
     return h->reclaim->collect ? h->reclaim->collect(h, generation) : 0;
 }
 
+/* The slow half of mm_safepoint: clear the flag first, as CPython clears
+ * gc_scheduled before running, so an allocation inside the run reschedules. */
+void mm_safepoint_slow(mm_heap *h) {
+    h->safepoint_pending = false;
+    if (h->reclaim->safepoint) h->reclaim->safepoint(h);
+}
+
 bool mm_has_collector(const mm_heap *h) { return h->reclaim->has_collector; }
 
 void mm_gc_enable(mm_heap *h) {
@@ -512,6 +522,7 @@ void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx) {
 }
 
 void mm_gc_begin(mm_heap *h, int generation) {
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, true);
     if (h->observer) {
         mm_gc_info info = {.generation = generation};
         h->observer(MM_GC_START, &info, h->observer_ctx);
@@ -526,6 +537,7 @@ void mm_gc_end(mm_heap *h, const mm_gc_info *info) {
     }
     h->stats.collected += info->collected;
     h->stats.uncollectable += info->uncollectable;
+    if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, false);
     if (h->observer) h->observer(MM_GC_STOP, info, h->observer_ctx);
 }
 
@@ -617,7 +629,16 @@ static void class_free(mm_heap *h, mm_class *c) {
     free(c);
 }
 
-mm_object *mm_instance_new(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+/* Creating an instance is a call in Python (the class's __init__ runs, and its
+ * entry is a safe point), so a collection scheduled by the allocation runs
+ * here, with the new instance held by its creator. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c) { return h->layout->instantiate(h, c); }
+
+mm_object *mm_instance_new(mm_heap *h, mm_class *c) {
+    mm_object *o = h->layout->instantiate(h, c);
+    mm_safepoint(h);
+    return o;
+}
 
 /* ---- raw memory ---------------------------------------------------------------- */
 

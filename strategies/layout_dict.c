@@ -61,6 +61,7 @@ static const mm_type mm_dict_type = {
     .is_container = true,
     .traverse = dict_traverse,
     .clear = dict_clear,
+    .builtin = MM_BUILTIN_DICT,
 };
 
 /* Bytes per index slot: the narrowest integer that can name every entry. */

@@ -1,5 +1,6 @@
-/* reclaim_gen.c — `rc+gen`: reference counting plus CPython 3.11's generational
- * cycle collector (Modules/gcmodule.c), rule for rule.
+/* reclaim_gen.c — `rc+gen`: reference counting plus CPython's generational
+ * cycle collector (3.11's Modules/gcmodule.c, rule for rule), with presets for
+ * the versions that kept it: 3.12, 3.13 and 3.14.5/3.15 (GC_LINEAGE.md §1, §2, §4).
  *
  * Invariant: every live container is in exactly one list — generation 0, 1, 2 or
  * the permanent generation — while it is tracked; during a collection, the
@@ -8,20 +9,38 @@
  *
  * Counts (what decides when a collection happens, and which):
  *   - gen0.count += 1 on each container allocation, -= 1 on each container
- *     free while > 0; a collection triggers when gen0.count > threshold0
+ *     free while > 0 — except for CPython's dict, list and tuple (mm_type.builtin),
+ *     which have free lists: an allocation served from the free list does not
+ *     count, and a free that lands on it does not uncount (see "free lists");
+ *   - trigger=alloc (3.11): a collection runs when gen0.count > threshold0
  *     (strict), the collector is enabled, threshold0 != 0 and none is running —
- *     and this is checked *before* the new object is tracked, as CPython checks
- *     in _PyObject_GC_Link before the type tracks the object;
+ *     checked *before* the new object is tracked, as CPython checks in
+ *     _PyObject_GC_Link before the type tracks the object;
+ *   - trigger=safepoint (3.12+): the same test only schedules a collection; it
+ *     runs at the next safe point (mm_safepoint), once, and chooses its
+ *     generation from the counts then — possibly none, if frees pushed count0
+ *     back. 3.13+ also re-check `enabled` there (3.12.1 does not: gh-116604);
  *   - the collected generation is the oldest g with count[g] > threshold[g],
  *     except that 2 is skipped while long_lived_pending < long_lived_total / 4;
  *   - collecting g: count[g+1] += 1, count[0..g] = 0.
  *
+ * Free lists (Objects/dictobject.c, listobject.c, tupleobject.c; sizes from
+ * Include/internal/pycore_freelist.h of each version, the same from 3.11 to
+ * 3.15): 80 dicts, 80 lists, and 2000 tuples of each length 1..19 (3.11) or
+ * 1..20 (3.12+). A full collection (gen2, automatic or gc.collect()) empties
+ * them, each emptied object uncounting as a free does. Only the counts are
+ * modelled: the object's memory goes back to the allocator at once, where
+ * CPython keeps the object (not its items) for reuse. `freelists=off` gives the
+ * pre-free-list model; `counting=track` is the open question of 3.14.5/3.15
+ * (GC_LINEAGE §4: counting at track time, so free-list reuse counts too).
+ *
  * Where to start reading: collect_generation (the numbered steps).
  *
  * Not modelled: legacy tp_del finalizers (so `uncollectable` is always 0, as for
- * any 3.11 program without C-level tp_del), the untracking of tuples and dicts
- * (memstrat has neither as a tracked type yet), DEBUG_SAVEALL. Finalizers
- * (PEP 442) and weak references arrive with the object API's support for them.
+ * any program without C-level tp_del), the untracking of tuples and dicts
+ * (memstrat's objects do not record whether their items can be tracked), the
+ * permanent generation's start-up content (3.12.1's 375 immortal tuples),
+ * 3.15's immortal untracking and "candidates" statistics, DEBUG_SAVEALL.
  *
  * The pre-header is {next, prev, gc_refs, flags}: 32 bytes, where CPython packs
  * the same information into 16 by hiding gc_refs and flags in the low bits of
@@ -37,10 +56,37 @@
 #include "strategy.h"
 
 #define NUM_GENERATIONS 3
-/* CPython 3.11's gc thresholds (gc.get_threshold() on a fresh interpreter). */
-#define CPYTHON311_THRESHOLDS {700, 10, 10}
-/* CPython 3.13 raised threshold0 to 2000 and kept the rest. */
-#define CPYTHON313_THRESHOLDS {2000, 10, 10}
+/* Free-list capacities (pycore_freelist.h, 3.11 to 3.15): dicts and lists kept
+ * for reuse, and tuples kept per length. */
+#define FREELIST_DICTS 80
+#define FREELIST_LISTS 80
+#define FREELIST_TUPLES 2000
+/* Longest tuple kept: 3.11 indexes its lists by length (slot 0 is the empty
+ * tuple), so 19; 3.12 on index by length - 1, so 20. */
+#define FREELIST_TUPLE_LEN_311 19
+#define FREELIST_TUPLE_LEN_312 20
+
+/* What a `gc=` preset fixes: the version's thresholds and rules. */
+typedef struct gc_preset {
+    const char *name;
+    long thresholds[NUM_GENERATIONS];
+    bool safepoint;         /* 3.12+: an allocation schedules, a safe point runs */
+    bool recheck_enabled;   /* 3.13+: a scheduled run returns if gc.disable() came since */
+    bool freeze_all_counts; /* 3.12+: gc.freeze() zeroes all three counts (3.11: gen0 only) */
+    int tuple_len;          /* longest tuple kept on a free list */
+} gc_preset;
+
+/* gc.get_threshold() of a fresh interpreter of each version; `off` is 3.11
+ * with automatic collection disabled. 3.12.1 (the one installed here) lacks
+ * the run-time `enabled` check that 3.12.3 added. */
+static const gc_preset gc_presets[] = {
+    {"cpython311", {700, 10, 10}, false, false, false, FREELIST_TUPLE_LEN_311},
+    {"cpython312", {700, 10, 10}, true, false, true, FREELIST_TUPLE_LEN_312},
+    {"cpython313", {2000, 10, 10}, true, true, true, FREELIST_TUPLE_LEN_312},
+    {"cpython315", {2000, 10, 10}, true, true, true, FREELIST_TUPLE_LEN_312},
+    {"off", {700, 10, 10}, false, false, false, FREELIST_TUPLE_LEN_311},
+};
+#define NUM_PRESETS (sizeof gc_presets / sizeof gc_presets[0])
 
 /* The flags word: the generation an object belongs to in its low bits, state
  * bits above them, and above those the number of the last collection that
@@ -64,8 +110,20 @@ typedef struct gc_gen {
     long count;
 } gc_gen;
 
+/* Occupancy of CPython's free lists: only how many objects each holds. */
+typedef struct gc_freelists {
+    bool on;                /* freelists=on */
+    int tuple_len;          /* longest tuple kept */
+    long dicts, lists;
+    long tuples[FREELIST_TUPLE_LEN_312 + 1]; /* by length */
+} gc_freelists;
+
 typedef struct gc_state {
     gc_gen gen[NUM_GENERATIONS];
+    gc_freelists fl;
+    bool safepoint;          /* trigger=safepoint */
+    bool recheck_enabled;
+    bool freeze_all_counts;
     gc_head permanent;
     bool enabled;
     bool collecting;
@@ -84,50 +142,94 @@ static inline gc_state *state_of(mm_heap *h) { return h->strategy_data; }
 
 static const mm_knob_desc gen_knobs[] = {
     {"gc", MM_KNOB_STRING, "cpython311", 0, 0,
-     "thresholds: T0,T1,T2 | cpython311 (700,10,10) | cpython313 (2000,10,10) | off (automatic collection disabled)"},
+     "version preset or thresholds: cpython311 (700,10,10) | cpython312 (700,10,10, safepoint) | cpython313 "
+     "(2000,10,10, safepoint) | cpython315 (3.14.5/3.15: as 3.13) | off (3.11, automatic collection disabled) | "
+     "T0,T1,T2 (3.11's rules)"},
+    {"trigger", MM_KNOB_STRING, "preset", 0, 0,
+     "when a collection runs: preset (the gc= version's) | alloc (inside the allocation, 3.11) | safepoint "
+     "(scheduled, run at the next safe point, 3.12+)"},
+    {"freelists", MM_KNOB_STRING, "on", 0, 0,
+     "CPython's dict/list/tuple free lists in the counts: on (80/80/2000 per length) | off"},
+    {"counting", MM_KNOB_STRING, "alloc", 0, 0,
+     "where count0 moves: alloc (allocation/free, 3.11-3.13) | track (track/untrack: free-list reuse counts; "
+     "3.15's open question)"},
     MM_POLICY_KNOB,
     {0},
 };
 
-/* Reads `gc=`: a preset name or three non-negative thresholds. */
-static bool parse_thresholds(const char *text, long out[NUM_GENERATIONS], bool *enabled, char *err, size_t errlen) {
-    static const long t311[] = CPYTHON311_THRESHOLDS, t313[] = CPYTHON313_THRESHOLDS;
-    *enabled = true;
-    if (strcmp(text, "cpython311") == 0 || strcmp(text, "off") == 0) {
-        memcpy(out, t311, sizeof t311);
-        *enabled = strcmp(text, "off") != 0;
-        return true;
-    }
-    if (strcmp(text, "cpython313") == 0) {
-        memcpy(out, t313, sizeof t313);
-        return true;
-    }
-    const char *p = text;
-    for (int i = 0; i < NUM_GENERATIONS; i++) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 0 || v > 1000000000L || (i < NUM_GENERATIONS - 1 ? *end != ',' : *end != '\0')) {
-            snprintf(err, errlen, "knob 'gc': '%s' is not T0,T1,T2 (non-negative) or cpython311, cpython313, off", text);
-            return false;
+/* What the knobs settle: the preset's rules with the cell's overrides. */
+typedef struct gen_config {
+    gc_preset p;
+    bool enabled;
+    bool freelists;
+} gen_config;
+
+/* One of the words of a string knob, or false with one line naming them. */
+static bool knob_word(const mm_knobset *ks, const char *name, const char *const *words, int *out, char *err,
+                      size_t errlen) {
+    const char *v = mm_knob_str(ks, name);
+    for (int i = 0; words[i]; i++)
+        if (strcmp(v, words[i]) == 0) {
+            *out = i;
+            return true;
         }
-        out[i] = v;
-        p = end + 1;
+    char list[128] = "";
+    for (int i = 0; words[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? " | " : "", words[i]);
+    snprintf(err, errlen, "knob '%s': '%s' is not %s", name, v, list);
+    return false;
+}
+
+/* Reads `gc=` (a preset name or three non-negative thresholds, 3.11's rules)
+ * and the knobs that override a preset's rules. */
+static bool parse_config(const mm_knobset *ks, gen_config *c, char *err, size_t errlen) {
+    const char *text = mm_knob_str(ks, "gc");
+    c->p = gc_presets[0];
+    c->enabled = true;
+    size_t i = 0;
+    while (i < NUM_PRESETS && strcmp(text, gc_presets[i].name) != 0) i++;
+    if (i < NUM_PRESETS) {
+        c->p = gc_presets[i];
+        c->enabled = strcmp(text, "off") != 0;
+    } else {
+        const char *p = text;
+        for (int g = 0; g < NUM_GENERATIONS; g++) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            if (end == p || v < 0 || v > 1000000000L || (g < NUM_GENERATIONS - 1 ? *end != ',' : *end != '\0')) {
+                snprintf(err, errlen,
+                         "knob 'gc': '%s' is not T0,T1,T2 (non-negative) or cpython311, cpython312, cpython313, "
+                         "cpython315, off", text);
+                return false;
+            }
+            c->p.thresholds[g] = v;
+            p = end + 1;
+        }
     }
+    static const char *const triggers[] = {"preset", "alloc", "safepoint", NULL};
+    static const char *const onoff[] = {"on", "off", NULL};
+    static const char *const countings[] = {"alloc", "track", NULL};
+    int trigger, fl, counting;
+    if (!knob_word(ks, "trigger", triggers, &trigger, err, errlen) ||
+        !knob_word(ks, "freelists", onoff, &fl, err, errlen) ||
+        !knob_word(ks, "counting", countings, &counting, err, errlen))
+        return false;
+    if (trigger > 0) c->p.safepoint = trigger == 2;
+    /* counting at track time: a free-list object is tracked again on reuse and
+     * untracked on free, so for the counts it is as if there were no free list */
+    c->freelists = fl == 0 && counting == 0;
     return true;
 }
 
-/* The CLI's early check: the thresholds parse and the policy is known. */
+/* The CLI's early check: the gc knobs parse and the policy is known. */
 static bool gen_check(const mm_knobset *ks, char *err, size_t errlen) {
-    long thresholds[NUM_GENERATIONS];
-    bool enabled;
-    return parse_thresholds(mm_knob_str(ks, "gc"), thresholds, &enabled, err, errlen) &&
-           mm_policy_check(ks, err, errlen);
+    gen_config c;
+    return parse_config(ks, &c, err, errlen) && mm_policy_check(ks, err, errlen);
 }
 
 static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
-    long thresholds[NUM_GENERATIONS];
-    bool enabled;
-    if (!parse_thresholds(mm_knob_str(ks, "gc"), thresholds, &enabled, err, errlen)) return false;
+    gen_config c;
+    if (!parse_config(ks, &c, err, errlen)) return false;
     gc_state *st = calloc(1, sizeof *st);
     if (st == NULL) {
         snprintf(err, errlen, "out of memory creating the collector");
@@ -135,10 +237,15 @@ static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen)
     }
     for (int i = 0; i < NUM_GENERATIONS; i++) {
         list_init(&st->gen[i].head);
-        st->gen[i].threshold = thresholds[i];
+        st->gen[i].threshold = c.p.thresholds[i];
     }
     list_init(&st->permanent);
-    st->enabled = enabled;
+    st->enabled = c.enabled;
+    st->safepoint = c.p.safepoint;
+    st->recheck_enabled = c.p.recheck_enabled;
+    st->freeze_all_counts = c.p.freeze_all_counts;
+    st->fl.on = c.freelists;
+    st->fl.tuple_len = c.p.tuple_len;
     h->strategy_data = st;
     return true;
 }
@@ -150,6 +257,54 @@ static void gen_fini(mm_heap *h) {
     free(st->mark_stack.items);
     free(st->tentative.items);
     free(st);
+}
+
+/* ---- free lists ------------------------------------------------------------------- */
+
+/* The free list o's type would use, NULL if none (not a built-in, or a tuple
+ * of a length the version does not keep); *cap gets its capacity. */
+static long *freelist_of(gc_freelists *fl, const mm_object *o, long *cap) {
+    switch (o->type->builtin) {
+    case MM_BUILTIN_DICT: *cap = FREELIST_DICTS; return &fl->dicts;
+    case MM_BUILTIN_LIST: *cap = FREELIST_LISTS; return &fl->lists;
+    case MM_BUILTIN_TUPLE: {
+        size_t n = ((const mm_varobject *)o)->nitems;
+        if (n == 0 || n > (size_t)fl->tuple_len) return NULL;
+        *cap = FREELIST_TUPLES;
+        return &fl->tuples[n];
+    }
+    default: return NULL;
+    }
+}
+
+/* Allocation of a built-in: served from its free list when that holds one
+ * (CPython's _Py_NewReference path, which never reaches _PyObject_GC_Link). */
+static bool freelist_pop(gc_freelists *fl, const mm_object *o) {
+    long cap, *n = freelist_of(fl, o, &cap);
+    if (n == NULL || *n == 0) return false;
+    (*n)--;
+    return true;
+}
+
+/* Free of a built-in: kept for reuse while its list has room (so no
+ * PyObject_GC_Del, which is what uncounts). */
+static bool freelist_push(gc_freelists *fl, const mm_object *o) {
+    long cap, *n = freelist_of(fl, o, &cap);
+    if (n == NULL || *n >= cap) return false;
+    (*n)++;
+    return true;
+}
+
+/* A full collection's clear_freelists: every kept object is deleted, and
+ * each deletion uncounts as a free does (while count0 > 0). */
+static void freelists_clear(gc_state *st) {
+    gc_freelists *fl = &st->fl;
+    long n = fl->dicts + fl->lists;
+    for (int i = 0; i <= FREELIST_TUPLE_LEN_312; i++) n += fl->tuples[i];
+    fl->dicts = fl->lists = 0;
+    memset(fl->tuples, 0, sizeof fl->tuples);
+    long *c0 = &st->gen[0].count;
+    *c0 = *c0 > n ? *c0 - n : 0;
 }
 
 /* ---- the collection ------------------------------------------------------------ */
@@ -393,7 +548,8 @@ static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old, unsig
  *   5. weak references to the unreachable are cleared, their callbacks run;
  *   6. finalizers run (once per object), and if any ran, the unreachable set
  *      is checked again: what a finalizer resurrected moves on, alive;
- *   7. clear the rest; what survives clearing moves on too.
+ *   7. clear the rest; what survives clearing moves on too;
+ *   8. a full collection empties CPython's free lists.
  * collected = what step 7 frees plus weakrefs freed after their callback (3.11's m). */
 static uint64_t collect_generation(mm_heap *h, int generation) {
     gc_state *st = state_of(h);
@@ -432,6 +588,9 @@ static uint64_t collect_generation(mm_heap *h, int generation) {
         delete_garbage(h, &unreachable, old, old_gen);
     }
 
+    /* 8. a full collection empties the free lists (3.11-3.13's clear_freelists) */
+    if (generation == NUM_GENERATIONS - 1) freelists_clear(st);
+
     mm_gc_info info = {.generation = generation, .examined = examined, .collected = collected, .uncollectable = 0};
     mm_gc_end(h, &info);
 #if MM_DEBUG
@@ -456,16 +615,31 @@ static void collect_generations(mm_heap *h) {
 
 /* ---- hooks ------------------------------------------------------------------------ */
 
-/* Allocation: count, maybe collect (the new object not yet tracked), then track. */
+/* The count crossed threshold0 (enabled, not collecting): 3.11 collects now,
+ * inside the allocation; 3.12+ only schedule (_Py_ScheduleGC) for the next
+ * safe point. */
+static void gen_trigger(mm_heap *h, gc_state *st) {
+    if (st->safepoint) {
+        h->safepoint_pending = true;
+        return;
+    }
+    st->collecting = true;
+    collect_generations(h);
+    st->collecting = false;
+}
+
+/* Allocation: count (unless a free list served it), maybe collect or schedule
+ * (the new object not yet tracked), then track. */
 static void gen_on_new(mm_heap *h, mm_object *o) {
     if (!o->type->is_container) return;
     gc_state *st = state_of(h);
     gc_gen *g0 = &st->gen[0];
-    g0->count++;
-    if (MM_UNLIKELY(g0->count > g0->threshold) && st->enabled && g0->threshold && !st->collecting) {
-        st->collecting = true;
-        collect_generations(h);
-        st->collecting = false;
+    if (MM_UNLIKELY(o->type->builtin != MM_BUILTIN_NONE) && st->fl.on && freelist_pop(&st->fl, o)) {
+        /* reused: count0 unchanged, no threshold test */
+    } else {
+        g0->count++;
+        if (MM_UNLIKELY(g0->count > g0->threshold) && st->enabled && g0->threshold && !st->collecting)
+            gen_trigger(h, st);
     }
     gc_head *g = as_gc(o);
     g->flags = GC_TRACKED;
@@ -479,7 +653,19 @@ static void gen_before_free(mm_heap *h, mm_object *o) {
     gc_head *g = as_gc(o);
     if (g->flags & GC_TRACKED) list_remove(g);
     g->flags = 0;
+    if (MM_UNLIKELY(o->type->builtin != MM_BUILTIN_NONE) && st->fl.on && freelist_push(&st->fl, o)) return;
     if (st->gen[0].count > 0) st->gen[0].count--;
+}
+
+/* A safe point after an allocation scheduled a collection (_Py_RunGC): 3.13+
+ * return if gc.disable() came since; the generation is chosen now, from the
+ * counts now, so frees since the schedule may leave nothing to collect. */
+static void gen_safepoint(mm_heap *h) {
+    gc_state *st = state_of(h);
+    if (st->collecting || (st->recheck_enabled && !st->enabled)) return;
+    st->collecting = true;
+    collect_generations(h);
+    st->collecting = false;
 }
 
 /* gc.collect(g): runs even when automatic collection is disabled; not re-entrant. */
@@ -495,15 +681,16 @@ static uint64_t gen_collect(mm_heap *h, int generation) {
 
 static void gen_set_enabled(mm_heap *h, bool enabled) { state_of(h)->enabled = enabled; }
 
-/* gc.freeze(): 3.11 resets only gen0's count (inside its loop over generations). */
+/* gc.freeze(): 3.11 resets only gen0's count (inside its loop over
+ * generations); 3.12+ reset all three. */
 static void gen_freeze(mm_heap *h) {
     gc_state *st = state_of(h);
     for (int i = 0; i < NUM_GENERATIONS; i++) {
         for (gc_head *g = st->gen[i].head.next; g != &st->gen[i].head; g = g->next)
             g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | GC_GEN_PERMANENT;
         list_merge(&st->gen[i].head, &st->permanent);
+        if (st->freeze_all_counts || i == 0) st->gen[i].count = 0;
     }
-    st->gen[0].count = 0;
 }
 
 /* gc.unfreeze(): the permanent generation joins the oldest. */
@@ -528,6 +715,9 @@ void mm_gen_get_info(mm_heap *h, mm_gen_info *out) {
     out->long_lived_total = st->long_lived_total;
     out->long_lived_pending = st->long_lived_pending;
     out->enabled = st->enabled;
+    out->freelist_dicts = st->fl.dicts;
+    out->freelist_lists = st->fl.lists;
+    for (int i = 0; i <= FREELIST_TUPLE_LEN_312; i++) out->freelist_tuples += st->fl.tuples[i];
 }
 
 void mm_gen_set_verifier(mm_heap *h, mm_gen_verify_fn fn, void *ctx) {
@@ -587,7 +777,7 @@ void mm_gen_incoming_finish(mm_heap *h) {
 
 const mm_strategy mm_strategy_gen = {
     .name = "rc+gen",
-    .summary = "refcounting + CPython 3.11's 3-generation cycle collector (700/10/10, exact rules)",
+    .summary = "refcounting + CPython's 3-generation cycle collector (3.11 rules exact; presets 3.12, 3.13, 3.15)",
     .knobs = gen_knobs,
     .preheader = sizeof(gc_head),
     .has_collector = true,
@@ -603,4 +793,5 @@ const mm_strategy mm_strategy_gen = {
     .set_enabled = gen_set_enabled,
     .freeze = gen_freeze,
     .unfreeze = gen_unfreeze,
+    .safepoint = gen_safepoint,
 };

@@ -15,6 +15,8 @@ typedef struct mm_gen_info {
     size_t permanent_size;
     size_t long_lived_total, long_lived_pending;
     bool enabled;
+    long freelist_dicts, freelist_lists; /* objects kept on CPython's free lists */
+    long freelist_tuples;                /* all lengths together */
 } mm_gen_info;
 
 void mm_gen_get_info(mm_heap *h, mm_gen_info *out);

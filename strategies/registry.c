@@ -13,6 +13,7 @@ extern const mm_strategy mm_strategy_rc;
 extern const mm_strategy mm_strategy_gen;
 extern const mm_strategy mm_strategy_trial;
 extern const mm_strategy mm_strategy_incr;
+extern const mm_strategy mm_strategy_ft;
 extern const mm_strategy mm_strategy_pep848;
 extern const mm_strategy mm_strategy_boehm;
 extern const mm_strategy mm_strategy_cpython;
@@ -33,6 +34,7 @@ const mm_strategy *const mm_strategies[] = {
     &mm_strategy_gen,
     &mm_strategy_trial,
     &mm_strategy_incr,
+    &mm_strategy_ft,
     &mm_strategy_pep848,
     &mm_strategy_boehm,
     &mm_strategy_cpython,

@@ -64,6 +64,9 @@ typedef struct mm_strategy {
     void (*free_object)(mm_heap *h, void *base, size_t size);
     void *(*alloc_raw)(mm_heap *h, size_t size);
     void (*free_raw)(mm_heap *h, void *p, size_t size);
+    /* Optional: runs what an allocation scheduled (it set h->safepoint_pending);
+     * called from mm_safepoint with the flag already cleared. */
+    void (*safepoint)(mm_heap *h);
 } mm_strategy;
 
 /* Freed memory is filled with this in debug builds (MM_DEBUG): a freed object's
@@ -134,5 +137,12 @@ void *mm_realloc_or_stop(void *p, size_t bytes, const char *what);
 /* One refusal of such memory: returns when the handler freed some (retry),
  * else stops the process as above. */
 void mm_out_of_memory(const char *what);
+
+/* The floating-garbage census (floating.c), called by the heap only while one
+ * runs (h->census != NULL): each allocation, each free, each collection bracket. */
+void mm_census_on_new(mm_heap *h, mm_object *o);
+void mm_census_on_free(mm_heap *h, mm_object *o);
+void mm_census_gc(mm_heap *h, bool begin);
+void mm_census_free(mm_heap *h);
 
 #endif

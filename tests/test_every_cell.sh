@@ -1,9 +1,9 @@
 #!/bin/bash
 # test_every_cell.sh — every workload runs under every reclaim strategy, layout and allocator
-# that applies, with small knobs: exit 0, and under rc+gen, rc+trial and rc+incr nothing leaks.
+# that applies, with small knobs: exit 0, and under rc+gen, rc+trial, rc+incr and rc+ft nothing leaks.
 #
 # Usage: test_every_cell.sh MEMSTRAT SOURCE_DIR
-# Workloads × {none, rc, rc+gen, rc+trial, rc+incr} × {slots, dict, shared} on system and pool (every combination),
+# Workloads × {none, rc, rc+gen, rc+trial, rc+incr, rc+ft} × {slots, dict, shared} on system and pool (every combination),
 # boehm × every layout on system (exit status only),
 # then every workload on each other allocator under rc+gen with one layout. Cells whose allocator
 # cannot run in this build (jemalloc/mimalloc under ASan) are skipped with a note.
@@ -17,7 +17,8 @@ declare -A K=(
     [list]="n=20000" [ring]="n=20000" [tree]="stretch=10/longlived=8/max=8/array=1000" [trace]=""
     [churn]="live=5000/rounds=1" [instances]="n=20000"
     [cache]="ops=50000/keys=5000/window=500/capacity=200/hold=100" [batch]="n=5000"
-    [request]="requests=300/warmup=50/appstate=200" [largefile]="files=1/file_mb=4/records=2")
+    [request]="requests=300/warmup=50/appstate=200" [largefile]="files=1/file_mb=4/records=2"
+    [cycles]="cycles=5000/live=2000")
 # (not the user's script: it runs only in an interpreter, tests/test_cpython.sh)
 workloads=$("$MS" list | sed -n '/^workloads:/,/^$/p' | awk '/^  [a-z]/ && !/\(interpreter only\)$/ {print $1}')
 [ -n "$workloads" ] && ok || bad "memstrat list shows no workloads"
@@ -35,13 +36,13 @@ run_cell() {
     fi
     ok
     case "$cell" in
-    */rc+gen/* | */rc+trial/* | */rc+incr/*)
+    */rc+gen/* | */rc+trial/* | */rc+incr/* | */rc+ft/*)
         grep -q "leaked_objects=0 " <<< "$out " && ok || bad "$cell leaks: $(grep -oE 'leaked_objects=[^ ]+' <<< "$out")" ;;
     esac
 }
 
 for w in $workloads; do
-    for r in none rc rc+gen rc+trial rc+incr; do
+    for r in none rc rc+gen rc+trial rc+incr rc+ft; do
         for l in slots dict shared; do
             for a in system pool; do
                 run_cell "$w/$r/$a/$l${K[$w]:+/${K[$w]}}"

@@ -11,7 +11,17 @@
  * number of live objects equals the number of tracked ones. After each explicit
  * full collection the live set must equal the set reachable from the holds
  * (no cyclic garbage survives a full collection); at the end, with every hold
- * dropped and a full collection run, nothing at all is alive.
+ * dropped and a full collection run, nothing at all is alive. The property
+ * test runs under every version preset (3.11's alloc trigger, 3.12/3.13/3.15's
+ * safe points, with a safe point after every operation) and half its objects
+ * are CPython lists, so the free lists take part.
+ *
+ * The rules of the presets, one at a time: the list free list of 80 fills and
+ * drains with the stated count changes and a full collection empties it; the
+ * tuple lengths each version keeps; one burst of allocations gives many
+ * collections under trigger=alloc and one under safepoint; a scheduled run
+ * finds nothing when frees pushed count0 back; 3.13 re-checks gc.disable() at
+ * the safe point and 3.12.1 does not; gc.freeze() zeroes all counts from 3.12.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +45,28 @@ static const mm_type node_type = {
     .clear = mm_clear_var_items,
 };
 
+/* The same shape marked as CPython's list: it uses the list free list. */
+static const mm_type list_type = {
+    .name = "list",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_LIST,
+};
+
+/* CPython's tuple: its free lists are per length. */
+static const mm_type tuple_type = {
+    .name = "tuple",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_TUPLE,
+};
+
 static mm_heap *gen_heap(const char *knobs) {
     char err[256];
     mm_heap *h = mm_heap_new_named("rc+gen", "system", "slots", knobs, err, sizeof err);
@@ -51,7 +83,7 @@ static uint64_t live(mm_heap *h) {
     return mm_stats_live_objects(&s);
 }
 
-static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, k % 2 ? &list_type : &node_type, k); }
 
 static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
     mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
@@ -212,6 +244,145 @@ static void test_freeze_and_off(void) {
           "bad thresholds refused: %s", err);
 }
 
+/* ---- free lists and safe points ----------------------------------------------------- */
+
+static long count0(mm_heap *h) {
+    mm_gen_info gi;
+    mm_gen_get_info(h, &gi);
+    return gi.count[0];
+}
+
+static long fl_lists(mm_heap *h) {
+    mm_gen_info gi;
+    mm_gen_get_info(h, &gi);
+    return gi.freelist_lists;
+}
+
+/* list_dealloc keeps 80 lists without PyObject_GC_Del (no uncount); list_new
+ * takes them back without _PyObject_GC_Link (no count); a full collection
+ * deletes what is kept. Counts below threshold0 throughout. */
+static void test_freelists(void) {
+    enum { N = 100, KEPT = 80 };
+    mm_object *l[N];
+    mm_heap *h = gen_heap("gc=cpython311");
+    for (int i = 0; i < N; i++) l[i] = mm_new(h, &list_type, 1);
+    CHECK(count0(h) == N && fl_lists(h) == 0, "100 new lists: count0 %ld, free list %ld", count0(h), fl_lists(h));
+    for (int i = 0; i < N; i++) mm_decref(h, l[i]);
+    CHECK(fl_lists(h) == KEPT && count0(h) == KEPT,
+          "100 freed: 80 kept (no uncount), 20 uncounted: count0 %ld, free list %ld", count0(h), fl_lists(h));
+    for (int i = 0; i < 90; i++) l[i] = mm_new(h, &list_type, 1);
+    CHECK(fl_lists(h) == 0 && count0(h) == KEPT + 10, "90 new: 80 reused (no count), 10 counted: count0 %ld, free %ld",
+          count0(h), fl_lists(h));
+    for (int i = 0; i < 50; i++) mm_decref(h, l[i]);
+    CHECK(fl_lists(h) == 50 && count0(h) == 90, "50 freed onto the list: count0 %ld, free %ld", count0(h), fl_lists(h));
+    mm_collect(h, 1);
+    CHECK(fl_lists(h) == 50, "a gen1 collection keeps the free lists (%ld)", fl_lists(h));
+    mm_collect(h, 2);
+    CHECK(fl_lists(h) == 0 && count0(h) == 0, "a full collection empties them: free %ld, count0 %ld", fl_lists(h),
+          count0(h));
+    for (int i = 50; i < 90; i++) mm_decref(h, l[i]);
+    mm_heap_free(h);
+
+    h = gen_heap("freelists=off");
+    for (int i = 0; i < N; i++) l[i] = mm_new(h, &list_type, 1);
+    for (int i = 0; i < N; i++) mm_decref(h, l[i]);
+    CHECK(count0(h) == 0 && fl_lists(h) == 0, "freelists=off: every free uncounts (count0 %ld)", count0(h));
+    mm_heap_free(h);
+
+    /* Tuple lengths kept: 1..19 in 3.11 (slot 0 is the empty tuple), 1..20 from 3.12. */
+    static const struct { const char *gc; size_t len; long kept; } tup[] = {
+        {"gc=cpython311", 19, 1}, {"gc=cpython311", 20, 0}, {"gc=cpython312", 20, 1}, {"gc=cpython313", 21, 0},
+    };
+    for (size_t k = 0; k < sizeof tup / sizeof tup[0]; k++) {
+        h = gen_heap(tup[k].gc);
+        mm_object *t = mm_new(h, &tuple_type, tup[k].len);
+        mm_decref(h, t);
+        mm_gen_info gi;
+        mm_gen_get_info(h, &gi);
+        CHECK(gi.freelist_tuples == tup[k].kept && gi.count[0] == tup[k].kept, "%s: tuple of %zu kept %ld",
+              tup[k].gc, tup[k].len, gi.freelist_tuples);
+        mm_heap_free(h);
+    }
+}
+
+/* n containers made in one go (one C call): no safe point between them. */
+static mm_object *burst(mm_heap *h, size_t n) {
+    mm_object *list = mm_new(h, &node_type, n);
+    for (size_t i = 0; i < n; i++) {
+        mm_object *o = mm_new(h, &node_type, 0);
+        mm_var_items(list)[i] = mm_ref(o);
+    }
+    return list;
+}
+
+static uint64_t total_collections(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return s.collections[0] + s.collections[1] + s.collections[2];
+}
+
+static void test_safepoints(void) {
+    enum { BURST = 100000 };
+    /* 3.11: a collection inside the allocation every 701 (142 in all, as
+     * python3.11 gives for list(zip(a, b)) of 100,000); 3.12+: one, at the
+     * safe point, with count0 = 100,002 when it starts. */
+    mm_heap *h = gen_heap("gc=cpython311");
+    mm_object *l = burst(h, BURST);
+    mm_safepoint(h);
+    CHECK(total_collections(h) == 142, "alloc trigger: %llu collections", (unsigned long long)total_collections(h));
+    mm_decref(h, l);
+    mm_heap_free(h);
+    static const char *const presets[] = {"gc=cpython312", "gc=cpython313", "gc=cpython315", "trigger=safepoint"};
+    for (size_t k = 0; k < 4; k++) {
+        h = gen_heap(presets[k]);
+        l = burst(h, BURST);
+        CHECK(total_collections(h) == 0 && count0(h) == BURST + 1, "%s: nothing inside the burst (count0 %ld)",
+              presets[k], count0(h));
+        mm_safepoint(h);
+        mm_stats s;
+        mm_get_stats(h, &s);
+        CHECK(s.collections[0] == 1 && total_collections(h) == 1 && count0(h) == 0,
+              "%s: one gen0 collection at the safe point (%llu)", presets[k], (unsigned long long)total_collections(h));
+        mm_safepoint(h);
+        CHECK(total_collections(h) == 1, "%s: a safe point runs only what was scheduled", presets[k]);
+        mm_decref(h, l);
+        mm_heap_free(h);
+    }
+    /* Frees between the schedule and the safe point: the generation is chosen
+     * then, and nothing is over its threshold. */
+    h = gen_heap("gc=cpython312");
+    l = burst(h, 700);
+    CHECK(h->safepoint_pending && count0(h) == 701, "701st allocation schedules (count0 %ld)", count0(h));
+    mm_decref(h, l);
+    mm_safepoint(h);
+    CHECK(total_collections(h) == 0 && !h->safepoint_pending, "freed before the safe point: no collection");
+    mm_heap_free(h);
+    /* gc.disable() after the schedule: 3.13 re-checks, 3.12.1 does not (gh-116604). */
+    static const struct { const char *gc; uint64_t runs; } dis[] = {{"gc=cpython312", 1}, {"gc=cpython313", 0}};
+    for (size_t k = 0; k < 2; k++) {
+        h = gen_heap(dis[k].gc);
+        l = burst(h, 2500);
+        mm_gc_disable(h);
+        mm_safepoint(h);
+        CHECK(total_collections(h) == dis[k].runs, "%s: disabled after scheduling: %llu runs", dis[k].gc,
+              (unsigned long long)total_collections(h));
+        mm_decref(h, l);
+        mm_heap_free(h);
+    }
+    /* gc.freeze(): 3.11 zeroes count0 only, 3.12+ all three. */
+    static const struct { const char *gc; long count1; } fr[] = {{"gc=cpython311", 1}, {"gc=cpython312", 0}};
+    for (size_t k = 0; k < 2; k++) {
+        h = gen_heap(fr[k].gc);
+        mm_collect(h, 0);
+        mm_freeze(h);
+        mm_gen_info gi;
+        mm_gen_get_info(h, &gi);
+        CHECK(gi.count[0] == 0 && gi.count[1] == fr[k].count1, "%s: counts after freeze %ld/%ld", fr[k].gc,
+              gi.count[0], gi.count[1]);
+        mm_heap_free(h);
+    }
+}
+
 /* ---- property test --------------------------------------------------------------- */
 
 
@@ -345,6 +516,7 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
             }
             verify(h, w); /* explicit, so release builds verify too */
         }
+        mm_safepoint(h); /* the presets with safe points collect here */
     }
     verify(h, w);
     for (int i = 0; i < HANDLES; i++)
@@ -373,9 +545,14 @@ int main(void) {
     test_cycles();
     test_freeze_and_off();
     test_policies();
+    test_freelists();
+    test_safepoints();
     const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
-    int seeds = e_seeds ? atoi(e_seeds) : 4;
+    int seeds = e_seeds ? atoi(e_seeds) : 6;
     long ops = e_ops ? atol(e_ops) : 1000000;
-    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, s % 2 ? NULL : "gc=50,3,3");
+    /* every preset, and small thresholds under both triggers (many full collections) */
+    static const char *const knobs[] = {NULL, "gc=50,3,3", "gc=cpython312", "gc=cpython313", "gc=cpython315",
+                                        "gc=50,3,3/trigger=safepoint"};
+    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, knobs[(s - 1) % 6]);
     return check_summary();
 }

@@ -46,7 +46,7 @@ static void test_hostile_bytes(void) {
     expect_error(PUT("nul-comment.trace", V "# here \0 there\nfrob\n"), "nul-comment.trace:2: expected text, got a NUL byte at column 8");
     expect_error(PUT("nul-header.trace", "# memstrat\0-trace v1\n"), "nul-header.trace:1: expected text, got a NUL byte at column 11");
     expect_error(PUT("nul-op.trace", V "new 0 0\0junk\n"), "nul-op.trace:2: expected text");
-    expect_error(PUT("esc.trace", V "fr\033[2Job 1\n"), "esc.trace:2: expected an op (new, set, drop, hold, collect), got 'fr\\x1b[2Job'");
+    expect_error(PUT("esc.trace", V "fr\033[2Job 1\n"), "esc.trace:2: expected an op (new, set, drop, hold, collect, burst), got 'fr\\x1b[2Job'");
     char longtok[200] = V "new ";
     memset(longtok + strlen(longtok), '9', 100);
     strcat(longtok, " 0\n");

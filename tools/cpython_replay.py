@@ -1,6 +1,7 @@
 #!/usr/bin/env python3.11
-"""cpython_replay.py — replays a memstrat trace in real CPython 3.11 and reports
-what its cycle collector did: collections per generation, objects collected.
+"""cpython_replay.py — replays a memstrat trace in real CPython (3.11, 3.12 or
+3.13: the generational collector) and reports what its cycle collector did:
+collections per generation, objects collected.
 
 Contract: the trace is parsed and validated exactly as workloads/trace.c does
 (same rules, same one-line errors "trace FILE:LINE: expected ...", exit 2),
@@ -12,8 +13,9 @@ workload under the `slots` layout. Handles still held at the end are dropped
 in ascending order, as run() does in C.
 
 Invariant of the timed loop: the only GC containers it allocates are the
-trace's objects — one per `new`, nothing else (no tuples, lists, dicts, bound
-methods or frames) — so CPython's generation-0 count sees exactly the trace.
+trace's objects — one per `new`; per `burst` its list, two iterators with their
+argument tuples and its N objects — nothing else (no bound methods or frames),
+so CPython's generation-0 count sees exactly the trace.
 `--audit` checks this op by op (see below). Before the loop: gc.collect(),
 gc.freeze() (the interpreter's own objects go to the permanent generation, so
 they count neither in collections nor in long_lived_total), gc.collect() again:
@@ -68,11 +70,19 @@ import twinlib  # noqa: E402
 
 del sys.path[0]
 _trace = twinlib.load_twin("trace")
-NONE, NEW, SET, DROP, HOLD = _trace.NONE, _trace.NEW, _trace.SET, _trace.DROP, _trace.HOLD
+NONE, NEW, SET, DROP, HOLD, BURST = _trace.NONE, _trace.NEW, _trace.SET, _trace.DROP, _trace.HOLD, _trace.BURST
 TraceError, resolve, load, make_classes, replay = (_trace.TraceError, _trace.resolve, _trace.load,
                                                    _trace.make_classes, _trace.replay)
-# CPython 3.11's default thresholds (Modules/gcmodule.c).
+# CPython 3.11's default thresholds (Modules/gcmodule.c): the model's default.
+# The real engine defaults to the running interpreter's gc.get_threshold().
 DEFAULT_THRESHOLDS = (700, 10, 10)
+# Interpreters whose collector is the generational one this script reports on
+# (3.14.0-3.14.4 shipped the incremental one).
+REAL_VERSIONS = ((3, 11), (3, 12), (3, 13))
+# The list free list's capacity (PyList_MAXFREELIST, 3.11 to 3.13) and the tuple
+# free list's per length (PyTuple_MAXFREELIST).
+LIST_FREELIST = 80
+TUPLE_FREELIST = 2000
 
 
 def die(msg):
@@ -168,9 +178,14 @@ class Model:
     to g+1 and frees the unreachable. Objects have no finalizers or weakrefs, so
     every unreachable object is collected."""
 
-    def __init__(self, thresholds, enabled=True):
+    def __init__(self, thresholds, enabled=True, safepoint=False):
         self.threshold = list(thresholds)
         self.enabled = enabled and thresholds[0] > 0
+        self.safepoint = safepoint  # 3.12+: a crossing schedules; run_model runs it after the op
+        self.scheduled = False
+        self.lists = set()  # objects that are CPython lists (burst's), for the list free list
+        self.fl_lists = 0  # lists kept on the free list
+        self.fl_pairs = 0  # 2-tuples kept on the free list (burst's argument tuples)
         self.count = [0, 0, 0]
         self.gens = [set(), set(), set()]
         self.pending = 0  # long_lived_pending
@@ -182,11 +197,36 @@ class Model:
         self.collected = [0, 0, 0]
         self.freelist_empty = False  # a full collection empties the free lists (for --audit)
 
-    def new(self, k):
+    def call_type(self):
+        """A type called without vectorcall: a 2-tuple of arguments (from the
+        free list when it holds one) around the new object, dying after."""
+        if self.fl_pairs:
+            self.fl_pairs -= 1
+        else:
+            self.count_new()
+        o = self.new(0)
+        if self.fl_pairs < TUPLE_FREELIST:
+            self.fl_pairs += 1
+        elif self.count[0] > 0:
+            self.count[0] -= 1
+        return o
+
+    def count_new(self):
         self.count[0] += 1
         if self.enabled and self.count[0] > self.threshold[0]:
-            self.collect_generations()
+            if self.safepoint:
+                self.scheduled = True
+            else:
+                self.collect_generations()
+
+    def new(self, k, is_list=False):
+        if is_list and self.fl_lists:
+            self.fl_lists -= 1  # reused: count0 unchanged
+        else:
+            self.count_new()
         o = len(self.rc)
+        if is_list:
+            self.lists.add(o)
         self.rc.append(1)
         self.slots.append([-1] * k)
         self.gen_of.append(0)
@@ -206,7 +246,9 @@ class Model:
             d = work.pop()
             self.gens[self.gen_of[d]].discard(d)
             self.gen_of[d] = -1
-            if self.count[0] > 0:
+            if d in self.lists and self.fl_lists < LIST_FREELIST:
+                self.fl_lists += 1  # kept for reuse: no PyObject_GC_Del, count0 unchanged
+            elif self.count[0] > 0:
                 self.count[0] -= 1
             for c in self.slots[d]:
                 if c >= 0:
@@ -259,6 +301,9 @@ class Model:
         self.collections[g] += 1
         self.collected[g] += len(unreachable)
         self.freelist_empty = self.freelist_empty or g == 2
+        if g == 2:  # clear_freelists: each kept object is deleted (count0 is 0 here already)
+            self.count[0] = max(0, self.count[0] - self.fl_lists - self.fl_pairs)
+            self.fl_lists = self.fl_pairs = 0
         # Delete the garbage: break every reference it holds; each object is freed
         # once its count reaches zero (count0 is 0 now, so frees leave it there).
         for o in unreachable:
@@ -274,10 +319,11 @@ class Model:
             self.decref(o)
 
 
-def run_model(t, thresholds, enabled=True, marks=None, rc_only=False, count0=0):
+def run_model(t, thresholds, enabled=True, marks=None, rc_only=False, count0=0, safepoint=False):
     """rc_only: pure refcounting, the C `rc` strategy — `collect` ops do nothing.
-    marks: gen0's count after every op as --audit's probe reads it (below)."""
-    m = Model(thresholds, enabled and not rc_only)
+    marks: gen0's count after every op as --audit's probe reads it (below).
+    safepoint: 3.12+'s rule — a scheduled collection runs after the op."""
+    m = Model(thresholds, enabled and not rc_only, safepoint)
     m.count[0] = count0
     held = [-1] * max(1, t.handles)
     code, A, B, ARG = t.code, t.a, t.b, t.arg
@@ -302,8 +348,20 @@ def run_model(t, thresholds, enabled=True, marks=None, rc_only=False, count0=0):
             v = m.slots[held[B[i]]][ARG[i]]
             m.incref(v)
             held[A[i]] = v
+        elif c == BURST:
+            # [*starmap(cls, repeat((), N))]: the list, two iterators, N objects, the iterators die
+            lst = held[A[i]] = m.new(0, is_list=True)
+            its = (m.call_type(), m.call_type())
+            items = m.slots[lst]
+            for _ in range(B[i]):
+                items.append(m.new(0))
+            m.decref(its[1])
+            m.decref(its[0])
         elif not rc_only:
             m.collect(ARG[i])
+        if m.scheduled:
+            m.scheduled = False
+            m.collect_generations()
         if marks is not None:
             # The probe, gc.get_count(), reads the count and then makes its tuple:
             # from the tuple free list, except after a full collection emptied it —
@@ -344,8 +402,9 @@ def audit(t):
 
 def child(args, source):
     """`both`: each source in a fresh interpreter, so neither run sees the other's heap."""
-    cmd = [sys.executable, os.path.abspath(__file__), args.trace, "--source", source,
-           "--thresholds", ",".join(map(str, args.thresholds))]
+    cmd = [sys.executable, os.path.abspath(__file__), args.trace, "--source", source]
+    if args.thresholds:
+        cmd += ["--thresholds", ",".join(map(str, args.thresholds))]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
@@ -391,16 +450,19 @@ def main():
                     help="where the figures come from (default both, in two child processes)")
     ap.add_argument("--engine", choices=("cpython", "model", "rc"), default="cpython",
                     help="the real collector, the pure-Python model of its rules, or pure refcounting")
-    ap.add_argument("--thresholds", type=thresholds_arg, default=DEFAULT_THRESHOLDS,
-                    help="gc thresholds (default 700,10,10)")
+    ap.add_argument("--thresholds", type=thresholds_arg, default=None,
+                    help="gc thresholds (default: the interpreter's; the model's 700,10,10)")
+    ap.add_argument("--trigger", choices=("alloc", "safepoint"), default="alloc",
+                    help="the model's trigger: alloc (3.11) or safepoint (3.12+: run after the op)")
     ap.add_argument("--audit", action="store_true",
                     help="check op by op that the loop allocates no container but the trace's")
     ap.add_argument("--table", action="store_true", help="a human table instead of JSON")
     args = ap.parse_args()
     real = args.engine == "cpython" or args.audit
-    if real and (sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11)):
-        die(f"needs CPython 3.11 (this is {sys.implementation.name} {platform.python_version()}); "
-            f"run it with python3.11")
+    if real and (sys.implementation.name != "cpython" or sys.version_info[:2] not in REAL_VERSIONS or
+                 (args.audit and sys.version_info[:2] != (3, 11))):
+        die(f"needs CPython 3.11 to 3.13 (--audit: 3.11; this is {sys.implementation.name} "
+            f"{platform.python_version()}); run it with python3.11")
     try:
         t = load(resolve(args.trace))
     except TraceError as e:
@@ -410,7 +472,8 @@ def main():
         print(json.dumps(r))
         sys.exit(0 if r["audit"] == "ok" else 1)
     if args.engine in ("model", "rc"):
-        r = run_model(t, args.thresholds, rc_only=args.engine == "rc")
+        r = run_model(t, args.thresholds or DEFAULT_THRESHOLDS, rc_only=args.engine == "rc",
+                      safepoint=args.trigger == "safepoint")
     elif args.source == "both":
         r = child(args, "stats")
         cb = child(args, "callbacks")
@@ -418,7 +481,7 @@ def main():
         r["callbacks"] = {k: cb[k] for k in ("collections", "collected", "collected_gen", "uncollectable", "seconds")}
         r["callbacks_minus_stats"] = [c - s for c, s in zip(cb["collections"], r["collections"])]
     else:
-        r = run_cpython(t, args.source, args.thresholds)
+        r = run_cpython(t, args.source, args.thresholds or gc.get_threshold())
     try:
         print(table(r) if args.table else json.dumps(r))
         sys.stdout.flush()

@@ -47,6 +47,7 @@ static const mm_type wl_batch_list_type = {
     .is_container = true,
     .traverse = mm_traverse_var_items,
     .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_LIST,
 };
 
 typedef struct wl_batch_ctx {
@@ -87,6 +88,7 @@ static bool wl_batch_build(wl_batch_ctx *c, int64_t i, mm_object **rec, mm_objec
     /* Parse: a ring of temporaries that the record points into while it is built. */
     mm_object *last = NULL;
     for (int64_t j = 0; ok && j < c->temps; j++) {
+        mm_safepoint(h); /* loop step */
         ok = wl_batch_push_part(c, c->temp_cls, *rec, tmp, wl_batch_part_value(i, j));
         if (j == 0) last = *tmp; /* borrowed: the chain holds it */
         c->temporaries_made++;
@@ -104,6 +106,7 @@ static bool wl_batch_build(wl_batch_ctx *c, int64_t i, mm_object **rec, mm_objec
     *tmp = NULL;
     /* Kept fields, each pointing back at the record, chained in *tmp until linked. */
     for (int64_t j = 0; ok && j < c->fields; j++) {
+        mm_safepoint(h); /* loop step */
         ok = wl_batch_push_part(c, c->field_cls, *rec, tmp, wl_batch_part_value(i, j));
         c->fields_made++;
     }
@@ -176,6 +179,7 @@ static bool wl_batch_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *e
             mm_store(h, list, &items[built], mm_ref(rec));
             mm_decref(h, rec); /* the list holds it now */
             rec = NULL;
+            mm_safepoint(h); /* the unit's end */
         }
         mm_event_notify(h, MM_EVENT_BATCH_END); /* sent on failure too: the policy must see the pair */
     }

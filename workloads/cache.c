@@ -299,6 +299,7 @@ static bool wl_cache_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *e
     const uint64_t sample_every = ops / WL_CACHE_LIVE_SAMPLES + 1;
     size_t next_slot = 0;
     while (ok && done < ops) {
+        mm_safepoint(h); /* loop step */
         if (done >= next_sample) { /* the live-bytes timeline (plots/cache_timeline) */
             wl_live_sample(r);
             next_sample = done + sample_every;

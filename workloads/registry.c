@@ -15,6 +15,7 @@ extern const mm_workload wl_batch;
 extern const mm_workload wl_request;
 extern const mm_workload wl_largefile;
 extern const mm_workload wl_script;
+extern const mm_workload wl_cycles;
 
 const mm_workload *const wl_workloads[] = {
     &wl_list,
@@ -27,6 +28,7 @@ const mm_workload *const wl_workloads[] = {
     &wl_batch,
     &wl_request,
     &wl_largefile,
+    &wl_cycles,
     &wl_script,
     NULL,
 };

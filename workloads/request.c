@@ -97,6 +97,7 @@ static const mm_type wl_req_list_type = {
     .is_container = true,
     .traverse = mm_traverse_var_items,
     .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_LIST,
 };
 
 /* A compact dict: items are key, value, key, value, ...; same reference shape as a list. */
@@ -107,6 +108,7 @@ static const mm_type wl_req_dict_type = {
     .is_container = true,
     .traverse = mm_traverse_var_items,
     .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_DICT,
 };
 
 /* The classes' attribute lists, in one place so slots can size each class. */
@@ -194,6 +196,7 @@ static void wl_req_dict(wl_req_ctx *c, mm_object *holder, mm_attr attr, mm_objec
     for (int i = 0; i < n && !c->failed; i++) {
         mm_store(c->h, d, &mm_var_items(d)[2 * i], mm_var_items(keys)[i]);
         wl_req_put_new(c, d, 2 * (size_t)i + 1, wl_req_str(c, "%s%d", prefix, i));
+        mm_safepoint(c->h); /* loop step */
     }
 }
 
@@ -215,6 +218,7 @@ static void wl_req_build_app(wl_req_ctx *c, int64_t nmodels) {
     c->nmodels = nmodels;
     mm_object *prev = NULL;
     for (int64_t i = 0; i < nmodels && !c->failed; i++) {
+        mm_safepoint(c->h); /* loop step */
         mm_object *m = wl_req_instance(c, c->model);
         if (m == NULL) return;
         wl_req_put_new(c, c->models, (size_t)i, m); /* the list owns m; borrowed below */
@@ -241,6 +245,7 @@ static void wl_req_record(wl_req_ctx *c, mm_object *qs, mm_object *results, int6
     if (rels == NULL) return;
     wl_req_set_new(c, rec, c->a_relations, rels);
     for (int j = 0; j < WL_REQ_RELATIONS && !c->failed; j++) {
+        mm_safepoint(c->h); /* loop step */
         mm_object *rel = wl_req_instance(c, c->relation);
         if (rel == NULL) return;
         wl_req_put_new(c, rels, (size_t)j, rel);
@@ -266,6 +271,7 @@ static int64_t wl_req_respond(wl_req_ctx *c, mm_object *req, mm_object *results)
     wl_req_set_new(c, resp, c->a_body, body);
     int64_t sum = 0;
     for (int64_t i = 0; i < c->records && !c->failed; i++) {
+        mm_safepoint(c->h); /* loop step */
         mm_object *rec = mm_as_ref(mm_var_items(results)[i]);
         mm_object *data = mm_as_ref(mm_getattr(c->h, rec, c->a_data));
         mm_object *rels = mm_as_ref(mm_getattr(c->h, rec, c->a_relations));
@@ -304,7 +310,10 @@ static bool wl_req_serve(wl_req_ctx *c, mm_object **req, int64_t k, char *err, s
     mm_object *results = wl_req_new(c, &wl_req_list_type, (size_t)c->records);
     if (results == NULL) goto out;
     wl_req_set_new(c, qs, c->a_results, results);
-    for (int64_t i = 0; i < c->records && !c->failed; i++) wl_req_record(c, qs, results, i);
+    for (int64_t i = 0; i < c->records && !c->failed; i++) {
+        mm_safepoint(c->h); /* loop step */
+        wl_req_record(c, qs, results, i);
+    }
     const int64_t sum = c->failed ? 0 : wl_req_respond(c, *req, results);
     if (c->failed) goto out;
     const int64_t want = c->records * (c->records - 1); /* sum of 2i over i < records */
@@ -419,6 +428,7 @@ static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char 
         }
         const uint64_t t0 = wl_now_ns();
         if (!wl_req_serve(&c, &req, k, err, errlen)) goto out;
+        mm_safepoint(h); /* the unit's end */
         const uint64_t t1 = wl_now_ns();
         mm_event_notify(h, MM_EVENT_REQUEST_END);
         const uint64_t t2 = wl_now_ns();

@@ -55,6 +55,28 @@ static const char *const wl_trace_class_names[WL_TRACE_MAX_SLOTS + 1] = {
     "Trace9", "Trace10", "Trace11", "Trace12", "Trace13", "Trace14", "Trace15", "Trace16",
 };
 
+/* What `burst` builds: CPython's list (from its free list, as BUILD_LIST takes it). */
+static const mm_type wl_trace_list_type = {
+    .name = "list",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_LIST,
+};
+
+/* The argument tuple of a call `burst` makes: CPython's tuple (2 items, None here). */
+static const mm_type wl_trace_args_type = {
+    .name = "tuple",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+    .builtin = MM_BUILTIN_TUPLE,
+};
+
 /* ---- loading: parse every line and simulate the object graph ------------------ */
 
 /* The loader's state. The simulation keeps, per handle, the object it holds,
@@ -234,10 +256,10 @@ static void take(wl_trace_loader *L, uint32_t h, uint32_t obj) {
 
 /* Usage of each op, for arity errors. */
 static const char *const wl_trace_usage[WL_TRACE_NCODES] = {
-    "new ID K", "set ID SLOT ID2|-", "drop ID", "hold ID ID2 SLOT", "collect G",
+    "new ID K", "set ID SLOT ID2|-", "drop ID", "hold ID ID2 SLOT", "collect G", "burst ID N",
 };
-static const char *const wl_trace_opnames[WL_TRACE_NCODES] = {"new", "set", "drop", "hold", "collect"};
-static const int wl_trace_arity[WL_TRACE_NCODES] = {3, 4, 2, 4, 2};
+static const char *const wl_trace_opnames[WL_TRACE_NCODES] = {"new", "set", "drop", "hold", "collect", "burst"};
+static const int wl_trace_arity[WL_TRACE_NCODES] = {3, 4, 2, 4, 2, 3};
 
 /* One op line, already split into fields: check it against the simulation,
  * apply it there, and append the compact op. */
@@ -246,7 +268,7 @@ static bool load_op(wl_trace_loader *L, char **f, int nf) {
     for (int c = 0; c < WL_TRACE_NCODES; c++)
         if (strcmp(f[0], wl_trace_opnames[c]) == 0) code = c;
     if (code < 0)
-        return fail(L, "expected an op (new, set, drop, hold, collect), got '%s'", quote(L, f[0]));
+        return fail(L, "expected an op (new, set, drop, hold, collect, burst), got '%s'", quote(L, f[0]));
     if (nf != wl_trace_arity[code])
         return fail(L, "expected '%s', got %d field%s", wl_trace_usage[code], nf, nf == 1 ? "" : "s");
     wl_trace_op op = {.a = 0, .b = 0, .code = (uint8_t)code, .arg = 0};
@@ -301,6 +323,22 @@ static bool load_op(wl_trace_loader *L, char **f, int nf) {
         op.arg = (uint8_t)n;
         break;
     }
+    case WL_TRACE_BURST:
+        /* In the simulation the list is an object without slots: `set` and
+         * `hold` on it are refused, so its items stay out of the trace's reach. */
+        if (!parse_handle(L, "ID", f[1], &a)) return false;
+        if (!parse_uint(f[2], WL_TRACE_MAX_BURST, &n))
+            return fail(L, "expected N as an object count in 0..%u, got '%s'", WL_TRACE_MAX_BURST, quote(L, f[2]));
+        if (!need_free(L, a, "burst", &da)) return false;
+        if (L->nobj == WL_TRACE_MAX_OBJECTS) return fail(L, "expected at most %u objects in a trace", WL_TRACE_MAX_OBJECTS);
+        if (!reserve((void **)&L->obj_base, &L->obj_cap, L->nobj + 2, sizeof *L->obj_base))
+            return fail(L, "out of memory simulating the trace");
+        L->obj_base[L->nobj + 1] = L->nslots;
+        take(L, da, (uint32_t)L->nobj++);
+        L->t->slot_counts |= 1u; /* its items and iterators are Trace0 objects */
+        op.a = da;
+        op.b = n;
+        break;
     case WL_TRACE_COLLECT:
         if (!parse_uint(f[1], WL_TRACE_MAX_GENERATION, &n))
             return fail(L, "expected G as a generation in 0..%d, got '%s'", WL_TRACE_MAX_GENERATION, quote(L, f[1]));
@@ -556,6 +594,41 @@ static void drop_all(mm_heap *h, mm_object **held, uint32_t n) {
         }
 }
 
+/* Calling a type without vectorcall packs its arguments into a tuple (from the
+ * tuple free list, which a full collection empties) that dies after the call. */
+static mm_object *call_type(mm_heap *h, mm_class *cls) {
+    mm_object *args = mm_new(h, &wl_trace_args_type, 2);
+    if (args == NULL) return NULL;
+    mm_object *o = mm_instance_alloc(h, cls);
+    mm_decref(h, args);
+    return o;
+}
+
+/* `burst A N`: Python's `[*starmap(Trace0, repeat((), N))]`, the statement the
+ * Python replayers run: BUILD_LIST (the list), then the calls repeat((), N)
+ * and starmap(Trace0, it) (each an argument tuple and an iterator, two
+ * containers), then one instruction, LIST_EXTEND, that makes N Trace0 objects
+ * from C (no __init__, so no safe point between them), after which the two
+ * iterators die. Under trigger=safepoint a crossing inside only schedules: at
+ * most one collection follows. */
+static bool burst(mm_heap *h, mm_class *cls0, mm_object **slot, uint32_t n) {
+    mm_object *list = mm_new(h, &wl_trace_list_type, n);
+    if (list == NULL) return false;
+    *slot = list; /* rooted from here on */
+    mm_object *it[2] = {call_type(h, cls0), NULL};
+    if (it[0] != NULL) it[1] = call_type(h, cls0);
+    bool ok = it[1] != NULL;
+    mm_value *items = mm_var_items(list);
+    for (uint32_t i = 0; i < n && ok; i++) {
+        mm_object *o = mm_instance_alloc(h, cls0);
+        if (o == NULL) ok = false;
+        else items[i] = mm_ref(o); /* the list owns the new reference */
+    }
+    mm_xdecref(h, it[1]); /* starmap, then the repeat it held */
+    mm_xdecref(h, it[0]);
+    return ok;
+}
+
 /* The replay: one switch per op over the compact array. Validation already
  * proved every handle, slot and `hold` source; the two checks left (a layout
  * refusing an attribute, a slot found empty) can only mean a bug in the layout
@@ -599,7 +672,14 @@ static bool replay(mm_heap *h, const wl_tracefile *t, mm_class *const *cls, cons
         case WL_TRACE_COLLECT:
             mm_collect(h, op.arg);
             break;
+        case WL_TRACE_BURST:
+            if (MM_UNLIKELY(!burst(h, cls[0], &held[op.a], op.b))) {
+                snprintf(err, errlen, "trace %s: out of memory at op %zu", t->path, i + 1);
+                return false;
+            }
+            break;
         }
+        mm_safepoint(h); /* after each statement */
     }
     return true;
 }

@@ -33,6 +33,8 @@
  * trace uses densely, in ID order, so the table run() builds (and times) holds
  * one entry per handle used, whatever the IDs: `new 16777215 0` costs one op. */
 #define WL_TRACE_MAX_HANDLES (1u << 24)
+/* Most objects one `burst` makes (10^7: ~0.5 GB under slots, past any test). */
+#define WL_TRACE_MAX_BURST 10000000u
 /* The `b` of a `set` that stores None. */
 #define WL_TRACE_NONE UINT32_MAX
 /* First line of every trace; anything else is refused (version check). */
@@ -44,13 +46,14 @@ typedef enum {
     WL_TRACE_DROP,    /* drop A:         release held[A] */
     WL_TRACE_HOLD,    /* hold A B SLOT:  held[A] = held[B].slot (a new hold) */
     WL_TRACE_COLLECT, /* collect G:      explicit collection of generation G */
+    WL_TRACE_BURST,   /* burst A N:      held[A] = a list of N new objects made in one call */
     WL_TRACE_NCODES
 } wl_trace_code;
 
 /* One op, 12 bytes: the timed loop walks an array of these, never text. */
 typedef struct wl_trace_op {
     uint32_t a;   /* the handle acted on (new, set, drop, hold), as a dense index */
-    uint32_t b;   /* set: handle stored (WL_TRACE_NONE: None); hold: handle read */
+    uint32_t b;   /* set: handle stored (WL_TRACE_NONE: None); hold: handle read; burst: N */
     uint8_t code; /* wl_trace_code */
     uint8_t arg;  /* new: slot count K; set, hold: slot index; collect: generation */
 } wl_trace_op;

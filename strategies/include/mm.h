@@ -65,6 +65,16 @@ typedef struct mm_varobject {
     size_t nitems;
 } mm_varobject;
 
+/* Which of CPython's built-in containers a type stands for. The collector
+ * presets model those types' free lists (a reused object does not raise gen0's
+ * count, a freed one kept for reuse does not lower it); NONE: any other type. */
+typedef enum mm_builtin {
+    MM_BUILTIN_NONE = 0,
+    MM_BUILTIN_DICT,  /* an exact dict (a __dict__ of the `dict` layout, a workload's dict) */
+    MM_BUILTIN_LIST,  /* an exact list (a workload's list-like container) */
+    MM_BUILTIN_TUPLE, /* an exact tuple: variable-size, nitems = its length */
+} mm_builtin;
+
 typedef uintptr_t mm_value;
 #define MM_NONE ((mm_value)0)
 
@@ -102,6 +112,9 @@ struct mm_type {
     /* Offset from the header of a word that refers to an object *weakly* (a weak
      * reference's referent): tracing strategies must not trace it; 0: none. */
     uint32_t weak_offset;
+    /* CPython's built-in this type is (dict, list, tuple), for free-list
+     * accounting; MM_BUILTIN_NONE for every other type. */
+    mm_builtin builtin;
 };
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
@@ -194,6 +207,10 @@ struct mm_heap {
     /* interned attribute names */
     char **attr_names;
     uint32_t attr_count, attr_cap;
+    /* an allocation scheduled a collection for the next safe point (mm_safepoint) */
+    bool safepoint_pending;
+    /* floating garbage's census (strategies/floating.c); NULL unless mm_floating_start */
+    struct mm_census *census;
 };
 
 /* Makes a heap; on failure returns NULL with one line in err (also for a strategy
@@ -281,6 +298,18 @@ void mm_gc_disable(mm_heap *h);
 void mm_freeze(mm_heap *h);
 void mm_unfreeze(mm_heap *h);
 
+/* A safe point: where CPython 3.12+ checks its eval breaker, so where a
+ * collection that an allocation only scheduled (rc+gen's trigger=safepoint)
+ * runs — once, choosing its generation from the counts then. The suite's safe
+ * points (workload.h lists them): after each trace statement, at each loop step
+ * of a workload's main loop and at the end of each unit of work (a request, a
+ * batch record). A strategy that triggers inside allocations never sets the
+ * flag, so this costs one load and a not-taken branch. */
+void mm_safepoint_slow(mm_heap *h);
+static inline void mm_safepoint(mm_heap *h) {
+    if (MM_UNLIKELY(h->safepoint_pending)) mm_safepoint_slow(h);
+}
+
 /* Program events a GC policy acts on (the `policy` knob of every collector cell):
  *   auto    nothing: the collector's own thresholds decide;
  *   manual  automatic collection off from the start; at each REQUEST_END a gen0
@@ -310,6 +339,27 @@ const mm_pressure_event *mm_pressure_events(const mm_heap *h, size_t *n);
 
 void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx);
 void mm_get_stats(mm_heap *h, mm_stats *out);
+
+/* ---- Floating garbage (an untimed shadow run; strategies/floating.c) --------- */
+
+/* What one whole-heap reachability pass found. */
+typedef struct mm_floating {
+    uint64_t allocations;              /* objects allocated since the census started */
+    uint64_t objects, bytes;           /* unreachable and not yet freed (pre-header included) */
+    uint64_t live_objects, live_bytes; /* allocated and not yet freed (reachable + floating) */
+} mm_floating;
+
+/* Hears of each pass: f == NULL just before it starts, then its figures. */
+typedef void (*mm_floating_fn)(const mm_floating *f, void *ctx);
+
+/* Counts every object from the heap's first allocation on, and every `every`
+ * allocations (0: never) runs a pass and hands its figures to fn. Exact, and
+ * costly (a census of every object and a whole-heap pass): for an untimed run.
+ * False with one line in err for a strategy whose frees the heap cannot see
+ * (boehm) or a heap that already allocated. */
+bool mm_floating_start(mm_heap *h, uint64_t every, mm_floating_fn fn, void *ctx, char *err, size_t errlen);
+/* One pass now (outside a collection); false when no census runs. */
+bool mm_floating_measure(mm_heap *h, mm_floating *out);
 
 /* ---- Allocator statistics ---------------------------------------------------- */
 
@@ -379,8 +429,12 @@ struct mm_class {
  * valid type for the final collection. */
 mm_class *mm_class_new(mm_heap *h, const char *name, const char *const *attrs, uint32_t nattrs);
 
-/* A new instance with every attribute None; new reference. */
+/* A new instance with every attribute None; new reference. Creating one is a
+ * call of the class (its __init__ runs Python code), so it ends at a safe point. */
 mm_object *mm_instance_new(mm_heap *h, mm_class *c);
+/* The same made by C code with no __init__ to run (one C call making many, as
+ * list(zip(a, b)) does): no safe point. */
+mm_object *mm_instance_alloc(mm_heap *h, mm_class *c);
 
 /* Error codes of attribute access. */
 #define MM_OK 0

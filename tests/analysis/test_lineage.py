@@ -82,6 +82,12 @@ class Lineage(unittest.TestCase):
         self.assertIn("cycles rc+incr 3.14.0", text)
         self.assertIn("request appstate=1m rc+gen gc=cpython313", text)
         self.assertIn("rc+ft memgate=on cells", text)
+        # the FT cell's net allocations: its counter, else collected + live at the end
+        run = self.run_of({FT: {"gc_collections_gen0": 4, "gc_collected": 300000, "live_objects": 20000}})
+        text, csv = tables.lineage(run, self.reg)
+        self.assertIn("4 collections / 320000 net allocations (= gc_collected + live_objects) = 1/80000", text)
+        run = self.run_of({FT: {"gc_collections_gen0": 4}})
+        self.assertIn("counter gc_net_allocations (or gc_collected and live_objects) in " + FT, tables.lineage(run, self.reg)[0])
         # a figure that is not there is never 0: no ratio without the baseline
         rows = [ln.split(",") for ln in csv.splitlines()[1:]]
         self.assertTrue(all(r[3] in ("nan", "") or r[0] != "appstate" for r in rows), rows)

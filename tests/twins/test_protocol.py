@@ -21,12 +21,13 @@ SMALL = {
     "batch": ("n=5000",),
     "request": ("requests=300", "warmup=20", "appstate=500"),
     "instances": ("n=20000",),
+    "cycles": ("cycles=20000", "live=5000", "size=3"),
 }
 # Counters whose value depends only on the knobs (not on time or memory): the
 # twin must report the C's value.
 DETERMINISTIC = {"tree_nodes", "trees_built", "trace_ops", "trace_news", "trace_held_peak", "gets", "hits", "puts",
                  "hit_rate", "evictions", "cache_entries_end", "live_objects_end", "records", "temporaries", "fields",
-                 "req_objects", "app_objects"}
+                 "req_objects", "app_objects", "cycles_shed", "live_heap_objects"}
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 MIMALLOC = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
 
@@ -179,7 +180,7 @@ class BadInput(unittest.TestCase):
             with open(path, "w") as f:
                 f.write("# memstrat-trace v1\nnew 0 1\nbogus 1\n")
             r = run_probe("trace", ("trace=" + path,))
-            self.assertError(r, 2, "trace %s:3: expected an op (new, set, drop, hold, collect), got 'bogus'" % path)
+            self.assertError(r, 2, "trace %s:3: expected an op (new, set, drop, hold, collect, burst), got 'bogus'" % path)
             self.assertError(run_probe("trace", ("trace=" + d,)), 2, "expected a regular file, got a directory")
             self.assertError(run_probe("trace", ("trace=" + path + ".missing",)), 2,
                              "expected a readable trace file")

@@ -46,6 +46,18 @@ class ObjectWork(unittest.TestCase):
             self.assertEqual(py["garbage"], leaked, "%s: cyclic garbage found by gc.collect()" % workload)
             self.assertEqual(py["ops"], 3000)
 
+    def test_cycles(self):
+        # size Nodes per cycle, every shed or held cycle cyclic garbage (held ones
+        # are let go at the end); the live heap is freed by refcounting.
+        for size in (1, 3):
+            knobs = ("cycles=2000", "size=%d" % size, "live=500", "hold=10")
+            py = counting("cycles", "slots", *knobs)
+            leaked = rc_leaked("cycles/rc/system/slots/" + "/".join(knobs))
+            self.assertEqual(leaked, 2000 * size, "size=%d" % size)
+            self.assertEqual(py["end"] - py["base"], leaked, "size=%d: containers left after the run" % size)
+            self.assertEqual(py["garbage"], leaked, "size=%d: cyclic garbage found by gc.collect()" % size)
+            self.assertEqual(py["ops"], 2000)
+
     def test_tree(self):
         # GCBench with parent links: every node ever made is in a cycle, so the
         # count's rise is every node allocated; the C leaks exactly those under rc.

@@ -57,7 +57,8 @@ USER_API = memstrat_probe
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 PROTOCOL_VERSION = 1
-WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "instances", "largefile", "script")
+WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "instances", "largefile", "cycles",
+             "script")
 POLICIES = ("auto", "manual", "batch", "freeze")
 # policy=manual, as strategies/heap.c's mm_event_notify: one collection per unit
 # end, of gen2 every 100th unit, else gen1 every 10th, else gen0.

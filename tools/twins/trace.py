@@ -19,8 +19,9 @@ prepare() too, so that it is frozen with the interpreter's objects (the probe's
 set-up) and the replay starts from counts (0, 0, 0), as cpython_replay.py's.
 
 Invariant of replay(): the only GC containers it allocates are the trace's
-objects — one per `new`, nothing else (no tuples, lists, dicts, bound methods or
-frames) — so CPython's generation-0 count sees exactly the trace
+objects — one per `new`; per `burst` its list, two iterators with their
+argument tuples and its N objects — nothing else (no bound methods or frames),
+so CPython's generation-0 count sees exactly the trace
 (cpython_replay.py --audit checks it op by op).
 """
 import array
@@ -28,6 +29,7 @@ import gc
 import os
 import stat
 import sys
+from itertools import repeat, starmap
 
 from twinlib import STRING, BadInput
 
@@ -40,10 +42,11 @@ NONE = 0xFFFFFFFF  # `set ... -`: store None (WL_TRACE_NONE)
 LINE_MAX = 512  # the C reader's buffer: op lines of LINE_MAX - 1 characters or more are refused
 QUOTE = 40  # bytes of a bad token quoted back (escaped, then '...')
 NUL = 0  # no line may hold this byte: it would end a C string early
-NEW, SET, DROP, HOLD, COLLECT = range(5)
-OPNAMES = {b"new": NEW, b"set": SET, b"drop": DROP, b"hold": HOLD, b"collect": COLLECT}
-USAGE = ("new ID K", "set ID SLOT ID2|-", "drop ID", "hold ID ID2 SLOT", "collect G")
-ARITY = (3, 4, 2, 4, 2)
+MAX_BURST = 10000000  # objects one `burst` makes (WL_TRACE_MAX_BURST)
+NEW, SET, DROP, HOLD, COLLECT, BURST = range(6)
+OPNAMES = {b"new": NEW, b"set": SET, b"drop": DROP, b"hold": HOLD, b"collect": COLLECT, b"burst": BURST}
+USAGE = ("new ID K", "set ID SLOT ID2|-", "drop ID", "hold ID ID2 SLOT", "collect G", "burst ID N")
+ARITY = (3, 4, 2, 4, 2, 3)
 # Shipped traces: tools/traces/, beside this directory.
 TRACES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "traces")
 
@@ -63,7 +66,7 @@ class Trace:
         self.arg = bytearray()
         self.handles = 0
         self.held_peak = 0
-        self.count = [0] * 5
+        self.count = [0] * 6
 
     def __len__(self):
         return len(self.code)
@@ -210,7 +213,7 @@ def load(path):
             continue
         c = OPNAMES.get(f[0])
         if c is None:
-            fail(f"expected an op (new, set, drop, hold, collect), got '{q(f[0])}'")
+            fail(f"expected an op (new, set, drop, hold, collect, burst), got '{q(f[0])}'")
         if len(f) != ARITY[c]:
             n = min(len(f), 6)
             fail(f"expected '{USAGE[c]}', got {n} field{'' if n == 1 else 's'}")
@@ -249,6 +252,16 @@ def load(path):
             a = need_free(h, "hold")
             handle_obj[a] = o
             held += 1
+        elif c == BURST:
+            # an object without slots in the simulation: set/hold on it are refused
+            h = handle(f[1], "ID")
+            b = num(f[2], MAX_BURST)
+            if b is None:
+                fail(f"expected N as an object count in 0..{MAX_BURST}, got '{q(f[2])}'")
+            a = need_free(h, "burst")
+            handle_obj[a] = len(obj_base) - 1
+            obj_base.append(len(slot_obj))
+            held += 1
         else:
             arg = num(f[1], MAX_GENERATION)
             if arg is None:
@@ -267,7 +280,7 @@ def load(path):
         rank = [0] * n
         for r, d in enumerate(sorted(range(n), key=handle_id.__getitem__)):
             rank[d] = r
-        t.a = array.array("I", [x if c == COLLECT else rank[x] for c, x in zip(code, A)])
+        t.a = array.array("I", [x if c == COLLECT else rank[x] for c, x in zip(code, A)])  # burst's b is N
         t.b = array.array("I", [rank[x] if (c == SET and x != NONE) or c == HOLD else x for c, x in zip(code, B)])
     t.handles = n
     return t
@@ -281,10 +294,16 @@ def make_classes():
     return tuple(type(f"Trace{k}", (), {"__slots__": names[:k]}) for k in range(MAX_SLOTS + 1)), names
 
 
-def replay(n, code, A, B, ARG, held, classes, names, collect, probe, marks):
-    """The timed loop. Only `classes[k]()` allocates a GC container; indexing the
-    arrays makes ints, setattr/getattr are fast calls (no argument tuple), and
-    nothing here materialises a frame object. probe/marks: --audit only."""
+def replay(n, code, A, B, ARG, held, classes, names, collect, probe, marks, burst_cls=None):
+    """The timed loop. Only `classes[k]()` and `burst` allocate GC containers;
+    indexing the arrays makes ints, setattr/getattr are fast calls (no argument
+    tuple), and nothing here materialises a frame object. probe/marks: --audit
+    only. `burst A N` is one instruction, LIST_EXTEND: the list (BUILD_LIST,
+    from the free list), the repeat and starmap iterators, N objects of
+    burst_cls (no __init__: no Python code, so no safe point inside), then the
+    two iterators die — workloads/trace.c's burst() does the same."""
+    if burst_cls is None:
+        burst_cls = classes[0]
     for i in range(n):
         c = code[i]
         if c == 1:
@@ -296,8 +315,10 @@ def replay(n, code, A, B, ARG, held, classes, names, collect, probe, marks):
             held[A[i]] = None
         elif c == 3:
             held[A[i]] = getattr(held[B[i]], names[ARG[i]])
-        else:
+        elif c == 4:
             collect(ARG[i])
+        else:
+            held[A[i]] = [*starmap(burst_cls, repeat((), B[i]))]
         if probe is not None:
             marks[i] = probe()[0]
     for i in range(len(held)):
@@ -321,12 +342,14 @@ def prepare(k, ctx):
         names = tuple(sys.intern("s%d" % i) for i in range(MAX_SLOTS))
         classes = tuple(ctx.make_class("Trace%d" % j, names[:j]) for j in range(MAX_SLOTS + 1))
     held = [None] * max(1, t.handles)
-    return t, classes, names, held
+    # burst's objects are made from C: a class without __init__ of the layout
+    burst_cls = classes[0] if ctx.layout == "slots" else type("Trace0", (), {})
+    return t, classes, names, held, burst_cls
 
 
 def run(k, ctx, state):
-    t, classes, names, held = state
-    replay(len(t), t.code, t.a, t.b, t.arg, held, classes, names, gc.collect, None, None)
+    t, classes, names, held, burst_cls = state
+    replay(len(t), t.code, t.a, t.b, t.arg, held, classes, names, gc.collect, None, None, burst_cls)
     ctx.ops = len(t)
     ctx.counter("trace_ops", len(t))
     ctx.counter("trace_news", t.count[NEW])

@@ -12,6 +12,16 @@
  * A workload is one file defining one `const mm_workload`, listed in
  * workloads/registry.c.
  *
+ * Safe points (mm_safepoint, mm.h): where a collection that an allocation only
+ * scheduled runs (rc+gen with trigger=safepoint, CPython 3.12+'s eval-breaker
+ * check). The suite has no bytecode loop, so it names them, after what the
+ * Python twins execute: every instance creation (mm_instance_new: a class call
+ * whose __init__ entry checks the breaker), the end of each trace statement, each
+ * step of a workload's loops (the back-edge) and the end of each unit of work (a
+ * request, a batch record, a cache operation). Objects made inside one C call
+ * (mm_instance_alloc, the trace's `burst`) have none between them. A workload
+ * adding a loop that allocates calls mm_safepoint once per step.
+ *
  * Latency sink: request-style workloads hand each measured request's latency to
  * the harness through wl_latency_record; the harness sets r->latency_fn before
  * run() (NULL: nobody listens, the call does nothing). Warm-up requests are not
