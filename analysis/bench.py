@@ -4,8 +4,11 @@ Contract:
  1. Everything is checked before anything is written (options, matrix, runner, run id, DIR/<run-id>
     absent, DIR not inside a run, no live driver owning DIR/.tmp-<run-id>); then the runner checks
     each cell, bounded by --timeout (a FIFO as trace= would hang it): exit 2 or silence refuses it.
- 2. One process per cell x repetition, repetition-major (machine drift spreads over all cells);
-    outputs go to "<file>.part", renamed if the child succeeded; its stdout/stderr go to logs/.
+ 2. One process per cell x repetition, repetition-major by default (--order interleaved: machine
+    drift spreads over all cells) or cell-major (--order blocked: every repetition of a cell in a
+    row, its warm-ups first); outputs go to "<file>.part", renamed if the child succeeded; its
+    stdout/stderr go to logs/. --pin, --aslr off and --rss-period-us change how each child runs
+    (tools/noise.sh measures what they do to the CV) and are recorded in meta.json (harness).
  3. CSVs, meta.json, tables, plots, report.md go into DIR/.tmp-<run-id>/, renamed to DIR/<run-id>/
     (never over anything); latest moves only if it is a symlink or absent and a repetition succeeded.
  4. SIGINT/SIGTERM/SIGHUP before that rename: child stopped, .tmp removed, exit 128+signo.
@@ -29,13 +32,16 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWNER = ".owner"                 # in a .tmp directory: "pid starttime boot_id" of its driver
 # Per-repetition outputs of a cell: (subdirectory, suffix after "<slug>.rep<r>").
 OUTPUTS = (("json", ".json"), ("timeline", ".csv"), ("pauses", ".csv"), ("latency", ".csv"), ("timeline", ".live.csv"),
-           ("timeline", ".pressure.csv"))
+           ("timeline", ".pressure.csv"), ("timeline", ".cow.csv"))
 SUBDIRS = ("json", "timeline", "pauses", "latency", "plots", "logs", "warmup")
-# The runner's flag that writes each output (the .live and .pressure twins follow --ms_timeline by itself).
-OUTPUT_FLAGS = ("--benchmark_out", "--ms_timeline", "--ms_pauses", "--ms_latency", None, None)
+# The runner's flag that writes each output (the .live, .pressure and .cow twins follow --ms_timeline by themselves).
+OUTPUT_FLAGS = ("--benchmark_out", "--ms_timeline", "--ms_pauses", "--ms_latency", None, None, None)
 # Warm-up repetitions per cell, run first and discarded: the first pass over a matrix is slow
 # (page cache, CPU frequency, first touch of the kernel's own structures), 1 removes most of it.
 DEFAULT_WARMUPS, MAX_WARMUPS = 1, 10
+ORDERS = ("interleaved", "blocked")  # repetition-major (default) or cell-major
+PIN = re.compile(r"\d{1,4}(,\d{1,4})?")  # CPU[,SAMPLER_CPU], checked by the runner against this machine
+ADDR_NO_RANDOMIZE = 0x0040000        # personality(2) flag: what `setarch -R` sets
 # Libraries whose version changes what a cell measures, and the Debian package the build saw.
 LIBRARIES = (("google_benchmark", "libbenchmark-dev"), ("jemalloc", "libjemalloc-dev"), ("mimalloc", "libmimalloc-dev"),
              ("libgc", "libgc-dev"), ("python3.11", "libpython3.11-dev"), ("gnuplot", "gnuplot-nox"))
@@ -56,9 +62,18 @@ OPTIONS = (("--matrix FILE", str, "cells, one per line (default harness/matrix.t
            ("--timeout SEC", core.int_in(1, 86400), "kill a cell after SEC seconds and mark it failed (default 600)"),
            ("--warmups N", core.int_in(0, MAX_WARMUPS), "warm-up repetitions per cell, run first and discarded "
                                                         "(default 1)"),
+           ("--order ORDER", str, "interleaved (default: every cell once per pass) or blocked (a cell's "
+                                  "repetitions in a row)"),
+           ("--pin CPU[,CPU2]", str, "run each cell on CPU, its RSS sampler thread on CPU2 (memstrat run --ms_pin)"),
+           ("--aslr MODE", str, "on (default) or off: each cell without address-space randomisation "
+                                "(personality ADDR_NO_RANDOMIZE, as setarch -R)"),
+           ("--rss-period-us N", core.int_in(0, 10**7), "RSS sampler period of each cell in µs (default the "
+                                                        "runner's, 10000; 0: no sampler thread)"),
            ("--plots-only DIR", str, "redraw the plots of an existing run directory"))
 USAGE = """memstrat bench [--matrix FILE] [--reps N] [--out DIR] [--run-id ID] [--quick]
-                      [--no-plots] [--no-floating] [--no-latest] [--memstrat PATH] [--timeout SEC] [--gcscan-n N]
+                      [--no-plots] [--no-floating] [--no-latest] [--memstrat PATH] [--timeout SEC]
+                      [--gcscan-n N] [--warmups N] [--order interleaved|blocked] [--pin CPU[,CPU2]]
+                      [--aslr on|off] [--rss-period-us N]
        memstrat bench --plots-only RUN_DIR"""
 ABOUT = """Runs every cell of the matrix N times, each in its own process, and writes DIR/<run-id>/
 (results.csv, summary.csv, meta.json, json/, timeline/, pauses/, latency/, plots/), then points
@@ -78,13 +93,19 @@ def signals_begin():
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _on_signal)
 
-def _die_with(parent):
-    """In the child before exec: SIGKILL when the driver dies; if it already has, do not start."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+def _die_with(parent, no_aslr=False):
+    """In the child before exec: SIGKILL when the driver dies; if it already has, do not start.
+    no_aslr: the child and what it execs run without address-space randomisation."""
+    libc = ctypes.CDLL(None)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    if no_aslr:
+        cur = libc.personality(ctypes.c_ulong(0xffffffff))  # 0xffffffff only asks
+        if cur == -1 or libc.personality(ctypes.c_ulong(cur | ADDR_NO_RANDOMIZE)) == -1:
+            os._exit(1)
     if os.getppid() != parent:
         os._exit(1)
 
-def spawn_wait(argv, out, err, timeout):
+def spawn_wait(argv, out, err, timeout, no_aslr=False):
     """Run argv (stdin /dev/null) to its end, timeout or an interrupt (then its process group gets
     SIGTERM, SIGKILL after KILL_GRACE_S); reaped on return. Says how it ended (.why: one phrase for
     progress lines and meta.json) and its wall time."""
@@ -92,7 +113,7 @@ def spawn_wait(argv, out, err, timeout):
     t0, parent = time.monotonic(), os.getpid()
     try:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, process_group=0,
-                             preexec_fn=lambda: _die_with(parent))
+                             preexec_fn=lambda: _die_with(parent, no_aslr))
     except OSError as e:
         ch.error, ch.why = e.strerror, f"could not start: {e.strerror}"
         return ch
@@ -218,7 +239,9 @@ def build_meta(run, reg, o, runner, matrix, started, finished, context):
             **({"gbench_context": context} if context is not None else {}),
             "matrix": {"path": os.path.realpath(matrix), "cells": [c.name for c in run.cells]}}
     meta.update(reps=run.reps, timeout_s=o.timeout, warmups=o.warmups, warmup_ms=run.meta.get("warmup_ms", {}),
-                system=run.meta.get("system", {}))
+                system=run.meta.get("system", {}),
+                harness={"order": o.order, "pin": o.pin, "aslr": o.aslr,
+                         "rss_period_us": o.rss_period_us, "runner_flags": child_how(o).flags})
     return meta
 
 def preflight(runner, cells, matrix, timeout):
@@ -232,9 +255,10 @@ def preflight(runner, cells, matrix, timeout):
         if why:
             raise core.usage(why)
 
-def run_one(d, runner, c, tag, timeout, warmup=False):
+def run_one(d, runner, c, tag, timeout, warmup=False, how=None):
     """One cell x repetition (tag "rep3", "warmup1"): (Rep, Google Benchmark context); ends its
-    progress line. A warm-up keeps only its JSON, in warmup/: it is a record, not a sample."""
+    progress line. A warm-up keeps only its JSON, in warmup/: it is a record, not a sample.
+    how: child_flags() and no_aslr of the options (None: the runner's defaults)."""
     base = f"{c.slug}.{tag}"
     outs = [(("warmup", ".json"), OUTPUT_FLAGS[0])] if warmup else list(zip(OUTPUTS, OUTPUT_FLAGS))
     files = [os.path.join(d, sub, base + ext) for (sub, ext), _ in outs]
@@ -242,7 +266,8 @@ def run_one(d, runner, c, tag, timeout, warmup=False):
     logs = [os.path.join(d, "logs", f"{base}.{s}") for s in ("stdout", "stderr")]
     with open(logs[0], "wb") as fo, open(logs[1], "wb+") as fe:
         ch = spawn_wait([runner, "run", c.name, *(f"{flag}={p}" for p, (_, flag) in zip(parts, outs) if flag),
-                         "--benchmark_out_format=json", "--benchmark_format=console"], fo, fe, timeout)
+                         *(how.flags if how else ()), "--benchmark_out_format=json", "--benchmark_format=console"],
+                        fo, fe, timeout, bool(how and how.no_aslr))
         last = last_line(fe.fileno())
     rep, ctx = runs.read_rep(parts[0], c.name) if ch.status == 0 else (
         runs.Rep(ch.why + (f": {last}" if last else "")), None)
@@ -257,27 +282,36 @@ def run_one(d, runner, c, tag, timeout, warmup=False):
             os.unlink(p)
     return rep, ctx
 
-def run_cells(run, runner, timeout, warmups):
-    """The warm-up passes, then every cell x repetition, each pass over the whole matrix
-    (repetition-major: drift of the machine spreads over all cells); returns the first Google
-    Benchmark context. Warm-up times go to run.meta["warmup_ms"]; a failed warm-up is only said."""
+def schedule(ncells, reps, warmups, order):
+    """(repetition, cell index) in running order; repetitions 1-warmups..0 are the warm-ups.
+    interleaved: the warm-up passes, then pass after pass over the whole matrix (drift of the
+    machine spreads over all cells); blocked: each cell's warm-ups and repetitions in a row."""
+    rs = range(1 - warmups, reps + 1)
+    return [(r, i) for r in rs for i in range(ncells)] if order != "blocked" else \
+        [(r, i) for i in range(ncells) for r in rs]
+
+def run_cells(run, runner, timeout, warmups, order="interleaved", how=None):
+    """Every cell x repetition (warm-ups first) in the order of schedule(); returns the first
+    Google Benchmark context. Warm-up times go to run.meta["warmup_ms"]; a failed warm-up is
+    only said."""
     context, n = None, len(run.cells)
     run.meta["warmup_ms"] = {c.name: [] for c in run.cells}
-    for r in range(1 - warmups, run.reps + 1):
-        for i, c in enumerate(run.cells):
-            if _sig:
-                return context
-            where = f"[warm-up {(r + warmups - 1) * n + i + 1}/{n * warmups}] {c.name} " \
-                    f"warm-up {r + warmups}/{warmups}" \
-                if r < 1 else f"[{(r - 1) * n + i + 1}/{n * run.reps}] {c.name} rep {r}/{run.reps}"
-            sys.stderr.write(f"{where} \u2026 ")
-            sys.stderr.flush()
-            rep, ctx = run_one(run.dir, runner, c, f"warmup{r + warmups}" if r < 1 else f"rep{r}", timeout, r < 1)
-            if r < 1:
-                run.meta["warmup_ms"][c.name].append(rep.real_ms if rep.ok else None)
-            else:
-                run.rep[i][r - 1] = rep
-            context = context or ctx
+    done = {True: 0, False: 0}  # runs so far of each kind (warm-up or not), for the progress lines
+    for r, i in schedule(n, run.reps, warmups, order):
+        c = run.cells[i]
+        if _sig:
+            return context
+        done[r < 1] += 1
+        where = f"[warm-up {done[True]}/{n * warmups}] {c.name} warm-up {r + warmups}/{warmups}" \
+            if r < 1 else f"[{done[False]}/{n * run.reps}] {c.name} rep {r}/{run.reps}"
+        sys.stderr.write(f"{where} \u2026 ")
+        sys.stderr.flush()
+        rep, ctx = run_one(run.dir, runner, c, f"warmup{r + warmups}" if r < 1 else f"rep{r}", timeout, r < 1, how)
+        if r < 1:
+            run.meta["warmup_ms"][c.name].append(rep.real_ms if rep.ok else None)
+        else:
+            run.rep[i][r - 1] = rep
+        context = context or ctx
     return context
 
 # The shadow run of each cell (floating garbage, docs/floating.md): a pass every N allocations with
@@ -325,6 +359,12 @@ def run_shadows(run, reg, runner, timeout, quick=False):
         na = shadow.ok and not any(n.startswith(runs.FLOATING_PREFIX) for n in shadow.counters)
         sys.stderr.write("interrupted\n" if ch.interrupted else f"FAILED: {shadow.error}\n" if not shadow.ok
                          else f"n/a ({last})\n" if na else f"{ch.wall:.2f} s\n")
+
+def child_how(o):
+    """How each cell's process runs, from the options: its extra runner flags and ASLR."""
+    flags = ([f"--ms_pin={o.pin}"] if o.pin else []) + \
+            ([f"--ms_rss_period_us={o.rss_period_us}"] if o.rss_period_us is not None else [])
+    return types.SimpleNamespace(flags=flags, no_aslr=o.aslr == "off")
 
 def gcscan(d, runner, n, reps, timeout):
     """gc_scan.csv and .txt (rc+gen beside CPython); a failure (no python3.11?) is only reported."""
@@ -389,7 +429,7 @@ def execute(o):
         warn(f"warning: the machine is busy ({b}): timings will be noisy; `memstrat system` says more")
     try:
         warn(f"{len(cells)} cells x {reps} reps (+{o.warmups} warm-up) from {matrix} -> {final}")
-        context = run_cells(run, runner, o.timeout, o.warmups)
+        context = run_cells(run, runner, o.timeout, o.warmups, o.order, child_how(o))
         if not _sig and not o.no_floating:
             run_shadows(run, reg, runner, o.timeout, o.quick)
         if not _sig and o.gcscan_n != 0:
@@ -431,8 +471,14 @@ def parse_args(argv):
         name, *metavar = flag.split()
         p.add_argument(name, help=text, **({"action": "store_true"} if kind is None else
                                            {"type": kind, "metavar": metavar[0]}))
-    p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N, warmups=DEFAULT_WARMUPS)
+    p.set_defaults(timeout=DEFAULT_TIMEOUT_S, gcscan_n=GCSCAN_N, warmups=DEFAULT_WARMUPS, order=ORDERS[0], aslr="on")
     o = p.parse_args(argv)
+    if o.order not in ORDERS:
+        raise core.usage(f"--order: '{core.printable(o.order)}' is not interleaved or blocked")
+    if o.aslr not in ("on", "off"):
+        raise core.usage(f"--aslr: '{core.printable(o.aslr)}' is not on or off")
+    if o.pin is not None and not PIN.fullmatch(o.pin):
+        raise core.usage(f"--pin: '{core.printable(o.pin)}' is not CPU or CPU,SAMPLER_CPU")
     for flag in (f.split()[0] for f, kind, _ in OPTIONS if kind is str):
         if getattr(o, flag[2:].replace("-", "_")) == "":
             raise core.usage(f"option '{flag}' needs a value")
@@ -444,7 +490,8 @@ def main(argv):
     o = parse_args(argv)
     if o.plots_only is not None:
         if any(v not in (None, False) for k, v in vars(o).items() if k not in ("plots_only", "timeout",
-                                                                                "gcscan_n", "warmups")):
+                                                                                "gcscan_n", "warmups", "order",
+                                                                                "aslr")):
             raise core.usage("--plots-only takes no other options")
         return plots_only(o.plots_only)
     return execute(o)

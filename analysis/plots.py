@@ -28,13 +28,15 @@ CDF_POINTS = 500
 # Time buckets of a thinned timeline: more than a plot's width in pixels, so nothing visible is
 # lost, while an SVG of a dozen cells stays a few hundred kilobytes.
 TL_BUCKETS = 1500
-# Pause kinds of pause_timeline.gp (colors.gp pt_of_kind): gen0..gen2 are 1..3, anything else 4.
-KIND_OTHER = 4
+# Pause kinds of pause_timeline.gp (colors.gp pt_of_kind): gen0..gen2 are 1..3, anything else 4,
+# a release cascade 5 (generation -2 in the pause CSV: MM_PAUSE_RELEASE of the object model).
+KIND_OTHER, KIND_RELEASE, GEN_RELEASE = 4, 5, -2
 # Per-workload plot name -> script, in the order the plots are drawn and the report lists them.
 WL_PLOTS = {"throughput": "norm_throughput", "pause_cdf": "pause_cdf", "pause_timeline": "pause_timeline",
             "rss_timeline": "rss_timeline", "floating_timeline": "floating_timeline", "rss_peak": "rss_peak",
             "pareto": "pareto"}
-RUN_PLOTS = ("throughput", "rss_peak", "rss_timeline", "churn", "request_latency", "instances", "cache_timeline")
+RUN_PLOTS = ("throughput", "rss_peak", "rss_timeline", "churn", "request_latency", "instances", "cache_timeline",
+             "cow_timeline")
 OPS, NORM = ("ops_per_s_median", "ops_per_s_min", "ops_per_s_max"), ("norm_median", "norm_min", "norm_max")
 RSS = ("rss_peak_mb_median", "rss_peak_mb_min", "rss_peak_mb_max")
 PAUSE = ("pause_p99_us_median", "pause_max_us_median")
@@ -85,7 +87,8 @@ def read_points(path, kinds=None):
             continue
         gen = kinds is not None and 0 <= g < len(kinds) and kinds[g] == f"gen{g}"
         if math.isfinite(x):
-            pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_OTHER))
+            pts.append((x, y, 0 if kinds is None else g + 1 if gen else KIND_RELEASE if g == GEN_RELEASE
+                        else KIND_OTHER))
     return pts
 
 def read_floating(path):
@@ -115,7 +118,7 @@ def tl_block(pts, with_kind):
         x, y, k = np.asarray(pts, dtype=float).T
         width = (x[-1] - x[0]) / TL_BUCKETS
         b = ((x - x[0]) / (width if width > 0 else 1)).astype(int)
-        q = np.where((k >= 0) & (k <= KIND_OTHER), k, 0)
+        q = np.where((k >= 0) & (k <= KIND_RELEASE), k, 0)
         o = np.lexsort((-y, q, b))  # by bucket, then kind, then the largest y first (the first of equals)
         first = np.r_[True, (b[o][1:] != b[o][:-1]) | (q[o][1:] != q[o][:-1])]
         pts = [pts[i] for i in o[first]]
@@ -184,6 +187,30 @@ def first_file(run, i, sub):
     return next((f for f in (f"{sub}/{run.cells[i].slug}.rep{r}.csv" for r, rep in enumerate(run.rep[i], 1) if rep.ok)
                  if os.path.isfile(os.path.join(run.dir, f)) and os.path.getsize(os.path.join(run.dir, f))), None)
 
+def write_cow(run, ok, path):
+    """plots/data/cow_tl.dat for cow_timeline.gp: one index block "t_ms private_mb" per forked worker of
+    each cell with a workers' timeline (X.cow.csv beside its first good timeline); returns
+    [(title, reclaim, dash)] per block, dash = the cell's ordinal among its strategy's cells."""
+    blocks, out, seen = [], [], {}
+    for i in ok:
+        tl = first_file(run, i, "timeline")
+        rows = core.read_text(os.path.join(run.dir, tl[:-4] + ".cow.csv")) if tl else None
+        if not rows:
+            continue
+        c, per = run.cells[i], {}
+        for line in rows.split("\n")[1:]:
+            f = line.split(",")
+            if len(f) == 5:
+                with contextlib.suppress(ValueError):
+                    per.setdefault(int(f[1]), []).append((float(f[0]), float(f[2])))
+        seen[c.reclaim] = seen.get(c.reclaim, 0) + 1
+        for w in sorted(per):
+            out.append("".join(f"{num(t)} {num(v)}\n" for t, v in per[w]) + "\n\n")
+            blocks.append((f"{c.name}#w{w}", c.reclaim, str(seen[c.reclaim])))
+    if blocks:
+        core.write_atomic(path, "".join(out))
+    return blocks
+
 class Drawer:
     """One drawing pass into run.dir/out: what every plot shares, and the status (0 or 1)."""
 
@@ -213,9 +240,16 @@ class Drawer:
             series["request_latency"] += [(lat, c.name, c.reclaim)] if lat else []
             if live and c.workload == "cache" and os.access(os.path.join(run.dir, live), os.R_OK):
                 series["cache_timeline"].append((live, c.name, c.reclaim))
+        cow = write_cow(run, ok, os.path.join(run.dir, self.out, "data", "cow_tl.dat"))
         inst = [v for i in ok if run.cells[i].workload == "instances"
                 for v in run.values(i, "bytes_per_instance_alloc")]
         for name in RUN_PLOTS:
+            if name == "cow_timeline":
+                if cow:
+                    self.plot("cow_timeline.gp", name, {"blockfile": f"{self.out}/data/cow_tl.dat",
+                              **{k: " ".join(b[n] for b in cow) for n, k in enumerate(("titles", "file_reclaims",
+                                                                                          "file_dash"))}})
+                continue
             files, cache = series.get(name, series["rss_timeline"]), name == "cache_timeline"
             if ((name in series and not files) or (name == "instances" and not inst)
                     or (name == "churn" and not os.path.isfile(os.path.join(run.dir, "churn_allocators.csv")))):

@@ -244,6 +244,99 @@ def lineage_section(run, reg):
             "free-threaded collector with 3.14's memory gate collects, against one full collection per 80,000 net "
             "allocations.\n\n```" + text + "```\n\n" + "".join(say) + "\n" + LINEAGE_WHY)
 
+# App objects from which a request cell is an LLM-server heap (issue 17: ~1M tracked objects).
+BIG_HEAP_OBJECTS = 1_000_000
+
+def med(run, i, metric):
+    """Median of a counter over the good repetitions of cell i; NaN when absent."""
+    v = core.finite(run.values(i, metric))
+    return float(np.median(v)) if v.size else math.nan
+
+def gen2_after_warmup(run, i):
+    """(count, longest ms) of the gen-2 pauses after the warm-up (the request workload's
+    warmup_end_ms counter; the pause log of each repetition), medians over good repetitions;
+    the longest is 0 when none ran after it; NaNs without the counter or the logs."""
+    worst, count = [], []
+    for r, rep in enumerate(run.rep[i], 1):
+        t0 = rep.value("warmup_end_ms") if rep.ok else math.nan
+        text = core.read_text(os.path.join(run.dir, f"pauses/{run.cells[i].slug}.rep{r}.csv")) if rep.ok else None
+        if text is None or not math.isfinite(t0):
+            continue
+        d = [float(f[1]) for f in (ln.split(",") for ln in text.split("\n")[1:]) if len(f) == 4 and f[2] == "2"
+             and float(f[0]) >= t0]
+        worst.append(max(d, default=0.0) / 1e3)
+        count.append(len(d))
+    return (float(np.median(count)), float(np.median(worst))) if worst else (math.nan, math.nan)
+
+def seed_section(run):
+    """Issue 17's statements, when the run has their cells: the gen-2 pause of request cells with
+    an LLM-server heap (app_objects >= BIG_HEAP_OBJECTS) per policy, freeze beside auto; and the
+    forked workers' memory of prefork cells (the cow counters), freeze and immortality beside auto."""
+    ok = [i for i, x in enumerate(run.sum) if x["reps"]]
+    big = [i for i in ok if run.cells[i].workload == "request" and med(run, i, "app_objects") >= BIG_HEAP_OBJECTS]
+    fork = [i for i in ok if not math.isnan(med(run, i, "cow_private_mb_end"))]
+    if not big and not fork:
+        return ""
+    out = ["## Where the seed patterns pay off: freeze, fork, immortal objects\n\n"]
+    if big:
+        out.append("**LLM-server heaps** (request cells with at least 1M long-lived objects): full (gen-2) "
+                   "collections in the whole run and after the warm-up (the measured requests), the longest "
+                   "gen-2 pause after the warm-up, medians over repetitions (— : the cell does not report it).\n\n"
+                   "| cell | app objects | gen-2 collections | after warm-up | max gen-2 pause after warm-up ms "
+                   "| p99 request µs |\n|---|---:|---:|---:|---:|---:|\n")
+        for i in big:
+            out.append(f"| `{md(run.cells[i].name)}` | {med(run, i, 'app_objects'):,.0f} |"
+                       + "".join(cell_num(f, v) for f, v in (("%.0f", med(run, i, "gc_collections_gen2")),
+                                                           ("%.0f", gen2_after_warmup(run, i)[0]),
+                                                           ("%.1f", gen2_after_warmup(run, i)[1]),
+                                                           ("%.0f", med(run, i, "req_p99_us")))) + "\n")
+        out.append("\n")
+        for i in big:
+            c = run.cells[i]
+            base = {"freeze": "auto", "manual+freeze": "manual"}.get(dict(c.knobs).get("policy", "auto"))
+            if base is None:
+                continue
+            twin = {**dict(c.knobs), "policy": base}
+            auto = next((j for j in big if run.cells[j].reclaim == c.reclaim
+                         and {"policy": "auto", **dict(run.cells[j].knobs)} == twin
+                         and (run.cells[j].allocator, run.cells[j].layout) == (c.allocator, c.layout)), None)
+            (na, wa), (nf, wf) = (gen2_after_warmup(run, x) for x in (auto, i)) if auto is not None else ((0, 0),) * 2
+            if auto is None or any(math.isnan(x) for x in (na, wa, nf, wf)):
+                continue
+            out.append(f"- gen-2 pause after the warm-up, `{run.cells[auto].name}`: without freeze {na:.0f} full "
+                       f"collections, the longest {wa:.1f} ms; with `policy={dict(c.knobs)['policy']}` {nf:.0f}, "
+                       f"the longest {wf:.1f} ms (gc.freeze() at the warm-up's end moves the application state to "
+                       "the permanent generation, which no collection examines"
+                       + ("; under auto, 3.11's rule holds full collections back while fewer than a quarter of "
+                          "the long-lived objects are new" if base == "auto" and na == 0 else "") + ").\n")
+        out.append("\n")
+    if fork:
+        out.append("**Pre-forking servers** (prefork: workers forked from a parent holding the state): each "
+                   "worker's memory at its end, from /proc/PID/smaps_rollup (mean over workers, median over "
+                   "repetitions). Private = pages this worker wrote (copy-on-write, plus its own allocations); "
+                   "shared = pages still shared with the parent and the other workers.\n\n"
+                   "| cell | private MB | shared MB | Pss MB | private MB per 1k requests | worker gen-2 collections |\n"
+                   "|---|---:|---:|---:|---:|---:|\n")
+        for i in fork:
+            out.append(f"| `{md(run.cells[i].name)}` |" + "".join(cell_num(f, med(run, i, k)) for f, k in (
+                ("%.1f", "cow_private_mb_end"), ("%.1f", "cow_shared_mb_end"), ("%.1f", "cow_pss_mb_end"),
+                ("%.2f", "cow_private_mb_per_1k_requests"), ("%.0f", "worker_gc_gen2"))) + "\n")
+        out.append("\n")
+        for i in fork:
+            c, k = run.cells[i], dict(run.cells[i].knobs)
+            if k.get("policy", "auto") == "auto" and k.get("immortal", "0") == "0":
+                for j in fork:
+                    cj, kj = run.cells[j], dict(run.cells[j].knobs)
+                    rest = {x: v for x, v in kj.items() if x not in ("policy", "immortal")}
+                    if j == i or cj.reclaim != c.reclaim or rest != k or (cj.allocator, cj.layout) != (c.allocator, c.layout):
+                        continue
+                    a, b = med(run, i, "cow_private_mb_end"), med(run, j, "cow_private_mb_end")
+                    what = "/".join(f"{x}={kj[x]}" for x in ("policy", "immortal") if x in kj)
+                    out.append(f"- private memory per worker, `{c.name}` vs {what}: {a:.1f} vs {b:.1f} MB "
+                               f"({b / a:.2f}×).\n" if a > 0 else "")
+        out.append("\n")
+    return "".join(out)
+
 def csv_section(run_dir, name, heading, what):
     """A CSV file of the run as a markdown table; nothing when the file is absent."""
     text = core.read_text(os.path.join(run_dir, name))
@@ -265,6 +358,7 @@ def report_text(run, reg):
            meta_section(meta, run.reps, warmup_note(run)) if meta
            else "## Machine and build\n\n*meta.json missing or unreadable.*\n\n",
            HOW_TO_READ, *(workload_section(run, reg, wl) for wl in plotting.workloads(run))]
+    out.append(seed_section(run))
     failed = [c.name for c, s in zip(run.cells, run.sum) if not s["reps"]]
     if failed:
         out.append("## Cells without results\n\n" + "".join(

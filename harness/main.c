@@ -196,7 +196,10 @@ static int exec_analysis(int argc, char **argv) {
 static void usage(FILE *out) {
     fprintf(out, "usage: memstrat list [--json]\n"
                  "       memstrat run CELL... [--ms_timeline=FILE] [--ms_pauses=FILE] [--benchmark_* flags]\n"
+                 "                    [--ms_rss_period_us=N] [--ms_observe=0|1] [--ms_pin=CPU[,CPU2]]\n"
                  "       memstrat bench [--matrix FILE] [--reps N] [--quick] [--out DIR] [--run-id ID] [--no-plots]\n"
+                 "                      [--warmups N] [--order interleaved|blocked] [--pin CPU[,CPU2]] [--aslr on|off]\n"
+                 "                      [--rss-period-us N]\n"
                  "       memstrat bench --plots-only RUN_DIR\n"
                  "       memstrat compare RUN_A RUN_B [--alpha P] [--noise-floor PCT] [--csv FILE]\n"
                  "       memstrat tune CELL --grid gen0=100..20000 gen1=2..50 [--points K] [--reps R] [--goal GOAL]\n"

@@ -5,11 +5,17 @@
  * decimated). The sampler thread and ms_rss_mark both go through
  * ms_rss_append_locked, which is the only writer of the buffer.
  *
+ * Period 0: no thread; the timeline holds the marks alone (start, collection
+ * ends, stop), which is what `--ms_rss_period_us=0` measures the sampler against.
+ *
  * Cost: one pread of /proc/self/statm on an fd kept open (no open/close per
  * sample), done outside the lock; the lock only covers the append. The thread
  * sleeps on a condition variable with absolute CLOCK_MONOTONIC deadlines, so
  * the period does not drift and ms_rss_stop wakes it at once.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
+#endif
 #include "rss_sampler.h"
 
 #include "atomic_file.h"
@@ -48,7 +54,10 @@ struct ms_rss_sampler {
     int fd;          /* /proc/PID/statm, open for the sampler's lifetime */
     uint64_t page_size;
     uint64_t t0_ns;
-    uint64_t period_ns; /* doubles at each decimation */
+    uint64_t period_ns; /* doubles at each decimation; 0: no thread */
+    int cpu;            /* the thread's CPU; -1: the creator's affinity */
+    uint64_t thread_cpu_ns; /* CPU time the thread used, set as it ends */
+    uint64_t ticks;         /* samples the thread took */
     ms_rss_sample *buf;
     size_t len, cap;
     uint64_t max_rss;
@@ -180,6 +189,12 @@ static void ms_rss_ns_to_timespec(uint64_t ns, struct timespec *ts) {
  * ticks (the machine was busy) are skipped rather than caught up in a burst. */
 static void *ms_rss_thread(void *arg) {
     ms_rss_sampler *s = arg;
+    if (s->cpu >= 0) { /* best effort: a CPU outside the cpuset leaves the inherited mask */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(s->cpu, &set);
+        (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
     pthread_mutex_lock(&s->mu);
     uint64_t next = ms_now_ns() + s->period_ns;
     while (!s->stopping) {
@@ -191,10 +206,14 @@ static void *ms_rss_thread(void *arg) {
         pthread_mutex_unlock(&s->mu);
         ms_rss_sample_now(s, 0);
         pthread_mutex_lock(&s->mu);
+        s->ticks++;
         uint64_t now = ms_now_ns();
         next += s->period_ns;
         if (next <= now) next = now + s->period_ns;
     }
+    struct timespec cpu; /* the sampler's own cost, read where only it can be: in the thread */
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        s->thread_cpu_ns = (uint64_t)cpu.tv_sec * MS_NS_PER_SEC + (uint64_t)cpu.tv_nsec;
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
@@ -218,7 +237,7 @@ fail_mu:
 
 /* The thread is created with all signals blocked so that process-directed
  * signals (SIGINT, timers) keep going to the benchmark's own threads. */
-ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns) {
+ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns, int cpu) {
     ms_rss_sampler *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     char path[64];
@@ -231,10 +250,12 @@ ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns) {
     s->cap = MS_RSS_INITIAL_SAMPLES;
     s->page_size = ms_rss_page_size();
     s->t0_ns = t0_ns;
-    s->period_ns = (uint64_t)(period_us ? period_us : MS_RSS_DEFAULT_PERIOD_US) * 1000u;
+    s->period_ns = (uint64_t)period_us * 1000u;
+    s->cpu = cpu;
     if (ms_rss_init_sync(s) != 0) goto fail_buf;
 
     ms_rss_sample_now(s, 0);
+    if (period_us == 0) return s; /* marks only */
 
     sigset_t all, old;
     sigfillset(&all);
@@ -321,6 +342,15 @@ unsigned ms_rss_decimations(const ms_rss_sampler *s) {
     ms_rss_sampler *m = (ms_rss_sampler *)s;
     pthread_mutex_lock(&m->mu);
     unsigned v = m->decimations;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
+uint64_t ms_rss_thread_cpu_ns(const ms_rss_sampler *s) {
+    if (!s) return 0;
+    ms_rss_sampler *m = (ms_rss_sampler *)s;
+    pthread_mutex_lock(&m->mu);
+    uint64_t v = m->thread_cpu_ns;
     pthread_mutex_unlock(&m->mu);
     return v;
 }

@@ -33,8 +33,6 @@
 /* Samples kept before decimation: 2M x 16 bytes = 32 MiB at most, i.e. about
  * 33 minutes at 1 ms before the first halving. */
 #define MS_RSS_MAX_SAMPLES ((size_t)2 * 1024 * 1024)
-/* Period used when the caller passes 0: the design's "about 1 ms". */
-#define MS_RSS_DEFAULT_PERIOD_US 1000u
 
 typedef struct ms_rss_sampler ms_rss_sampler;
 
@@ -47,11 +45,11 @@ uint64_t ms_rss_current_bytes(void);
 /* VmHWM from /proc/self/status in bytes; 0 if unreadable. */
 uint64_t ms_rss_peak_bytes(void);
 
-/* Starts the sampler thread on process pid (0: this process; period_us 0
- * means MS_RSS_DEFAULT_PERIOD_US) and takes a first sample at once. t0_ns is
- * the common time origin (ms_now_ns) used for the CSV. NULL with errno on
- * failure. */
-ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns);
+/* Starts the sampler thread on process pid (0: this process) every period_us
+ * (0: no thread, marks only) on CPU cpu (-1: wherever the caller may run) and
+ * takes a first sample at once. t0_ns is the common time origin (ms_now_ns)
+ * used for the CSV. NULL with errno on failure. */
+ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns, int cpu);
 /* One extra sample now, from the calling thread; thread-safe. A pread of
  * statm costs about a microsecond. Returns the RSS read (0: none). No-op
  * after ms_rss_stop. */
@@ -68,6 +66,9 @@ void ms_rss_stop(ms_rss_sampler *s);
 size_t ms_rss_len(const ms_rss_sampler *s);
 /* Largest RSS seen by any sample, including decimated ones. */
 uint64_t ms_rss_max_sampled(const ms_rss_sampler *s);
+/* CPU time the sampler thread used, all of it (known once ms_rss_stop joined it;
+ * 0 before, and without a thread): its own cost, whatever else the machine runs. */
+uint64_t ms_rss_thread_cpu_ns(const ms_rss_sampler *s);
 /* How many times the buffer was halved (0 for runs under ~33 min at 1 ms). */
 unsigned ms_rss_decimations(const ms_rss_sampler *s);
 

@@ -27,19 +27,33 @@
  *
  * Pauses: the heap's observer brackets every collection; the harness times the
  * bracket (strategies never time themselves) into a log-linear histogram, a
- * bounded event log and an RSS mark. RSS: a sampler thread (~1 ms) plus VmHWM
+ * bounded event log and an RSS mark. A release cascade (MM_PAUSE_RELEASE) is
+ * bracketed the same way into its own histogram (pause_release_*) and the same
+ * log (generation -2); a cancelled bracket is no pause. RSS: a sampler thread
+ * (every --ms_rss_period_us, default MS_RSS_PERIOD_US; 0: marks only) plus VmHWM
  * after resetting it through /proc/self/clear_refs at cell start.
+ *
+ * The harness's own cost (docs/noise.md): --ms_rss_period_us=0 and
+ * --ms_observe=0 take the sampler thread and the observer away, so that
+ * tools/harness_cost.py can measure what each costs; --ms_pin=A[,B] pins the
+ * process to CPU A and the sampler thread to B, for tools/noise.sh.
  *
  * Request latency: request-style workloads hand each measured request's simple
  * and metered latency to the harness's sink (workload.h); two histograms of the
  * same log-linear kind become req_* and req_metered_* counters, and with
  * --ms_latency=FILE a CSV of percentile points of both, for CDF plots.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
+#endif
 #include "run.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
 #include "cli.h"
@@ -63,7 +77,7 @@ static const double ms_latency_points[] = {
 };
 
 void ms_record_pause(ms_pause_ctx *ctx, const ms_pause_event *ev, uint64_t examined, uint64_t now_ns) {
-    ms_hist_record(ctx->all, ev->duration_ns);
+    ms_hist_record(ev->generation == MM_PAUSE_RELEASE ? ctx->release : ctx->all, ev->duration_ns);
     ctx->examined += examined;
     if (ev->generation >= 0 && ev->generation < ctx->generations)
         ms_hist_record(ctx->per_gen[ev->generation], ev->duration_ns);
@@ -74,15 +88,19 @@ void ms_record_pause(ms_pause_ctx *ctx, const ms_pause_event *ev, uint64_t exami
     }
 }
 
-/* The observer: a pause is the wall time between START and STOP of one collection. */
+/* The observer: a pause is the wall time between START and STOP of one collection
+ * or one release cascade (each kind its own start: a collection can nest in a
+ * cascade); CANCEL (a cascade that stayed short) reads no clock. */
 static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     ms_pause_ctx *ctx = arg;
+    if (phase == MM_GC_CANCEL) return;
+    uint64_t *start = info->generation == MM_PAUSE_RELEASE ? &ctx->release_start_ns : &ctx->start_ns;
     if (phase == MM_GC_START) {
-        ctx->start_ns = ms_now_ns();
+        *start = ms_now_ns();
         return;
     }
     uint64_t end = ms_now_ns();
-    ms_pause_event ev = {ctx->start_ns, end - ctx->start_ns, info->generation, info->collected};
+    ms_pause_event ev = {*start, end - *start, info->generation, info->collected};
     ms_record_pause(ctx, &ev, info->examined, end);
 }
 
@@ -117,6 +135,44 @@ static int emit_live(FILE *f, void *arg) {
     fputs("t_ms,live_mb\n", f);
     for (size_t i = 0; i < lc->len; i++) fprintf(f, "%.3f,%.4f\n", lc->t_ms[i], lc->mb[i]);
     return ferror(f) ? -1 : 0;
+}
+
+/* The workload's worker sink (prefork): follow a forked worker's memory, or
+ * take its final sample. The sampler is made with the first worker. */
+void ms_record_worker(ms_measurement *m, int pid, bool end, const ms_cow_mem *final) {
+    if (!end) {
+        if (m->cow == NULL) m->cow = ms_cow_new(m->t0);
+        ms_cow_add(m->cow, (pid_t)pid);
+    } else if (final != NULL) {
+        ms_cow_end_with(m->cow, (pid_t)pid, final);
+    } else {
+        ms_cow_end(m->cow, (pid_t)pid);
+    }
+}
+
+static void on_worker(void *arg, int pid, wl_worker_event e) {
+    ms_record_worker(arg, pid, e == WL_WORKER_END, NULL);
+}
+
+/* Counters of forked workers: the mean over workers of their final sample, and
+ * private memory per 1,000 requests served (all workers' private over all requests). */
+static void report_cow_counters(ms_gb_state *st, const ms_measurement *m) {
+    int n = 0;
+    double priv = 0, shared = 0, pss = 0;
+    for (int i = 0; i < ms_cow_workers(m->cow); i++) {
+        ms_cow_mem mem;
+        if (!ms_cow_final(m->cow, i, &mem)) continue;
+        n++;
+        priv += (double)mem.private_dirty / MS_MB;
+        shared += (double)mem.shared / MS_MB;
+        pss += (double)mem.pss / MS_MB;
+    }
+    if (n == 0) return;
+    ms_gb_counter(st, "cow_workers", n);
+    ms_gb_counter(st, "cow_private_mb_end", priv / n);
+    ms_gb_counter(st, "cow_shared_mb_end", shared / n);
+    ms_gb_counter(st, "cow_pss_mb_end", pss / n);
+    if (m->r.ops > 0) ms_gb_counter(st, "cow_private_mb_per_1k_requests", priv / (m->r.ops / 1000.0));
 }
 
 /* policy=pressure's events, one row each: where (objects allocated), RSS read
@@ -181,7 +237,7 @@ static void report_hist_us(ms_gb_state *st, const char *prefix, const ms_hist *h
 
 bool ms_recorders_new(ms_cell_run *cr, ms_measurement *m) {
     memset(m, 0, sizeof *m);
-    bool ok = (m->pauses.all = ms_hist_new()) != NULL &&
+    bool ok = (m->pauses.all = ms_hist_new()) != NULL && (m->pauses.release = ms_hist_new()) != NULL &&
               (m->pauses.log = ms_pause_log_new(MS_PAUSE_LOG_CAPACITY)) != NULL &&
               (m->latency.simple = ms_hist_new()) != NULL && (m->latency.metered = ms_hist_new()) != NULL;
     int gens = cr->cell.reclaim.generations;
@@ -200,9 +256,11 @@ void ms_measurement_free(ms_measurement *m) {
     ms_hist_free(m->latency.metered);
     ms_pause_log_free(m->pauses.log);
     ms_hist_free(m->pauses.all);
+    ms_hist_free(m->pauses.release);
     for (int g = 0; g < m->pauses.generations; g++) ms_hist_free(m->pauses.per_gen[g]);
     free(m->live.t_ms);
     free(m->live.mb);
+    ms_cow_free(m->cow);
     ms_floating_free(m->floating);
     mm_heap_free(m->h);
     memset(m, 0, sizeof *m);
@@ -230,19 +288,25 @@ static bool measure(ms_cell_run *cr, ms_measurement *m) {
         return false;
     }
     m->malloc_code = cr->malloc_code;
-    mm_set_observer(m->h, on_gc, &m->pauses);
+    if (cr->observe) mm_set_observer(m->h, on_gc, &m->pauses);
+    m->no_pauses = !cr->observe;
     m->r.latency_fn = ms_record_latency;
     m->r.latency_ctx = &m->latency;
 
     bool peak_reset = ms_rss_reset_peak() == 0;
     m->t0 = ms_now_ns();
-    m->pauses.rss = ms_rss_start(0, MS_RSS_PERIOD_US, m->t0);
+    m->pauses.rss = ms_rss_start(0, cr->rss_period_us, m->t0, cr->sampler_cpu);
+    if (m->pauses.rss == NULL)
+        fprintf(stderr, "memstrat: no RSS timeline: cannot start the sampler (%s)\n", strerror(errno));
     m->live = (ms_live_ctx){.h = m->h, .t0 = m->t0};
     m->r.live_fn = on_live;
     m->r.live_ctx = &m->live;
+    m->r.worker_fn = on_worker;
+    m->r.worker_ctx = m;
     if (cr->floating_every) start_floating(cr, m);
     m->ok = c->workload->run(m->h, &c->knobs, &m->r, m->err, sizeof m->err);
     m->t1 = ms_now_ns();
+    ms_cow_stop(m->cow);
     if (m->floating) ms_floating_end(m->floating, m->h);
     ms_rss_mark(m->pauses.rss);
     ms_rss_stop(m->pauses.rss);
@@ -279,6 +343,13 @@ static void report_heap_counters(ms_gb_state *st, const ms_cell_run *cr, const m
     if (as->live_bytes) ms_gb_counter(st, "alloc_fragmentation", (double)as->reserved_bytes / (double)as->live_bytes);
     if (as->lib_allocated_bytes) ms_gb_counter(st, "alloc_lib_allocated_mb", (double)as->lib_allocated_bytes / MS_MB);
     if (as->lib_resident_bytes) ms_gb_counter(st, "alloc_lib_resident_mb", (double)as->lib_resident_bytes / MS_MB);
+    /* release pauses: deterministic counts from the heap, times from the observer */
+    ms_gb_counter(st, "pause_release_count", (double)before->release_pauses);
+    ms_gb_counter(st, "pause_release_objects", (double)before->release_pause_objects);
+    if (!m->no_pauses) {
+        ms_gb_counter(st, "pause_release_total_ms", (double)ms_hist_total_ns(m->pauses.release) / 1e6);
+        report_hist_us(st, "pause_release", m->pauses.release);
+    }
     if (cr->cell.reclaim.has_collector) {
         ms_gb_counter(st, "gc_examined", (double)m->pauses.examined);
         if (before->collector_heap_bytes) ms_gb_counter(st, "gc_heap_mb", (double)before->collector_heap_bytes / MS_MB);
@@ -302,7 +373,9 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
     }
     ms_gb_counter(st, "rss_peak_mb", (double)m->rss_peak / MS_MB);
     ms_gb_counter(st, "rss_final_mb", (double)m->rss_final / MS_MB);
+    ms_gb_counter(st, "rss_sampler_cpu_ms", (double)ms_rss_thread_cpu_ns(m->pauses.rss) / 1e6);
     if (m->h != NULL) report_heap_counters(st, cr, m);
+    if (m->before.immortalized) ms_gb_counter(st, "immortal_objects", (double)m->before.immortalized);
     ms_gb_counter(st, "preheader_bytes", (double)before->preheader_bytes);
     ms_gb_counter(st, "malloc_impl", (double)m->malloc_code);
     if (m->python_version) ms_gb_counter(st, "python_version", (double)m->python_version);
@@ -321,6 +394,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
         report_hist_us(st, "req", m->latency.simple);
         report_hist_us(st, "req_metered", m->latency.metered);
     }
+    report_cow_counters(st, m);
     for (int i = 0; i < m->r.ncounters; i++) ms_gb_counter(st, m->r.counters[i].name, m->r.counters[i].value);
     if (m->floating) ms_floating_report(st, m->floating);
 }
@@ -330,7 +404,7 @@ static void report_counters(ms_gb_state *st, const ms_cell_run *cr, const ms_mea
 static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
     bool several = cr->index >= 0; /* several cells in one process share the paths */
     char path[1100];
-    if (cr->timeline_path) {
+    if (cr->timeline_path && m->pauses.rss != NULL) { /* no sampler started: said when it failed */
         ms_run_output_path(path, sizeof path, cr->timeline_path, cr->index, several);
         if (ms_rss_write_csv(m->pauses.rss, path) != 0)
             fprintf(stderr, "memstrat: cannot write RSS timeline %s\n", path);
@@ -348,6 +422,12 @@ static void write_outputs(const ms_cell_run *cr, const ms_measurement *m) {
             if (ms_write_file_atomic(twin, emit_pressure, m->h) != 0)
                 fprintf(stderr, "memstrat: cannot write pressure events %s\n", twin);
         }
+    }
+    if (cr->timeline_path && ms_cow_workers(m->cow) > 0) {
+        char twin[1200];
+        ms_run_output_path(path, sizeof path, cr->timeline_path, cr->index, several);
+        ms_run_twin_path(twin, sizeof twin, path, "cow");
+        if (ms_cow_write_csv(m->cow, twin) != 0) fprintf(stderr, "memstrat: cannot write workers' memory timeline %s\n", twin);
     }
     if (cr->pauses_path) {
         ms_run_output_path(path, sizeof path, cr->pauses_path, cr->index, several);
@@ -396,14 +476,62 @@ static const char *take_flag(const char *arg, const char *name) {
     return strncmp(arg, name, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
 }
 
+/* Largest --ms_rss_period_us: 10 s (a sampler that slow samples nothing). */
+#define MS_RSS_PERIOD_MAX_US 10000000L
+/* Highest CPU number --ms_pin takes (CPU_SETSIZE is 1024). */
+#define MS_PIN_MAX_CPU 1023L
+
+/* How the harness itself runs (the --ms_* flags that are not output files). */
+typedef struct ms_run_opts {
+    long rss_period_us, observe, cpu, sampler_cpu;
+} ms_run_opts;
+
+/* --ms_pin=A[,B]: A for the process (and an interpreter it starts), B for the
+ * sampler thread (default: A too). */
+static bool parse_pin(const char *v, ms_run_opts *o) {
+    char a[32];
+    const char *comma = strchr(v, ',');
+    size_t n = comma ? (size_t)(comma - v) : strlen(v);
+    if (n == 0 || n >= sizeof a) return false;
+    memcpy(a, v, n);
+    a[n] = '\0';
+    if (ms_parse_long(a, 0, MS_PIN_MAX_CPU, &o->cpu) != 0) return false;
+    o->sampler_cpu = o->cpu;
+    return comma == NULL || ms_parse_long(comma + 1, 0, MS_PIN_MAX_CPU, &o->sampler_cpu) == 0;
+}
+
+/* Pins this process before anything runs; one line and exit 2 when the CPU is
+ * not one it may use. */
+static bool pin_process(long cpu, char *err, size_t errlen) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET((int)cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) == 0) return true;
+    snprintf(err, errlen, "--ms_pin: cannot run on CPU %ld (%s; this machine has %ld online)", cpu, strerror(errno),
+             sysconf(_SC_NPROCESSORS_ONLN));
+    return false;
+}
+
 int ms_run_main(int argc, char **argv) {
     const char *timeline = NULL, *pauses = NULL, *latency = NULL, *floating = NULL, *floating_path = NULL;
+    ms_run_opts opt = {MS_RSS_PERIOD_US, 1, -1, -1};
     char err[2048];
     ms_oom_init("memstrat run");
     int kept = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if ((v = take_flag(argv[i], "--ms_timeline")) != NULL)
+        if ((v = take_flag(argv[i], "--ms_rss_period_us")) != NULL) {
+            if (ms_parse_long(v, 0, MS_RSS_PERIOD_MAX_US, &opt.rss_period_us) != 0)
+                return ms_usage_error("run", "--ms_rss_period_us: '%s' is not a period in microseconds, 0..%ld "
+                                             "(0: no sampler thread)", v, MS_RSS_PERIOD_MAX_US);
+        } else if ((v = take_flag(argv[i], "--ms_observe")) != NULL) {
+            if (ms_parse_long(v, 0, 1, &opt.observe) != 0)
+                return ms_usage_error("run", "--ms_observe: '%s' is not 0 or 1", v);
+        } else if ((v = take_flag(argv[i], "--ms_pin")) != NULL) {
+            if (!parse_pin(v, &opt))
+                return ms_usage_error("run", "--ms_pin: '%s' is not CPU or CPU,SAMPLER_CPU (0..%ld)", v,
+                                      MS_PIN_MAX_CPU);
+        } else if ((v = take_flag(argv[i], "--ms_timeline")) != NULL)
             timeline = v;
         else if ((v = take_flag(argv[i], "--ms_pauses")) != NULL)
             pauses = v;
@@ -431,7 +559,8 @@ int ms_run_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) == 0)
             return ms_usage_error("run", "unknown flag '%s' (ours: --ms_timeline=FILE --ms_pauses=FILE "
-                                         "--ms_latency=FILE --ms_floating=N --ms_floating_timeline=FILE; "
+                                         "--ms_latency=FILE --ms_floating=N --ms_floating_timeline=FILE "
+                                         "--ms_rss_period_us=N --ms_observe=0|1 --ms_pin=A[,B]; "
                                          "Google Benchmark's: see --help)", argv[i]);
         ncells++;
     }
@@ -458,12 +587,19 @@ int ms_run_main(int argc, char **argv) {
         runs[k].floating_path = floating_path;
         if (floating_every && runs[k].cell.reclaim.interpreter)
             fprintf(stderr, "memstrat: %s: floating garbage is not measured in an interpreter (n/a)\n", runs[k].cell.spec);
+        runs[k].rss_period_us = (unsigned)opt.rss_period_us;
+        runs[k].observe = opt.observe != 0;
+        runs[k].sampler_cpu = (int)opt.sampler_cpu;
     }
     /* Before anything runs: every output path it may write, and a filter that
      * leaves something to run (bad input, exit 2, not a run that did nothing). */
     bool outputs_ok = ms_run_check_outputs(timeline, pauses, latency, ncells, err, sizeof err);
     bool selected = outputs_ok && ms_gb_filter_matches(names, ncells);
     free(names);
+    if (outputs_ok && selected && opt.cpu >= 0 && !pin_process(opt.cpu, err, sizeof err)) {
+        free(runs);
+        return ms_usage_error("run", "%s", err);
+    }
     if (!outputs_ok || !selected) {
         if (outputs_ok) snprintf(err, sizeof err, "--benchmark_filter='%s' matches none of the %d cell%s given",
                                  ms_gb_filter(), ncells, ncells == 1 ? "" : "s");

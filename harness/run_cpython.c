@@ -230,9 +230,11 @@ bool ms_probe_line(ms_probe *p, ms_measurement *m, const char *line, uint64_t no
         if (KIND("begin")) {
             m->t0 = v[0];
             ms_rss_rebase(m->pauses.rss, v[0]);
+            ms_cow_set_t0(m->cow, v[0]); /* workers were reported as they started, before this line */
         } else {
             if (!begun || v[0] < m->t0) return BAD("'end' before 'begin'");
             m->t1 = v[0];
+            ms_cow_stop(m->cow);
             m->rss_final = ms_rss_mark(m->pauses.rss);
         }
     } else if (KIND("pause")) {
@@ -274,6 +276,20 @@ bool ms_probe_line(ms_probe *p, ms_measurement *m, const char *line, uint64_t no
         m->before.uncollectable_by_gen[v[0]] = v[3];
         m->before.collected += v[2];
         m->before.uncollectable += v[3];
+    } else if (KIND("worker")) { /* a forked worker (prefork): its start, or its end with its own figures;
+                                    written at once, so before `begin` (which comes after `end`) */
+        unsigned long long pid;
+        int n = 0;
+        if (sscanf(rest, "%llu %n", &pid, &n) != 1 || pid == 0 || pid > INT32_MAX || n == 0)
+            return BAD("expected worker PID start | worker PID end PRIVATE SHARED PSS (bytes)");
+        if (strcmp(rest + n, "start") == 0) {
+            ms_record_worker(m, (int)pid, false, NULL);
+        } else if (strncmp(rest + n, "end ", 4) == 0 && u64_fields(rest + n + 4, v, 3)) {
+            ms_cow_mem mem = {v[0], v[1], v[2]};
+            ms_record_worker(m, (int)pid, true, &mem);
+        } else {
+            return BAD("expected worker PID start | worker PID end PRIVATE SHARED PSS (bytes)");
+        }
     } else if (KIND("rss_peak")) {
         if (!u64_fields(rest, v, 1)) return BAD("expected rss_peak B (bytes)");
         m->rss_peak = v[0];
@@ -507,7 +523,7 @@ bool ms_measure_cpython(ms_cell_run *cr, ms_measurement *m) {
         /* 2. the child, and the RSS sampler on it */
         ch->probe_state.start_ns = ms_now_ns();
         if (child_start(ch, why, sizeof why)) {
-            m->pauses.rss = ms_rss_start(ch->pid, MS_RSS_PERIOD_US, ch->probe_state.start_ns);
+            m->pauses.rss = ms_rss_start(ch->pid, cr->rss_period_us, ch->probe_state.start_ns, cr->sampler_cpu);
             bool timed_out = false;
             uint64_t timeout_ns = (uint64_t)mm_knob_int(&c->knobs, "timeout") * MS_NS_PER_SEC;
             /* 3. its lines until it ends, 4. how it ended */

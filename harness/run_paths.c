@@ -19,8 +19,6 @@ void ms_run_output_path(char *out, size_t outlen, const char *path, int index, b
     snprintf(out, outlen, "%.*s.%d%s", (int)(dot - path), path, index, dot);
 }
 
-void ms_run_live_path(char *out, size_t outlen, const char *path) { ms_run_twin_path(out, outlen, path, "live"); }
-
 void ms_run_twin_path(char *out, size_t outlen, const char *path, const char *kind) {
     size_t n = strlen(path);
     const char *part = n > 9 && strcmp(path + n - 9, ".csv.part") == 0 ? ".part" : "";
@@ -28,6 +26,8 @@ void ms_run_twin_path(char *out, size_t outlen, const char *path, const char *ki
     if (stem > 4 && strncmp(path + stem - 4, ".csv", 4) == 0) stem -= 4;
     snprintf(out, outlen, "%.*s.%s.csv%s", (int)stem, path, kind, part);
 }
+
+void ms_run_live_path(char *out, size_t outlen, const char *path) { ms_run_twin_path(out, outlen, path, "live"); }
 
 bool ms_run_check_outputs(const char *timeline, const char *pauses, const char *latency, int ncells, char *err,
                           size_t errlen) {
@@ -46,6 +46,8 @@ bool ms_run_check_outputs(const char *timeline, const char *pauses, const char *
             if (!ms_output_target_ok(live, "--ms_timeline (its live-bytes timeline)", err, errlen)) return false;
             ms_run_twin_path(live, sizeof live, path, "pressure");
             if (!ms_output_target_ok(live, "--ms_timeline (its pressure events)", err, errlen)) return false;
+            ms_run_twin_path(live, sizeof live, path, "cow");
+            if (!ms_output_target_ok(live, "--ms_timeline (its workers' memory timeline)", err, errlen)) return false;
         }
     }
     return true;

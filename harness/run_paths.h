@@ -20,7 +20,7 @@ void ms_run_output_path(char *out, size_t outlen, const char *path, int index, b
  * X.csv.part -> X.live.csv.part (the bench driver's name until a rep succeeds). */
 void ms_run_live_path(char *out, size_t outlen, const char *timeline_path);
 /* Any twin of a timeline path: X.csv -> X.KIND.csv (and .part as above); the
- * pressure events of policy=pressure are X.pressure.csv. */
+ * pressure events of policy=pressure are X.pressure.csv, prefork's workers' memory X.cow.csv. */
 void ms_run_twin_path(char *out, size_t outlen, const char *timeline_path, const char *kind);
 /* Every path ncells cells may write; NULL paths are not written. false: one line in err. */
 bool ms_run_check_outputs(const char *timeline, const char *pauses, const char *latency, int ncells, char *err,

@@ -27,9 +27,10 @@ rgb_of(s) = s eq "none"     ? 0x999999 : \
 color_of(s) = sprintf("#%06x", rgb_of(s))
 
 # Point types of pause kinds (pause_timeline): CPython's three generations, then one type for
-# everything that is not a generational collection (rc+incr increments, rc+trial, boehm).
-pt_of_kind(k) = k == 1 ? 7 : k == 2 ? 5 : k == 3 ? 9 : 3
-kind_names = "gen0 gen1 gen2 increment/other"
+# everything that is not a generational collection (rc+incr increments, rc+trial, boehm), then
+# release cascades (kind 5: refcounting freeing a whole structure at once).
+pt_of_kind(k) = k == 1 ? 7 : k == 2 ? 5 : k == 3 ? 9 : k == 5 ? 13 : 3
+kind_names = "gen0 gen1 gen2 increment/other release"
 
 # The PNG/SVG terminal pair, one place: w x h pixels, fonts legible at that size.
 # Usage: eval set_term("png", 1200, 700)

@@ -6,7 +6,8 @@
 #               title_machine='<CPU model>'; title_run='<run-id>'" pause_timeline.gp
 # blockprefix.pause_tl.dat holds one index block per word of plabels: "t_ms duration_us kind"
 # of the cell's first repetition with pauses; kind 1-3 = rc+gen's (and rc+incr's young/full)
-# generation 0-2, 4 = an rc+incr increment or a pause of a non-generational collector
+# generation 0-2, 4 = an rc+incr increment or a pause of a non-generational collector, 5 = a
+# release cascade (generation -2 in the pause CSV)
 # (colors.gp: pt_of_kind, kind_names). Long runs are thinned by analysis/plots.py to the
 # longest pause of each kind per time bucket (1500 buckets), said in the title.
 # Colour = strategy; log y (µs). Writes outname.png and .svg.
@@ -46,7 +47,7 @@ do for [fmt in "png svg"] {
         title_workloads, title_machine, title_run ne "" ? "   run ".title_run : "")
     do for [i=1:n] {
         set title word(plabels, i)
-        plot for [k=1:4] file index (i - 1) using 1:($3 == k ? fmax($2, floor_us) : NaN) \
+        plot for [k=1:5] file index (i - 1) using 1:($3 == k ? fmax($2, floor_us) : NaN) \
              with points pt pt_of_kind(k) ps 0.7 lc rgb color_of(word(preclaims, i)) title word(kind_names, k)
     }
     unset multiplot

@@ -81,6 +81,15 @@ static inline void visit_reachable(mm_object *child, void *arg) {
  * Returns how many ended in `unreachable`. */
 static inline size_t deduce_unreachable(gc_head *region, gc_head *unreachable, uintptr_t survivor) {
     gc_head *g;
+    for (g = region->next; g != region;) { /* 3.14's update_refs: an immortal member is untracked (PEP 683) */
+        gc_head *next = g->next;
+        if (MM_UNLIKELY(mm_is_immortal(from_gc(g)))) {
+            list_remove(g);
+            g->flags = 0;
+            g->gc_refs = 0;
+        }
+        g = next;
+    }
     for (g = region->next; g != region; g = g->next) {
         mm_object *o = from_gc(g);
         GC_TRAVERSE(o, visit_subtract, NULL);

@@ -6,6 +6,14 @@
  *
  * Where to start reading: mm_new (allocation), then mm_release (how a chain of
  * objects is freed iteratively when the first one's refcount reaches zero).
+ *
+ * Release pauses: a cascade outside any collection that frees at least
+ * release_pause_min objects is a pause of kind `release` (MM_PAUSE_RELEASE),
+ * counted in stats.release_pauses / release_pause_objects and bracketed for the
+ * observer. Only the slow path (release_cascade, entered once a cascade has
+ * freed release_slow_after objects) calls the observer, so the single-object
+ * free never reads a clock; the pause misses the first few frees (at most
+ * MM_RELEASE_TIMED_AFTER - 1, about half a microsecond).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +27,11 @@
  * stack gets it at heap creation, so a shallow cascade (a list's, a ring's) never
  * needs memory — it often starts exactly when memory has run out. */
 #define MM_INITIAL_STACK 256
+/* Objects a cascade frees on the fast path before release_cascade takes over and
+ * opens the observer's bracket: small enough that a 1000-object pause misses
+ * under 2% of its frees, large enough that the many small cascades (an instance
+ * and its dict, a small tree) never call the observer. */
+#define MM_RELEASE_TIMED_AFTER 16
 
 /* ---- running out of memory (mm.h) ---------------------------------------------- */
 
@@ -54,8 +67,20 @@ static void *grow_array(void *arr, size_t *cap, size_t elem, const char *what) {
 
 static void class_free(mm_heap *h, mm_class *c);
 static int policy_of(const mm_knobset *ks);
-enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE, MM_POLICY_PRESSURE };
+enum { MM_POLICY_AUTO, MM_POLICY_MANUAL, MM_POLICY_BATCH, MM_POLICY_FREEZE, MM_POLICY_PRESSURE, MM_POLICY_MANUAL_FREEZE };
 static void finalized_remove(mm_heap *h, mm_object *o);
+static void immortalize_roots(mm_heap *h);
+static void release_push(mm_heap *h, mm_object *o);
+
+/* The `release_pause_objects` knob of a strategy that declares it (others keep the
+ * default, which only matters if they ever release a long chain). */
+static void release_pause_setup(mm_heap *h, const mm_knobset *ks) {
+    const char *v = ks ? mm_knobset_get(ks, "release_pause_objects") : NULL;
+    int64_t n = MM_RELEASE_PAUSE_DEFAULT;
+    if (v != NULL && !mm_knob_parse_int(v, MM_KNOB_COUNT, &n)) n = MM_RELEASE_PAUSE_DEFAULT;
+    h->release_pause_min = (uint64_t)n;
+    h->release_slow_after = n == 0 ? UINT64_MAX : n < MM_RELEASE_TIMED_AFTER ? (uint64_t)n : MM_RELEASE_TIMED_AFTER;
+}
 
 /* `none` and every on_zero need a function to call; this one keeps the object. */
 static void keep_object(mm_heap *h, mm_object *o) {
@@ -89,6 +114,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
     h->on_decref_nonzero = cfg->reclaim->on_decref_nonzero;
     h->on_new = cfg->reclaim->on_new;
     h->before_free = cfg->reclaim->before_free;
+    release_pause_setup(h, cfg->knobs);
     h->allocator = cfg->allocator->create(cfg->knobs, err, errlen);
     if (h->allocator == NULL) {
         free(h->release_stack);
@@ -107,13 +133,14 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         free(h);
         return NULL;
     }
+    h->immortal = cfg->knobs && mm_knobset_get(cfg->knobs, "immortal") && mm_knob_int(cfg->knobs, "immortal") == 1;
     if (cfg->reclaim->has_collector) {
         if (!mm_policy_check(cfg->knobs, err, errlen)) {
             mm_heap_free(h);
             return NULL;
         }
         h->policy = policy_of(cfg->knobs);
-        if (h->policy == MM_POLICY_MANUAL) mm_gc_disable(h);
+        if (h->policy == MM_POLICY_MANUAL || h->policy == MM_POLICY_MANUAL_FREEZE) mm_gc_disable(h);
         if (h->policy == MM_POLICY_PRESSURE && !mm_pressure_start(h, cfg->knobs, err, errlen)) {
             mm_heap_free(h);
             return NULL;
@@ -128,7 +155,7 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
 #define MM_MANUAL_GEN1_EVERY 10
 #define MM_MANUAL_GEN2_EVERY 100
 
-static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", "pressure", NULL};
+static const char *const policy_names[] = {"auto", "manual", "batch", "freeze", "pressure", "manual+freeze", NULL};
 
 static int policy_of(const mm_knobset *ks) {
     const char *v = ks ? mm_knobset_get(ks, "policy") : NULL;
@@ -142,12 +169,16 @@ bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen) {
     if (v == NULL) return mm_pressure_check_knobs(ks, false, err, errlen);
     for (int i = 0; policy_names[i]; i++)
         if (strcmp(v, policy_names[i]) == 0) return mm_pressure_check_knobs(ks, i == MM_POLICY_PRESSURE, err, errlen);
-    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch, freeze or pressure", v);
+    snprintf(err, errlen, "knob 'policy': '%s' is not auto, manual, batch, freeze, pressure or manual+freeze", v);
     return false;
 }
 
 void mm_event_notify(mm_heap *h, mm_event e) {
+    if (e == MM_EVENT_WARMUP_END) immortalize_roots(h); /* before any freeze, as a pre-fork server would */
     switch (h->policy) {
+    case MM_POLICY_MANUAL_FREEZE: /* Instagram's gc.disable() + gc.freeze() before the fork */
+        if (e == MM_EVENT_WARMUP_END) mm_freeze(h);
+        /* fall through */
     case MM_POLICY_MANUAL:
         if (e == MM_EVENT_REQUEST_END) {
             uint64_t n = ++h->requests;
@@ -450,26 +481,63 @@ static void release_push(mm_heap *h, mm_object *o) {
 /* Visitor used while releasing: each child loses the reference its parent held. */
 static void release_child(mm_object *child, void *arg) {
     mm_heap *h = arg;
+#if MM_IMMORTAL_CHECK
+    if (MM_UNLIKELY(mm_is_immortal(child))) return; /* Py_DECREF's early return */
+#endif
     if (--child->refcount == 0)
         release_push(h, child);
     else if (MM_UNLIKELY(h->on_decref_nonzero != NULL))
         h->on_decref_nonzero(h, child);
 }
 
+/* One object off the work list: its finalizer and weak references (slow part),
+ * its children released, its memory freed. 1 if it was freed, 0 if resurrected. */
+static inline uint64_t release_one(mm_heap *h) {
+    mm_object *dead = h->release_stack[--h->release_len];
+    if (MM_UNLIKELY(dead->type->finalize != NULL || dead->type->weaklist_offset != 0) && !release_slow(h, dead))
+        return 0; /* resurrected by its finalizer */
+    if (dead->type->traverse) dead->type->traverse(dead, release_child, h);
+    mm_free_object(h, dead);
+    return 1;
+}
+
+/* The slow path of a cascade that has freed `freed` objects and may go on: the
+ * observer's bracket opens (unless a collection is running: its frees are its
+ * pause), the rest drains, and the cascade is a release pause if it reached
+ * release_pause_min, else the bracket is cancelled. */
+static void release_cascade(mm_heap *h, uint64_t freed) {
+    const bool counted = h->gc_depth == 0;
+    if (h->release_len == 0 && freed < h->release_pause_min) return; /* ended exactly here: no pause */
+    mm_gc_info info = {.generation = MM_PAUSE_RELEASE};
+    if (counted && h->observer) h->observer(MM_GC_START, &info, h->observer_ctx);
+    while (h->release_len > 0) freed += release_one(h);
+    if (!counted) return;
+    if (freed >= h->release_pause_min) {
+        h->stats.release_pauses++;
+        h->stats.release_pause_objects += freed;
+        info.collected = freed;
+        if (h->observer) h->observer(MM_GC_STOP, &info, h->observer_ctx);
+    } else if (h->observer) {
+        h->observer(MM_GC_CANCEL, &info, h->observer_ctx);
+    }
+}
+
 /* Why a work list: dropping the head of a long list frees the whole chain, and a
  * recursive release would use one C stack frame per node (CPython guards this
  * with its "trashcan"). Only the outermost call drains; nested zeroes (from
- * release_child) are queued, so depth stays constant. */
+ * release_child) are queued, so depth stays constant. The fast path counts what
+ * it frees and hands a long cascade to release_cascade. */
 void mm_release(mm_heap *h, mm_object *o) {
     release_push(h, o);
     if (h->releasing) return;
     h->releasing = true;
+    uint64_t freed = 0;
     while (h->release_len > 0) {
-        mm_object *dead = h->release_stack[--h->release_len];
-        if (MM_UNLIKELY(dead->type->finalize != NULL || dead->type->weaklist_offset != 0) && !release_slow(h, dead))
-            continue; /* resurrected by its finalizer */
-        if (dead->type->traverse) dead->type->traverse(dead, release_child, h);
-        mm_free_object(h, dead);
+        freed += release_one(h);
+        if (MM_UNLIKELY(freed >= h->release_slow_after)) {
+            release_cascade(h, freed);
+            break;
+        }
     }
     h->releasing = false;
 }
@@ -483,6 +551,41 @@ void mm_root_push(mm_heap *h, mm_object **slot) {
 
 void mm_root_pop(mm_heap *h, size_t n) {
     h->roots_len = n > h->roots_len ? 0 : h->roots_len - n;
+}
+
+/* ---- immortal objects (PEP 683; mm.h) -------------------------------------------- */
+
+/* The walk of mm_immortalize: a child not yet immortal joins the work list. An
+ * object already immortal is not entered again, so the sentinel is the walk's
+ * own visited mark and shared structure is walked once. */
+static void immortal_visit(mm_object *child, void *arg) {
+    mm_heap *h = arg;
+    if (mm_is_immortal(child)) return;
+    child->refcount = MM_IMMORTAL_REFCNT;
+    h->stats.immortalized++;
+    release_push(h, child);
+}
+
+/* Uses the release work list (empty outside a release: events and workloads
+ * call this between operations) so it needs no memory of its own up front.
+ * Weak references are not followed: a weakref's referent is not traversed. */
+uint64_t mm_immortalize(mm_heap *h, mm_object *o) {
+    if (!h->immortal || o == NULL || mm_is_immortal(o) || h->releasing) return 0;
+    const uint64_t before = h->stats.immortalized;
+    const size_t base = h->release_len;
+    o->refcount = MM_IMMORTAL_REFCNT;
+    h->stats.immortalized++;
+    release_push(h, o);
+    while (h->release_len > base) {
+        mm_object *x = h->release_stack[--h->release_len];
+        if (x->type->traverse) x->type->traverse(x, immortal_visit, h);
+    }
+    return h->stats.immortalized - before;
+}
+
+/* WARMUP_END under immortal=1: everything the program's roots reach. */
+static void immortalize_roots(mm_heap *h) {
+    for (size_t i = 0; h->immortal && i < h->roots_len; i++) mm_immortalize(h, *h->roots[i]);
 }
 
 /* ---- collection and observation ------------------------------------------- */
@@ -522,6 +625,7 @@ void mm_set_observer(mm_heap *h, mm_observer_fn fn, void *ctx) {
 }
 
 void mm_gc_begin(mm_heap *h, int generation) {
+    h->gc_depth++;
     if (MM_UNLIKELY(h->census != NULL)) mm_census_gc(h, true);
     if (h->observer) {
         mm_gc_info info = {.generation = generation};
@@ -530,6 +634,7 @@ void mm_gc_begin(mm_heap *h, int generation) {
 }
 
 void mm_gc_end(mm_heap *h, const mm_gc_info *info) {
+    if (h->gc_depth > 0) h->gc_depth--;
     if (info->generation >= 0 && info->generation < MM_MAX_GENERATIONS) {
         h->stats.collections[info->generation]++;
         h->stats.collected_by_gen[info->generation] += info->collected;

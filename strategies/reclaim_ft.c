@@ -120,6 +120,7 @@ static const mm_knob_desc ft_knobs[] = {
     {"markalive", MM_KNOB_COUNT, "1", 0, 1,
      "1: mark what the roots reach as alive first, skipped by the scan (3.14t; off while frozen); 0: 3.13t"},
     MM_POLICY_KNOB,
+    MM_IMMORTAL_KNOB,
     {0},
 };
 
@@ -237,11 +238,18 @@ static inline void visit_reach(mm_object *child, void *arg) {
 /* Steps 2–4 (deduce_unreachable_heap): splits the heap list; the unreachable move
  * to `unreachable` in heap order. Returns the objects scanned (alive included). */
 static size_t deduce_unreachable(ft_state *st, gc_head *unreachable) {
-    gc_head *heap = &st->heap, *g;
+    gc_head *heap = &st->heap, *g, *next;
     size_t n = 0;
-    for (g = heap->next; g != heap; g = g->next, n++) {
+    for (g = heap->next; g != heap; g = next, n++) {
+        next = g->next;
         if (!scanned(g)) continue;
         mm_object *o = from_gc(g);
+        if (MM_UNLIKELY(mm_is_immortal(o))) { /* the FT update_refs: an immortal object is untracked (PEP 683) */
+            list_remove(g);
+            g->flags = 0;
+            g->gc_refs = 0;
+            continue;
+        }
         g->gc_refs += o->refcount;
         GC_TRAVERSE(o, visit_subtract, NULL);
     }

@@ -154,6 +154,8 @@ static const mm_knob_desc gen_knobs[] = {
      "where count0 moves: alloc (allocation/free, 3.11-3.13) | track (track/untrack: free-list reuse counts; "
      "3.15's open question)"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
+    MM_IMMORTAL_KNOB,
     {0},
 };
 
@@ -370,6 +372,17 @@ static inline void survive(gc_pass *p, gc_head *g) {
     GC_TRAVERSE(from_gc(g), visit_reach, p);
 }
 
+/* An immortal object met in a collection joins the permanent generation, as
+ * 3.12's update_refs moves it there, never to be examined again. Members
+ * walked before it may have subtracted from its gc_refs: reset it, so the
+ * permanent generation holds gc_refs 0 like every list between collections. */
+static void to_permanent(gc_state *st, gc_head *g) {
+    g->gc_refs = 0;
+    g->flags = GC_TRACKED | GC_GEN_PERMANENT;
+    list_remove(g);
+    list_append(g, &st->permanent);
+}
+
 /* Splits young into survivors (they stay in young, ready for the next
  * collection) and unreachable (moved); returns the number of survivors. The
  * result is CPython's (update_refs, subtract_refs, move_unreachable): gc_refs =
@@ -400,8 +413,14 @@ static size_t deduce_unreachable(gc_state *st, gc_head *young, unsigned max_gen,
     p.survivor_flags = (p.stamp << GC_FLAG_BITS) | GC_TRACKED | new_gen;
     uintptr_t passed = p.subtract_stamp << GC_FLAG_BITS;
     size_t n = 0;
-    for (gc_head *g = young->next; g != young; g = g->next, n++) {
+    for (gc_head *g = young->next, *next; g != young; g = next) {
         mm_object *o = from_gc(g);
+        next = g->next;
+        if (MM_UNLIKELY(mm_is_immortal(o))) { /* 3.12's update_refs (PEP 683): not examined */
+            to_permanent(st, g);
+            continue;
+        }
+        n++;
         g->gc_refs += o->refcount;
         g->flags = (g->flags & GC_FLAGS_ALL) | passed;
         GC_TRAVERSE(o, visit_subtract, &p);

@@ -143,6 +143,8 @@ static const mm_knob_desc incr_knobs[] = {
      "3.14.0 (as released) | 3.14.2 (GH-140262, 3.14.1-3.14.4: counted when tracked, cap young*2, "
      "no increment while work_to_do < 0, no per-increment refill)"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
+    MM_IMMORTAL_KNOB,
     {0},
 };
 

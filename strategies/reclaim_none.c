@@ -8,10 +8,12 @@
  */
 #include "strategy.h"
 
+static const mm_knob_desc none_knobs[] = {MM_IMMORTAL_KNOB, {0}};
+
 const mm_strategy mm_strategy_none = {
     .name = "none",
     .summary = "never frees: the lower-bound baseline (refcounts kept, nothing reclaimed)",
-    .knobs = NULL,
+    .knobs = none_knobs,
     .preheader = 0,
     .has_collector = false,
     .generations = 0,

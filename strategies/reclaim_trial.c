@@ -110,6 +110,8 @@ static const mm_knob_desc trial_knobs[] = {
     {"buffer", MM_KNOB_COUNT, TRIAL_DEFAULT_BUFFER, 1, 100000000,
      "candidate roots buffered before a collection runs (Bacon-Rajan's root buffer)"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
+    MM_IMMORTAL_KNOB,
     {0},
 };
 

@@ -101,9 +101,17 @@ void mm_weakref_detach(mm_object *wr);
 /* Runs wr's callback (the caller holds a reference to wr across the call). */
 void mm_weakref_fire(mm_heap *h, mm_object *wr);
 
+/* Every strategy that frees at zero through mm_release declares this knob: how many
+ * objects one cascade must free to be a pause of kind `release` (MM_PAUSE_RELEASE). */
+#define MM_RELEASE_PAUSE_DEFAULT 1000
+#define MM_RELEASE_PAUSE_KNOB                                                                      \
+    {"release_pause_objects", MM_KNOB_COUNT, "1000", 0, (int64_t)1 << 40,                          \
+     "objects one release cascade (refcounts reaching zero in turn) must free to count as a pause " \
+     "of kind release; 0: never"}
+
 /* The `policy` knob every collector declares (its lines in the knob table: the
  * policy and the two knobs of policy=pressure), and its check: auto | manual |
- * batch | freeze | pressure (see mm_event_notify in mm.h, pressure.c). A strategy
+ * batch | freeze | pressure | manual+freeze (see mm_event_notify in mm.h, pressure.c). A strategy
  * that cannot run policy=pressure (the interpreter's) declares the policy alone. */
 #define MM_POLICY_KNOB_ALONE                                                                           \
     {"policy", MM_KNOB_STRING, "auto", 0, 0,                                                           \
@@ -121,6 +129,15 @@ void mm_weakref_fire(mm_heap *h, mm_object *wr);
     {"pressure_check", MM_KNOB_COUNT, "0", 0, MM_PRESSURE_MAX_CHECK,                                   \
      "policy=pressure: object allocations between two RSS checks (0: 1000); refused without it"}
 bool mm_policy_check(const mm_knobset *ks, char *err, size_t errlen);
+
+/* The `immortal` knob every refcounting strategy declares (PEP 683; mm.h):
+ * 1 makes what the roots reach at WARMUP_END, and what the workload passes to
+ * mm_immortalize, immortal. mm_heap_new reads it. Its range is 0..0 in a build
+ * without the check (MS_IMMORTAL_CHECK=OFF), so the knob check refuses 1 there. */
+#define MM_IMMORTAL_KNOB                                                                                 \
+    {"immortal", MM_KNOB_COUNT, "0", 0, MM_IMMORTAL_CHECK,                                               \
+     "1: objects reachable at warm-up end (or passed to mm_immortalize) become immortal, PEP 683's "     \
+     "refcount sentinel: incref/decref skip them, they are never freed; 0: off"}
 
 /* Collection bracketing: the observer sees START/STOP with these figures. */
 void mm_gc_begin(mm_heap *h, int generation);

@@ -24,7 +24,7 @@ expect_bad() {
 expect_bad "unknown command 'frobnicate'" frobnicate
 expect_bad "--n must be 1..100000000, not: 0" gcscan --n 0
 expect_bad "knob 'gc': 'bogus' is not T0,T1,T2" run list/rc+gen/system/slots/gc=bogus
-expect_bad "knob 'policy': 'sometimes' is not auto, manual, batch, freeze or pressure" run list/rc+gen/system/slots/policy=sometimes
+expect_bad "knob 'policy': 'sometimes' is not auto, manual, batch, freeze, pressure or manual+freeze" run list/rc+gen/system/slots/policy=sometimes
 expect_bad "unknown shape (list, tree): ring" gcscan --shapes ring
 expect_bad "unknown allocator: bogus" gcscan --alloc bogus
 expect_bad "no executable interpreter (or --cpython none): /nonexistent/python" gcscan --cpython /nonexistent/python
@@ -58,9 +58,26 @@ counter() { # cell counter
 [ "$(counter ring/rc/system/slots/n=100000 leaked_objects)" = 100000 ] && ok || bad "ring/rc leaked != 100000"
 [ "$(counter list/rc/system/slots/n=100000 leaked_objects)" = 0 ] && ok || bad "list/rc leaked != 0"
 [ "$(counter list/none/system/slots/n=1000 leaked_objects)" = 1000 ] && ok || bad "list/none leaked != 1000"
+# rc's domino free is one release pause of the list's length (issue 16 item 5)
+[ "$(counter list/rc/system/slots/n=100000 pause_release_count)" = 1 ] && ok || bad "list/rc: release pauses != 1"
+[ "$(counter list/rc/system/slots/n=100000 pause_release_objects)" = 100000 ] && ok || bad "list/rc: release pause objects != 100000"
+[ "$(counter list/rc/system/slots/n=100000/rounds=3/release_pause_objects=100001 pause_release_count)" = 0 ] && ok ||
+    bad "list/rc: a cascade below release_pause_objects counted"
+
+# the harness's own knobs: sampler period, observer, pinning; bad values exit 2 with one line
+json0=$("$MS" run list/rc/system/slots/n=20000 --ms_rss_period_us=0 --ms_observe=0 --benchmark_format=json 2>/dev/null)
+case "$json0" in *'"ops_per_s"'*) ok ;; *) bad "--ms_rss_period_us=0 --ms_observe=0: no result" ;; esac
+case "$json0" in *'"pause_count"'*) bad "--ms_observe=0 still reports pause times" ;; *) ok ;; esac
+case "$json0" in *'"pause_release_count"'*) ok ;; *) bad "--ms_observe=0 lost the deterministic release count" ;; esac
+"$MS" run list/rc/system/slots/n=1000 --ms_pin=0 >/dev/null 2>&1 && ok || bad "--ms_pin=0 refused"
+for f in --ms_rss_period_us=-1 --ms_rss_period_us=1x --ms_observe=2 --ms_pin= --ms_pin=0,x --ms_pin=100000; do
+    err=$("$MS" run list/rc/system/slots/n=1000 "$f" 2>&1 >/dev/null); st=$?
+    [ "$st" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && ok || bad "$f: status $st, '$err'"
+done
 
 json=$("$MS" run list/rc/system/slots/n=20000 --benchmark_format=json 2>/dev/null)
 for c in ops_per_s pause_count pause_total_ms pause_p50_us pause_p90_us pause_p99_us pause_p999_us pause_max_us \
+    pause_release_count pause_release_objects pause_release_total_ms pause_release_p99_us pause_release_max_us \
     rss_peak_mb rss_final_mb live_objects live_bytes leaked_objects leaked_bytes; do
     case "$json" in *"\"$c\""*) ok ;; *) bad "counter $c missing" ;; esac
 done

@@ -18,7 +18,7 @@ declare -A K=(
     [churn]="live=5000/rounds=1" [instances]="n=20000"
     [cache]="ops=50000/keys=5000/window=500/capacity=200/hold=100" [batch]="n=5000"
     [request]="requests=300/warmup=50/appstate=200" [largefile]="files=1/file_mb=4/records=2"
-    [cycles]="cycles=5000/live=2000")
+    [cycles]="cycles=5000/live=2000" [prefork]="appstate=200/requests=20/records=10/cycles=2/cache=5")
 # (not the user's script: it runs only in an interpreter, tests/test_cpython.sh)
 workloads=$("$MS" list | sed -n '/^workloads:/,/^$/p' | awk '/^  [a-z]/ && !/\(interpreter only\)$/ {print $1}')
 [ -n "$workloads" ] && ok || bad "memstrat list shows no workloads"

@@ -502,7 +502,7 @@ static void test_rss(const char *dir)
     CHECK(base > 0, "rss: current bytes is 0");
 
     uint64_t t0 = ms_now_ns();
-    ms_rss_sampler *s = ms_rss_start(0, 1000, t0);
+    ms_rss_sampler *s = ms_rss_start(0, 1000, t0, -1);
     CHECK(s != NULL, "rss: start failed (errno %d)", errno);
     if (!s)
         return;
@@ -609,7 +609,7 @@ static void test_rss_child(void)
     }
     CHECK(pid > 0, "rss child: fork");
     if (pid <= 0) return;
-    ms_rss_sampler *s = ms_rss_start(pid, 1000, t0);
+    ms_rss_sampler *s = ms_rss_start(pid, 1000, t0, -1);
     CHECK(s != NULL, "rss child: start failed (errno %d)", errno);
     char c;
     CHECK(read(ready[0], &c, 1) == 1, "rss child: never ready");

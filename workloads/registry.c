@@ -13,6 +13,7 @@ extern const mm_workload wl_instances;
 extern const mm_workload wl_cache;
 extern const mm_workload wl_batch;
 extern const mm_workload wl_request;
+extern const mm_workload wl_prefork;
 extern const mm_workload wl_largefile;
 extern const mm_workload wl_script;
 extern const mm_workload wl_cycles;
@@ -27,6 +28,7 @@ const mm_workload *const wl_workloads[] = {
     &wl_cache,
     &wl_batch,
     &wl_request,
+    &wl_prefork,
     &wl_largefile,
     &wl_cycles,
     &wl_script,

@@ -36,7 +36,9 @@
  * duration); the warm-up would calibrate badly, as collections of old
  * generations grow after it. ops = requests; counters `requests_per_s`
  * (measured requests over their wall time), `req_rate_per_s` (the schedule's
- * rate) and `req_objects` (objects per request).
+ * rate), `req_objects` (objects per request), `warmup_end_ms` (when WARMUP_END
+ * was sent, from the start of run(): the pause log's pauses after it are the
+ * measured requests') and `gc_gen2_measured` (full collections after it).
  *
  * Invariant: every object the program still needs is reachable from a rooted
  * hold (`app`, `req`) at every allocation: each new object is linked into the
@@ -49,7 +51,7 @@
 #include <string.h>
 
 #include "meter.h"
-#include "workload.h"
+#include "request.h"
 
 /* Entries of the request's params and headers dicts, as in the seed. */
 #define WL_REQ_PARAMS 10
@@ -122,20 +124,6 @@ static const char *const wl_req_model_attrs[] = {"name", "pk", "next"};
 
 #define WL_REQ_NATTRS(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
 
-/* Everything a request needs, passed as one pointer. */
-typedef struct wl_req_ctx {
-    mm_heap *h;
-    mm_class *request, *queryset, *record, *relation, *row, *response, *model;
-    mm_attr a_id, a_params, a_headers, a_queryset, a_response, a_request, a_results, a_model, a_data,
-        a_relations, a_related, a_owner, a_rel_id, a_transformed_id, a_summary, a_relation_count, a_status,
-        a_body, a_count, a_name, a_pk, a_next;
-    int64_t records, cycles;
-    mm_object *app;      /* rooted: list [models list, param names, header names] */
-    mm_object *models;   /* borrowed from app */
-    int64_t nmodels;
-    uint64_t objects;    /* objects allocated by the workload */
-    bool failed;         /* an allocation or attribute write failed */
-} wl_req_ctx;
 
 /* One place that counts objects and notes allocation failure. */
 static mm_object *wl_req_new(wl_req_ctx *c, const mm_type *t, size_t n) {
@@ -211,7 +199,7 @@ static void wl_req_names(wl_req_ctx *c, size_t slot, int n, const char *prefix) 
 
 /* The long-lived application state: models chained to each other and listed,
  * plus the interned param and header names. Rooted through c->app. */
-static void wl_req_build_app(wl_req_ctx *c, int64_t nmodels) {
+void wl_req_build_app(wl_req_ctx *c, int64_t nmodels) {
     if ((c->app = wl_req_new(c, &wl_req_list_type, 3)) == NULL) return;
     if ((c->models = wl_req_new(c, &wl_req_list_type, (size_t)nmodels)) == NULL) return;
     wl_req_put_new(c, c->app, 0, c->models); /* borrowed from app from here on */
@@ -232,7 +220,7 @@ static void wl_req_build_app(wl_req_ctx *c, int64_t nmodels) {
 }
 
 /* Step 2 of the header: one record with its relations, linked at results[i]. */
-static void wl_req_record(wl_req_ctx *c, mm_object *qs, mm_object *results, int64_t i) {
+static void wl_req_record(wl_req_ctx *c, mm_object *qs, mm_object *results, int64_t k, int64_t i) {
     mm_object *rec = wl_req_instance(c, c->record);
     if (rec == NULL) return;
     wl_req_put_new(c, results, (size_t)i, rec); /* borrowed from here on */
@@ -252,7 +240,8 @@ static void wl_req_record(wl_req_ctx *c, mm_object *qs, mm_object *results, int6
         wl_req_set(c, rel, c->a_rel_id, mm_int(j));
         wl_req_set_new(c, rel, c->a_data, wl_req_str(c, "rel_%d", j));
     }
-    wl_req_set(c, rec, c->a_related, mm_var_items(c->models)[(size_t)(i % c->nmodels)]);
+    const int64_t related = c->spread ? (k * c->records + i) % c->nmodels : i % c->nmodels;
+    wl_req_set(c, rec, c->a_related, mm_var_items(c->models)[(size_t)related]);
     if (i < c->cycles) wl_req_set(c, rec, c->a_owner, mm_ref(qs));
 }
 
@@ -294,8 +283,9 @@ static int64_t wl_req_respond(wl_req_ctx *c, mm_object *req, mm_object *results)
 }
 
 /* Steps 1–6 of the header for request k; false (err set) when it went wrong.
- * *req is the rooted hold of the request; it is NULL again on return. */
-static bool wl_req_serve(wl_req_ctx *c, mm_object **req, int64_t k, char *err, size_t errlen) {
+ * *req is the rooted hold of the request; it is NULL again on return. With
+ * keep != NULL, *keep is a new reference to the response (a cache's entry). */
+bool wl_req_serve(wl_req_ctx *c, mm_object **req, int64_t k, mm_object **keep, char *err, size_t errlen) {
     bool ok = false;
     if ((*req = wl_req_instance(c, c->request)) == NULL) goto out;
     wl_req_set(c, *req, c->a_id, mm_int((intptr_t)k));
@@ -312,7 +302,7 @@ static bool wl_req_serve(wl_req_ctx *c, mm_object **req, int64_t k, char *err, s
     wl_req_set_new(c, qs, c->a_results, results);
     for (int64_t i = 0; i < c->records && !c->failed; i++) {
         mm_safepoint(c->h); /* loop step */
-        wl_req_record(c, qs, results, i);
+        wl_req_record(c, qs, results, k, i);
     }
     const int64_t sum = c->failed ? 0 : wl_req_respond(c, *req, results);
     if (c->failed) goto out;
@@ -325,6 +315,10 @@ static bool wl_req_serve(wl_req_ctx *c, mm_object **req, int64_t k, char *err, s
         goto out;
     }
     ok = true;
+    if (keep != NULL) {
+        mm_incref(resp);
+        *keep = resp;
+    }
 out:
     if (c->failed) snprintf(err, errlen, "out of memory (or an attribute refused) in request %lld", (long long)k);
     mm_xdecref(c->h, *req);
@@ -369,7 +363,7 @@ static bool wl_request_check(const mm_knobset *ks, char *err, size_t errlen) {
 }
 
 /* Declares the classes and interns the attribute names; false if a class cannot be made. */
-static bool wl_req_declare(wl_req_ctx *c) {
+bool wl_req_declare(wl_req_ctx *c) {
     mm_heap *h = c->h;
     c->request = mm_class_new(h, "Request", wl_req_request_attrs, WL_REQ_NATTRS(wl_req_request_attrs));
     c->queryset = mm_class_new(h, "QuerySet", wl_req_queryset_attrs, WL_REQ_NATTRS(wl_req_queryset_attrs));
@@ -393,9 +387,17 @@ static bool wl_req_declare(wl_req_ctx *c) {
     return c->request && c->queryset && c->record && c->relation && c->row && c->response && c->model;
 }
 
+/* Full collections so far: the LLM-server question is how many run after the warm-up. */
+static uint64_t wl_req_gen2(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return s.collections[2];
+}
+
 /* The header's whole run: application state, warm-up, measured requests. */
 static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char *err, size_t errlen) {
     if (!wl_request_check(ks, err, errlen)) return false;
+    const uint64_t t_start = wl_now_ns();
     const int64_t requests = mm_knob_int(ks, "requests"), warmup = mm_knob_int(ks, "warmup"),
                   rate = mm_knob_int(ks, "rate");
     wl_req_ctx c = {.h = h, .records = mm_knob_int(ks, "records"), .cycles = mm_knob_int(ks, "cycles")};
@@ -420,14 +422,15 @@ static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char 
         snprintf(err, errlen, "out of memory for %zu request times", measured);
         goto out;
     }
-    uint64_t t_first = 0, t_last = 0;
+    uint64_t t_first = 0, t_last = 0, gen2_at_warmup = 0;
     for (int64_t k = 0; k < requests; k++) {
         if (k == warmup) {
             mm_event_notify(h, MM_EVENT_WARMUP_END);
             t_first = wl_now_ns();
+            gen2_at_warmup = wl_req_gen2(h);
         }
         const uint64_t t0 = wl_now_ns();
-        if (!wl_req_serve(&c, &req, k, err, errlen)) goto out;
+        if (!wl_req_serve(&c, &req, k, NULL, err, errlen)) goto out;
         mm_safepoint(h); /* the unit's end */
         const uint64_t t1 = wl_now_ns();
         mm_event_notify(h, MM_EVENT_REQUEST_END);
@@ -446,6 +449,8 @@ static bool wl_request_run(mm_heap *h, const mm_knobset *ks, wl_result *r, char 
     wl_counter(r, "req_rate_per_s", 1e9 / interval_ns);
     wl_counter(r, "req_objects", (double)(c.objects - app_objects) / (double)requests);
     wl_counter(r, "app_objects", (double)app_objects);
+    wl_counter(r, "warmup_end_ms", (double)(t_first - t_start) / 1e6);
+    wl_counter(r, "gc_gen2_measured", (double)(wl_req_gen2(h) - gen2_at_warmup));
 
 out:
     free(times);

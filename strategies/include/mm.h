@@ -119,7 +119,14 @@ struct mm_type {
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
 
-typedef enum { MM_GC_START, MM_GC_STOP } mm_gc_phase;
+/* START and STOP bracket a pause. CANCEL closes a START without a pause: a release
+ * cascade that ended below `release_pause_objects` (the observer drops it). */
+typedef enum { MM_GC_START, MM_GC_STOP, MM_GC_CANCEL } mm_gc_phase;
+
+/* mm_gc_info.generation of a release cascade's pause (kind `release`): refcounting
+ * freeing a whole structure at once, outside any collection. `collected` is the
+ * number of objects the cascade freed. */
+#define MM_PAUSE_RELEASE (-2)
 
 typedef struct mm_gc_info {
     int generation;        /* collected generation, 0-based; -1 when not generational */
@@ -139,8 +146,12 @@ typedef struct mm_stats {
     uint64_t collections[MM_MAX_GENERATIONS];
     uint64_t collected_by_gen[MM_MAX_GENERATIONS], uncollectable_by_gen[MM_MAX_GENERATIONS];
     uint64_t collected, uncollectable;
+    /* release cascades outside collections that freed >= release_pause_objects, and
+     * the objects they freed (deterministic: counted whether or not anyone observes) */
+    uint64_t release_pauses, release_pause_objects;
     size_t preheader_bytes;                /* per container object, kept by the strategy */
     uint64_t collector_heap_bytes;         /* a collector's own heap (libgc), else 0 */
+    uint64_t immortalized;                 /* objects made immortal (never freed: counted as leaked) */
     uint64_t pressure_checks, pressure_events; /* policy=pressure: RSS reads, reads over the limit */
 } mm_stats;
 
@@ -194,11 +205,16 @@ struct mm_heap {
     mm_object **release_stack;
     size_t release_len, release_cap;
     bool releasing;
+    /* the `release_pause_objects` knob (0: never a pause) and where a cascade leaves
+     * the untimed fast path: min(knob, MM_RELEASE_TIMED_AFTER), or never */
+    uint64_t release_pause_min, release_slow_after;
+    int gc_depth; /* collections in progress (mm_gc_begin .. mm_gc_end) */
     /* roots for strategies that trace: addresses of the program's holds */
     mm_object ***roots;
     size_t roots_len, roots_cap;
     mm_class *classes; /* owned, freed with the heap */
     int policy;        /* the `policy` knob (MM_POLICY_*, heap.c) */
+    bool immortal;     /* the `immortal` knob: WARMUP_END and mm_immortalize make objects immortal */
     struct mm_pressure *pressure; /* policy=pressure's state (pressure.c), else NULL */
     uint64_t requests; /* REQUEST_END events seen (policy=manual) */
     /* objects whose finalizer ran and that are still allocated (PEP 442's bit) */
@@ -239,10 +255,37 @@ static inline size_t mm_sizeof(const mm_object *o) {
     return t->itemsize ? t->size + t->itemsize * ((const mm_varobject *)o)->nitems : t->size;
 }
 
+/* ---- Immortal objects (PEP 683, CPython 3.12) --------------------------------
+ * An immortal object's refcount is a sentinel that incref and decref leave alone,
+ * so it is never freed and never written by refcounting: a forked worker that
+ * reads it keeps its page shared. As 3.12 on 64-bit: immortal <=> bit 31 of the
+ * refcount is set ((int32_t)ob_refcnt < 0); the sentinel is UINT32_MAX
+ * (_Py_IMMORTAL_REFCNT); incref is a saturating add on the low 32 bits. With
+ * MM_IMMORTAL_CHECK 0 (cmake -DMS_IMMORTAL_CHECK=OFF) the check is compiled out
+ * (the pre-3.12 hot path) and the `immortal` knob is refused: that build exists
+ * to measure what the branch costs (tools/immortal_cost.sh). */
+#ifndef MM_IMMORTAL_CHECK
+#define MM_IMMORTAL_CHECK 1
+#endif
+/* 3.12's _Py_IMMORTAL_REFCNT on 64-bit: the low 32 bits all ones. */
+#define MM_IMMORTAL_REFCNT ((intptr_t)UINT32_MAX)
+/* The bit 3.12 tests: a mortal count never reaches 2^31. */
+#define MM_IMMORTAL_BIT ((intptr_t)1 << 31)
+
+static inline bool mm_is_immortal(const mm_object *o) { return (o->refcount & MM_IMMORTAL_BIT) != 0; }
+
 /* Hot path: the same inline code for every strategy. */
-static inline void mm_incref(mm_object *o) { o->refcount++; }
+static inline void mm_incref(mm_object *o) {
+#if MM_IMMORTAL_CHECK
+    if (MM_UNLIKELY((uint32_t)(o->refcount + 1) == 0)) return; /* saturated: immortal */
+#endif
+    o->refcount++;
+}
 
 static inline void mm_decref(mm_heap *h, mm_object *o) {
+#if MM_IMMORTAL_CHECK
+    if (MM_UNLIKELY(mm_is_immortal(o))) return;
+#endif
     if (--o->refcount == 0)
         h->on_zero(h, o);
     else if (MM_UNLIKELY(h->on_decref_nonzero != NULL))
@@ -287,6 +330,14 @@ void mm_clear_var_items(mm_heap *h, mm_object *o);
 void mm_root_push(mm_heap *h, mm_object **slot);
 void mm_root_pop(mm_heap *h, size_t n);
 
+/* Makes o and everything it reaches immortal (Cinder's immortalize_heap, from
+ * one object): refcounts become MM_IMMORTAL_REFCNT, so nothing of it is ever
+ * freed or has its count written again. Does nothing unless the heap's
+ * `immortal` knob is 1. Returns the objects newly made immortal. With
+ * immortal=1 the heap also does this at WARMUP_END from every root
+ * (mm_event_notify): what the program holds after its warm-up lives forever. */
+uint64_t mm_immortalize(mm_heap *h, mm_object *o);
+
 /* Runs a collection of generation g (MM_COLLECT_FULL = all); returns objects
  * collected; 0 for strategies without a collector. */
 uint64_t mm_collect(mm_heap *h, int generation);
@@ -317,7 +368,10 @@ static inline void mm_safepoint(mm_heap *h) {
  *           described doing with gc.disable() and explicit gc.collect());
  *   batch   BATCH_BEGIN turns automatic collection off, BATCH_END turns it on
  *           again and runs one full collection;
- *   freeze  WARMUP_END runs gc.freeze(): what exists then is never examined again.
+ *   freeze  WARMUP_END runs gc.freeze(): what exists then is never examined again;
+ *   manual+freeze  both: manual's collections, and gc.freeze() at WARMUP_END (Instagram's
+ *           gc.disable() + gc.freeze() before forking; a gen2 then skips the frozen state).
+ * With immortal=1, WARMUP_END first makes what the roots reach immortal (any policy).
  * Workloads send the events that make sense for them; the rest are ignored. */
 typedef enum { MM_EVENT_REQUEST_END, MM_EVENT_WARMUP_END, MM_EVENT_BATCH_BEGIN, MM_EVENT_BATCH_END } mm_event;
 void mm_event_notify(mm_heap *h, mm_event e);

@@ -57,9 +57,9 @@ USER_API = memstrat_probe
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 PROTOCOL_VERSION = 1
-WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "instances", "largefile", "cycles",
-             "script")
-POLICIES = ("auto", "manual", "batch", "freeze")
+WORKLOADS = ("list", "ring", "tree", "trace", "cache", "batch", "request", "prefork", "instances", "largefile",
+             "cycles", "script")
+POLICIES = ("auto", "manual", "batch", "freeze", "manual+freeze")
 # policy=manual, as strategies/heap.c's mm_event_notify: one collection per unit
 # end, of gen2 every 100th unit, else gen1 every 10th, else gen0.
 MANUAL_GEN1_EVERY = 10
@@ -70,7 +70,7 @@ GC_PRESETS = {"cpython311": (700, 10, 10), "cpython313": (2000, 10, 10)}
 GENERATIONS = 3
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE = ("usage: probe.py --workload W --layout slots|shared|dict --gc T0,T1,T2|off|default "
-         "--policy auto|manual|batch|freeze --result-fd FD [--probe 0|1] KNOB=VALUE ...")
+         "--policy auto|manual|batch|freeze|manual+freeze --result-fd FD [--probe 0|1] KNOB=VALUE ...")
 
 
 class Options:
@@ -253,9 +253,12 @@ class Context:
         self.latency_simple = None
         self.latency_metered = None
         self.manual_units = 0
+        self.result = None  # the Output, set by run(): `worker` records go out at once
         self.request_end = self.warmup_end = self.batch_begin = self.batch_end = self._nothing
-        if policy == "manual":
+        if policy in ("manual", "manual+freeze"):
             self.request_end = self._manual_collect
+            if policy == "manual+freeze":
+                self.warmup_end = gc.freeze
         elif policy == "batch":
             self.batch_begin, self.batch_end = self._batch_begin, self._batch_end
         elif policy == "freeze":
@@ -276,6 +279,13 @@ class Context:
         metered, interval = twinlib.meter(response, busy, rate)
         self.latency_simple, self.latency_metered = response, metered
         return interval
+
+    def worker(self, pid, mem=None):
+        """A forked worker (prefork): its pid when it starts (mem None), or its
+        own last smaps_rollup figures (private, shared, pss bytes) when it is
+        done. Written at once, inside the timed run: the harness samples the
+        worker's memory while it serves (PROTOCOL.md, `worker`)."""
+        self.result.write(["worker %d start" % pid if mem is None else "worker %d end %d %d %d" % (pid, *mem)])
 
     def live_sample(self):
         """A point of the live-bytes timeline (C: wl_live_sample): the harness
@@ -354,7 +364,7 @@ def configure_gc(opts):
     invariant 2. Returns the stats before and what the set-up collection found."""
     if isinstance(opts.thresholds, tuple):
         gc.set_threshold(*opts.thresholds)
-    if opts.thresholds == "off" or opts.policy == "manual":
+    if opts.thresholds == "off" or opts.policy in ("manual", "manual+freeze"):
         gc.disable()
     else:
         gc.enable()
@@ -394,6 +404,7 @@ def run(opts, out):
     if hasattr(twin, "check"):
         twin.check(knobs)
     ctx = Context(opts.layout, opts.policy)
+    ctx.result = out
     # 4. untimed set-up: classes, input files (a trace is parsed here, as the C's check does)
     state = twin.prepare(knobs, ctx) if hasattr(twin, "prepare") else None
     # 5. the pause buffers and the callback (made now, so that they are frozen

@@ -24,8 +24,10 @@ drop, busy = up to after the request-end event (policy=manual's collection runs
 there). Replayed after the run on the fixed-rate schedule (twinlib.meter,
 `rate`, or 80% of the measured capacity with rate=0). ops = requests; counters
 requests_per_s, req_rate_per_s, req_objects (objects per request as the C counts
-them: instances, dicts, lists and strings, 39 + 16·records) and app_objects
-(34 + 2·appstate).
+them: instances, dicts, lists and strings, 39 + 16·records), app_objects
+(34 + 2·appstate) and warmup_end_ms (the warm-up event's time from the start of
+run(); the C's gc_gen2_measured is left to the pause log, since gc.get_stats()
+would allocate containers inside the timed run).
 
 Object work per request (GC containers): Request, params and headers dicts,
 QuerySet, results list, per record a Record, a relations list and 5 Relations,
@@ -101,8 +103,10 @@ def build_app(nmodels, Model):
     return app
 
 
-def make_server(app, records, cycles, classes):
-    """serve(k): steps 1–6 for request k, returning the answer's checksum."""
+def make_server(app, records, cycles, classes, spread=False):
+    """serve(k): steps 1–6 for request k, returning the response (a cache may keep
+    it). spread: request k's records refer to models k·records.. (prefork's
+    workers read across the whole state; request.c's ctx.spread)."""
     Request, QuerySet, Record, Relation, Row, Response, _ = classes
     models, pnames, hnames = app
     nmodels = len(models)
@@ -126,7 +130,8 @@ def make_server(app, records, cycles, classes):
             rels = []
             for j in range(RELATIONS):
                 rels.append(Relation(j, "rel_%d" % j))
-            results.append(Record(i, name * DATA_REPEAT, rels, models[i % nmodels], qs if i < cycles else None))
+            related = models[(k * records + i) % nmodels if spread else i % nmodels]
+            results.append(Record(i, name * DATA_REPEAT, rels, related, qs if i < cycles else None))
         rels = qs = None
         # 3.-4. transform and respond
         rows = []
@@ -149,13 +154,14 @@ def make_server(app, records, cycles, classes):
         if total != want or count != records:
             raise WorkloadError("request %d answered %d rows summing to %d, expected %d and %d"
                                 % (k, count, total, records, want))
-        return total
+        return req.response
 
     return serve
 
 
 def run(k, ctx, classes):
     requests, warmup, records, cycles = k["requests"], k["warmup"], k["records"], k["cycles"]
+    t_start = time.monotonic_ns()
     app = build_app(k["appstate"], classes[-1])
     serve = make_server(app, records, cycles, classes)
     measured = requests - warmup
@@ -185,6 +191,7 @@ def run(k, ctx, classes):
     ctx.counter("req_rate_per_s", 1e9 / interval)
     ctx.counter("req_objects", 39 + 16 * records)
     ctx.counter("app_objects", 34 + 2 * k["appstate"])
+    ctx.counter("warmup_end_ms", (t_first - t_start) / 1e6)
 
 
 def array_q(n):

@@ -42,12 +42,23 @@ typedef void (*wl_latency_fn)(void *ctx, uint64_t simple_ns, uint64_t metered_ns
  * timeline: what the program holds, not what the allocator or the OS keep). */
 typedef void (*wl_live_fn)(void *ctx);
 
+/* Forked workers (prefork): a workload that forks tells the harness each
+ * worker's pid when it starts (WL_WORKER_START: the harness samples its memory,
+ * /proc/PID/smaps_rollup, from then on) and when it has finished its work but
+ * not yet exited (WL_WORKER_END: the harness takes the worker's final sample
+ * before returning, then forgets it). The worker must stay alive across the END
+ * call; the workload reaps it afterwards. */
+typedef enum { WL_WORKER_START, WL_WORKER_END } wl_worker_event;
+typedef void (*wl_worker_fn)(void *ctx, int pid, wl_worker_event e);
+
 typedef struct wl_result {
     double ops;
     wl_latency_fn latency_fn; /* set by the harness, NULL when not recording */
     void *latency_ctx;
     wl_live_fn live_fn;       /* set by the harness, NULL when not recording */
     void *live_ctx;
+    wl_worker_fn worker_fn;   /* set by the harness, NULL when not recording */
+    void *worker_ctx;
     int ncounters;
     struct {
         char name[48];
@@ -80,6 +91,11 @@ static inline void wl_latency_record(wl_result *r, uint64_t simple_ns, uint64_t 
  * live set changes over time (cache) call it every so many operations. */
 static inline void wl_live_sample(wl_result *r) {
     if (r->live_fn != NULL) r->live_fn(r->live_ctx);
+}
+
+/* A forked worker's start or end (no-op without a sink). */
+static inline void wl_worker(wl_result *r, int pid, wl_worker_event e) {
+    if (r->worker_fn != NULL) r->worker_fn(r->worker_ctx, pid, e);
 }
 
 /* CLOCK_MONOTONIC in ns: the harness's time source, readable without a harness header. */
