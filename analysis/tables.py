@@ -13,10 +13,16 @@ rc+incr. model_vs_real.csv: each cell run in a real interpreter (the registry's 
 strategy, `cpython`) beside its model, the rc+gen cell of the same workload, allocator, layout,
 workload knobs and policy (the one whose `gc` preset names the same interpreter version if there is
 one, else the default): throughput, pauses, collections per generation, peak RSS, with real / model.
-write() writes all three; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come only from
+lineage(run, reg) is issue 15's table of the collectors CPython is choosing between: three
+findings (floating garbage on `cycles`: rc+gen gc=cpython313, rc+incr variant=3.14.0 and 3.14.2;
+max pause and peak RSS on `request` appstate=1m: rc+pep848 and rc+incr beside rc+gen
+gc=cpython313; rc+ft memgate=on: collections per net allocation), each figure beside the
+published one (LINEAGE_PUBLISHED) with ours / published; empty when the run has none of those
+cells, and naming the cells and counters it lacks when it has some. lineage.csv keeps it.
+write() writes the four; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come only from
 repetitions that ran: a cell without any is left out, never shown as 0.
 """
-import math, os  # noqa: E401
+import math, os, re  # noqa: E401
 
 import numpy as np
 
@@ -149,11 +155,178 @@ def model_vs_real(run, reg):
     return ("\nmodel vs real (medians; the model is rc+gen on the same workload, allocator, layout, knobs and "
             "policy):\n" + "".join(text), "workload,metric,real_cell,model_cell,real,model\n" + "".join(csv))
 
+# ---- issue 15: the lineage table ------------------------------------------------------------
+
+# What each finding compares, as (role, label, test of a cell's reclaim and knobs). A knob left out
+# of a cell counts at its registry default, so `rc+incr` alone is variant 3.14.0.
+LINEAGE_GEN313 = ("gen313", "rc+gen gc=cpython313", "rc+gen", "gc", "cpython313")
+LINEAGE_CYCLES_ROLES = (LINEAGE_GEN313, ("incr3140", "rc+incr 3.14.0", "rc+incr", "variant", "3.14.0"),
+                        ("incr3142", "rc+incr 3.14.2", "rc+incr", "variant", "3.14.2"))
+LINEAGE_APPSTATE_ROLES = (LINEAGE_GEN313, ("pep848", "rc+pep848", "rc+pep848", None, None),
+                          ("incr3140", "rc+incr 3.14.0", "rc+incr", "variant", "3.14.0"),
+                          ("incr3142", "rc+incr 3.14.2", "rc+incr", "variant", "3.14.2"))
+# The long-lived heap of finding 2: `appstate=1m`, however it is written.
+LINEAGE_APPSTATE = 1000000
+# The FT finding's cells and counters: collections (every generation label, as FT automatic runs
+# are "generation 0") per net allocation the collector counted.
+LINEAGE_FT = ("rc+ft", "memgate", "on")
+LINEAGE_FT_NET = "gc_net_allocations"
+# Without that counter: what refcounting did not free, i.e. what the collector had to (collected)
+# plus what is still live at the end: the net allocations a whole-heap collector's count adds up.
+LINEAGE_FT_NET_PARTS = ("gc_collected", "live_objects")
+LINEAGE_FLOATING = "floating_peak_objects"
+# Published figures (GC_LINEAGE.md §3, §5, §6; the sources are named in each note).
+LINEAGE_PUBLISHED = {
+    # PR #142001 (nascheme): max outstanding cyclic garbage, objects
+    "floating": {"gen313": (100, "< 100 (3.13, PR #142001)"), "incr3140": (2000, "~2,000 (3.14.0, PR #142001)"),
+                 "incr3142": (10000, "~10,000 (after GH-140262, PR #142001)")},
+    # max pause / rc+gen's: PEP 848 "up to a factor of 100" shorter; 3.14 What's New (gh-108362): "by an order
+    # of magnitude or more for larger heaps"
+    "pause": {"pep848": (0.01, "1/100 at best (PEP 848)"), "incr3140": (0.1, "<= 1/10 (3.14 What's New)"),
+              "incr3142": (0.1, "<= 1/10 (3.14 What's New)")},
+    # peak RSS / rc+gen's: PEP 848 "about the same" (+24 MB at most on small heaps); the revert's reports for
+    # 3.14.x: httpx 420 MB vs 80 MB, mypy about double
+    "rss": {"pep848": (1.0, "~1x, +24 MB at most (PEP 848)"), "incr3140": (2.0, "~2x (mypy; httpx 5.3x)"),
+            "incr3142": (2.0, "~2x (mypy; httpx 5.3x)")},
+    # one full collection per 40 x threshold0 = 80,000 net allocations (issue #148937)
+    "ft": (1 / 80000, "1/80,000 (issue #148937)")}
+LINEAGE_HEAD = "finding,cell,metric,ours,published,ours_over_published\n"
+
+def _knob(reg, c, name):
+    """A cell's knob value, its registry default when the cell leaves it out ('' if undeclared)."""
+    if name in dict(c.knobs):
+        return dict(c.knobs)[name]
+    d = reg.knob("reclaim", c.reclaim, name) or reg.knob("workload", c.workload, name)
+    return d["default"] if d else ""
+
+def _count(text):
+    """A COUNT knob's value as an int (knobs.h rule 1: k/m/g multiply by 1e3/1e6/1e9); None if not one."""
+    m = re.fullmatch(r"([0-9]+)([kmg]?)", text or "")
+    return int(m[1]) * {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m[2]] if m else None
+
+def _roles(run, reg, want, roles):
+    """{group: {role: cell index}}: cells with results that `want` keeps, by allocator, layout and
+    workload knobs other than the collector's (so each group compares like with like)."""
+    groups = {}
+    for i, c in enumerate(run.cells):
+        if not run.sum[i]["reps"] or not want(c):
+            continue
+        for role, _, reclaim, knob, value in roles:
+            if c.reclaim == reclaim and (knob is None or _knob(reg, c, knob) == value):
+                key = (c.allocator, c.layout, reg.baseline_key(c))
+                groups.setdefault(key, {}).setdefault(role, i)
+    return groups
+
+def _fmt(v, spec="%.4g"):
+    return "-" if v is None or not math.isfinite(v) else spec % v
+
+def lineage(run, reg):
+    """(text, csv) of the lineage table (see the contract)."""
+    text, csv, missing = [], [], []
+    has = lambda i, m: math.isfinite(core.median(run.values(i, m)))  # noqa: E731
+    med = lambda i, m: core.median(run.values(i, m))  # noqa: E731
+    cyc = _roles(run, reg, lambda c: c.workload == "cycles", LINEAGE_CYCLES_ROLES)
+    app = _roles(run, reg, lambda c: c.workload == "request" and _count(_knob(reg, c, "appstate")) == LINEAGE_APPSTATE,
+                 LINEAGE_APPSTATE_ROLES)
+    ft = [i for i, c in enumerate(run.cells) if run.sum[i]["reps"] and c.reclaim == LINEAGE_FT[0]
+          and _knob(reg, c, LINEAGE_FT[1]) == LINEAGE_FT[2]]
+    if not (cyc or app or ft):
+        return "", None
+    # 1. floating garbage on `cycles`
+    text.append(" 1. cycles: floating garbage at its peak (objects unreachable, not yet freed)\n")
+    if not cyc:
+        missing.append("cycles cells of rc+gen gc=cpython313 / rc+incr variant=3.14.0 / 3.14.2")
+    for key, roles in cyc.items():
+        text.append("    %s\n    %-22s %12s %36s %10s\n" % ("/".join(k for k in key if k) or "-", "collector",
+                                                           LINEAGE_FLOATING, "published", "ours/pub"))
+        ours = {}
+        for role, label, *_ in LINEAGE_CYCLES_ROLES:
+            if role not in roles:
+                missing.append(f"cycles {label} ({'/'.join(k for k in key if k)})")
+                continue
+            i = roles[role]
+            if not has(i, LINEAGE_FLOATING):
+                missing.append(f"counter {LINEAGE_FLOATING} in {run.cells[i].name}")
+            ours[role] = v = med(i, LINEAGE_FLOATING)
+            pub, note = LINEAGE_PUBLISHED["floating"][role]
+            text.append("    %-22s %12s %36s %10s  %s\n" % (label, _fmt(v, "%.0f"), note, _fmt(ratio(v, pub), "%.2fx"),
+                                                           run.cells[i].name))
+            csv.append("cycles,%s,%s,%s,%s,%s\n" % (run.cells[i].name, LINEAGE_FLOATING, core.fmt_num(v),
+                                                    core.fmt_num(pub), core.fmt_num(ratio(v, pub))))
+        if all(math.isfinite(ours.get(r, math.nan)) for r in ("gen313", "incr3140", "incr3142")):
+            a, b = ratio(ours["incr3140"], ours["gen313"]), ratio(ours["incr3142"], ours["incr3140"])
+            order = ours["gen313"] < ours["incr3140"] < ours["incr3142"]
+            text.append("    proportions: 3.14.0 / 3.13 = %s (published >= 20x), 3.14.2 / 3.14.0 = %s (published ~5x, "
+                        "ours/pub %s); order 3.13 < 3.14.0 < 3.14.2: %s\n" % (
+                            _fmt(a, "%.1fx"), _fmt(b, "%.1fx"), _fmt(b / 5, "%.2fx"), "as published" if order else
+                            "NOT as published"))
+    # 2. max pause and peak RSS with a 1M-object long-lived heap
+    text.append(" 2. request appstate=1m: max pause and peak RSS beside rc+gen gc=cpython313 (ratio = strategy / "
+                "rc+gen)\n")
+    if not app:
+        missing.append("request appstate=1m cells of rc+gen gc=cpython313 / rc+pep848 / rc+incr")
+    for key, roles in app.items():
+        text.append("    %s\n    %-16s %18s %28s %9s %18s %28s %9s\n" % (
+            "/".join(k for k in key if k) or "-", "collector", "max pause us", "published", "ours/pub", "peak RSS MB",
+            "published", "ours/pub"))
+        base = roles.get("gen313")
+        if base is None:
+            missing.append(f"request appstate=1m rc+gen gc=cpython313 ({'/'.join(k for k in key if k)})")
+        for role, label, *_ in LINEAGE_APPSTATE_ROLES:
+            if role not in roles:
+                if role != "gen313":
+                    missing.append(f"request appstate=1m {label} ({'/'.join(k for k in key if k)})")
+                continue
+            i = roles[role]
+            mx, rss = med(i, "pause_max_us"), med(i, "rss_peak_mb")
+            if role == "gen313":
+                text.append("    %-16s %18s %28s %9s %18s %28s %9s  %s\n" % (label, _fmt(mx, "%.0f"), "(baseline)", "",
+                                                                            _fmt(rss, "%.1f"), "(baseline)", "",
+                                                                            run.cells[i].name))
+                continue
+            r_mx = ratio(mx, med(base, "pause_max_us")) if base is not None else math.nan
+            r_rss = ratio(rss, med(base, "rss_peak_mb")) if base is not None else math.nan
+            (p_mx, n_mx), (p_rss, n_rss) = LINEAGE_PUBLISHED["pause"][role], LINEAGE_PUBLISHED["rss"][role]
+            text.append("    %-16s %18s %28s %9s %18s %28s %9s  %s\n" % (
+                label, "%s (%s)" % (_fmt(mx, "%.0f"), _fmt(r_mx, "%.3fx")), n_mx, _fmt(ratio(r_mx, p_mx), "%.2fx"),
+                "%s (%s)" % (_fmt(rss, "%.1f"), _fmt(r_rss, "%.2fx")), n_rss, _fmt(ratio(r_rss, p_rss), "%.2fx"),
+                run.cells[i].name))
+            for metric, r, p in (("max_pause_ratio", r_mx, p_mx), ("peak_rss_ratio", r_rss, p_rss)):
+                csv.append("appstate,%s,%s,%s,%s,%s\n" % (run.cells[i].name, metric, core.fmt_num(r), core.fmt_num(p),
+                                                          core.fmt_num(ratio(r, p))))
+    # 3. the free-threaded collector's memory gate
+    text.append(" 3. rc+ft memgate=on: full collections per net allocation\n")
+    if not ft:
+        missing.append("rc+ft memgate=on cells")
+    pub, note = LINEAGE_PUBLISHED["ft"]
+    for i in ft:
+        colls = sum(med(i, f"gc_collections_gen{g}") for g in range(reg.generations("rc+ft") or 1)
+                    if has(i, f"gc_collections_gen{g}"))
+        how = ""
+        if has(i, LINEAGE_FT_NET):
+            net = med(i, LINEAGE_FT_NET)
+        elif all(has(i, m) for m in LINEAGE_FT_NET_PARTS):
+            net, how = sum(med(i, m) for m in LINEAGE_FT_NET_PARTS), " (= " + " + ".join(LINEAGE_FT_NET_PARTS) + ")"
+        else:
+            net = math.nan
+            missing.append(f"counter {LINEAGE_FT_NET} (or {' and '.join(LINEAGE_FT_NET_PARTS)}) in {run.cells[i].name}")
+        per = ratio(colls, net)
+        text.append("    %-58s %s collections / %s net allocations%s = 1/%s; published %s; ours/pub %s\n" % (
+            run.cells[i].name, _fmt(colls, "%.0f"), _fmt(net, "%.0f"), how, _fmt(ratio(1, per), "%.0f"), note,
+            _fmt(ratio(per, pub), "%.2fx")))
+        csv.append("ft,%s,collections_per_net_allocation,%s,%s,%s\n" % (run.cells[i].name, core.fmt_num(per),
+                                                                        core.fmt_num(pub), core.fmt_num(ratio(per, pub))))
+    if missing:
+        text.append("    missing: " + "; ".join(dict.fromkeys(missing)) + "\n")
+    return ("\nlineage: the collectors CPython is choosing between (medians; ours / published = the ratio of "
+            "disagreement, 1.00x = agreement):\n" + "".join(text), LINEAGE_HEAD + "".join(csv))
+
 def write(run, reg, cmd="bench"):
-    """churn_allocators.csv, collectors.csv and model_vs_real.csv into the run directory, where
-    there is a table; a file that cannot be written is said in one line and the run goes on."""
+    """churn_allocators.csv, collectors.csv, model_vs_real.csv and lineage.csv into the run
+    directory, where there is a table; a file that cannot be written is said in one line and the
+    run goes on."""
     for name, (_, csv) in (("churn_allocators.csv", churn(run)), ("collectors.csv", collectors(run, reg)),
-                           ("model_vs_real.csv", model_vs_real(run, reg))):
+                           ("model_vs_real.csv", model_vs_real(run, reg)), ("lineage.csv", lineage(run, reg))):
         if csv is not None:
             try:
                 core.write_atomic(os.path.join(run.dir, name), csv)

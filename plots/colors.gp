@@ -9,15 +9,17 @@
 # obviously unassigned; give it a colour here, nowhere else.
 # The palette is Okabe and Ito's (2008), distinguishable under the common colour-vision
 # deficiencies; `none` is grey because it is the baseline, not a contender; `cpython` (the real
-# interpreter, not a model) is sky blue; rc+ft takes the palette's yellow, darkened to show on white.
+# interpreter, not a model) is sky blue; rc+ft takes the palette's yellow, darkened to show on white;
+# rc+pep848 a dark violet outside the palette (it has no ninth colour).
 
-known_strategies = "none rc rc+gen rc+incr rc+ft rc+trial boehm cpython"
+known_strategies = "none rc rc+gen rc+incr rc+pep848 rc+ft rc+trial boehm cpython"
 
 fallback_rgb = 0x000000
 rgb_of(s) = s eq "none"     ? 0x999999 : \
             s eq "rc"       ? 0x0072B2 : \
             s eq "rc+gen"   ? 0xD55E00 : \
             s eq "rc+incr"  ? 0x009E73 : \
+            s eq "rc+pep848" ? 0x5D3A9B : \
             s eq "rc+ft"    ? 0xB8A000 : \
             s eq "rc+trial" ? 0xCC79A7 : \
             s eq "boehm"    ? 0xE69F00 : \

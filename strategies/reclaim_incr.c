@@ -1,5 +1,8 @@
-/* reclaim_incr.c — `rc+incr`: reference counting plus CPython 3.14.0's
- * incremental cycle collector (Python/gc.c, 3.14.0–3.14.4; 3.14.5 reverted it).
+/* reclaim_incr.c — `rc+incr`: reference counting plus CPython 3.14's
+ * incremental cycle collector (Python/gc.c, 3.14.0–3.14.4; 3.14.5 reverted it),
+ * in two versions (knob `variant`): 3.14.0 as released, and 3.14.2, which is
+ * 3.14.0 plus GH-140262 (issue GH-139951, backported as GH-140447 into 3.14.1;
+ * 3.14.1–3.14.4 share its rules). GC_LINEAGE.md §3 lists both rule sets.
  *
  * Invariant: every live container is in exactly one list while it is tracked —
  * young, old[0], old[1] or permanent. One old space is `visited` (already
@@ -13,12 +16,34 @@
  *   - young.count += 1 on each container allocation, -= 1 on each free while
  *     > 0; heap_size counts live containers. An increment runs when young.count
  *     > young threshold (knob `young`, 3.14's threshold0 = 2000), the collector
- *     is enabled and none is running — checked before the new object is tracked;
+ *     is enabled and none is running — checked before the new object is tracked
+ *     (_PyObject_GC_Link counts before the type tracks the object);
  *   - work_to_do += young.count + min(heap_size / 10 / scale, young.count * 3/2)
  *     (3.14's assess_work_to_do; `scale` is 3.14's threshold1, its
  *     `scale_factor`, clamped to >= 2 as there); after the increment
  *     work_to_do += heap_size / 10 / scale and -= the region's size, so the debt
  *     or credit carries over to the next increment.
+ *
+ * What GH-140262 changes (variant=3.14.2), letter for letter as GC_LINEAGE.md §3:
+ *   (a) counted when tracked, not when allocated: the new object is tracked
+ *       first, then counted, then the trigger is tested (_PyObject_GC_TRACK), so
+ *       the object that crossed the threshold is already young when the
+ *       increment runs; a free un-counts only a tracked object (every object
+ *       is tracked here until freed, so frees count as in 3.14.0);
+ *   (b) tuples whose items cannot be tracked are never tracked: memstrat's
+ *       object model has no tuple type (every container is an instance, list
+ *       or dict that CPython tracks too), so this changes nothing here;
+ *   (c) assess_work_to_do's cap is young.count * 2 (was * 3/2);
+ *   (d) gc_collect_increment returns right after the assessment while
+ *       work_to_do < 0: young.count is already zeroed, nothing moves, the
+ *       observer still sees an increment (generation 1, 0 examined, 0
+ *       collected: 3.14's gc.callbacks fire) but gc.get_stats() is not bumped
+ *       (mm_incr_info.stats_increments counts what get_stats would);
+ *   (e) no per-increment work_to_do += heap_size / 10 / scale refill.
+ * Together (d) and (e) leave the young.count(+cap) credit per trigger against
+ * a debit of the whole young list plus closures, so work_to_do stays negative
+ * across triggers and young cyclic garbage waits several thresholds: the
+ * floating garbage that the 3.14.5 revert answered.
  *
  * mm_collect(g) follows gc.collect(g) in 3.14: 0 collects the young generation
  * (survivors to visited), 1 runs one increment, 2 / MM_COLLECT_FULL one full
@@ -34,8 +59,10 @@
  * 3.14 marks from the interpreter's globals and frame stacks) reach moves to
  * visited without being partitioned (mark_at_start); every later increment
  * first marks from the roots again (mark_stacks), stopping at visited objects.
- * Marked objects cost work (work_to_do -= marked). The gc.c read subtracts the
- * first mark's count twice on that path; it is subtracted once here. 3.14
+ * Marked objects cost work (work_to_do -= marked). On the mark-phase path 3.14
+ * subtracts the count twice (mark_at_start, then its caller: GH-141890, in
+ * 3.14.0 and still in the 3.14 branch after GH-140262), so both variants do;
+ * the mark-phase increment is not counted by gc.get_stats() either. 3.14
  * skips frames marked in earlier increments; here every root is looked at
  * again (marking stops at visited objects, so that costs one look per root).
  * A root slot must hold a live object or NULL whenever an allocation can run
@@ -51,7 +78,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gc_list.h"
+#include "gc_region.h"
 #include "reclaim_incr.h"
 #include "strategy.h"
 
@@ -65,16 +92,14 @@
 #define SCAN_RATE_DIVISOR 10
 /* Default of `mark`: 3.14 marks from roots at the start of each pass. */
 #define INCR_MARK_DEFAULT "1"
+/* Default of `variant`: 3.14.0 as released (the model this strategy started as). */
+#define INCR_VARIANT_DEFAULT "3.14.0"
 
+/* Flags beside gc_region.h's GC_TRACKED and collection bits. */
 enum {
-    GC_TRACKED = 1u << 0,     /* in one of the lists */
     GC_YOUNG = 1u << 1,       /* in the young list */
     GC_PERMANENT = 1u << 2,   /* frozen */
     GC_SPACE = 1u << 3,       /* old objects: which old space (0 or 1) */
-    GC_REGION = 1u << 4,      /* member of the region being collected */
-    GC_UNREACHABLE = 1u << 5, /* partition: in the (tentatively) unreachable list */
-    GC_IN_SET = 1u << 6,      /* resurrection check: member of the re-partitioned set */
-    GC_COLLECTION_BITS = GC_REGION | GC_UNREACHABLE | GC_IN_SET,
 };
 
 
@@ -83,6 +108,8 @@ typedef struct incr_state {
     long young_count, young_threshold, scale;
     bool mark;         /* the `mark` knob: model 3.14's root marking */
     bool mark_phase;   /* the next increment is a pass's first: mark only */
+    bool gh140262;     /* variant=3.14.2: GH-140262's rules (a)-(e) */
+    uint64_t stats_increments, early_returns;
     size_t heap_size;
     long work_to_do;
     int visited_space;
@@ -98,10 +125,8 @@ typedef struct incr_state {
 static inline incr_state *state_of(mm_heap *h) { return h->strategy_data; }
 
 /* Flags of an object that now lives in old space `space` (collection bits cleared). */
-static inline void set_old(gc_head *g, int space) {
-    g->flags = GC_TRACKED | (space ? (uintptr_t)GC_SPACE : 0);
-    g->gc_refs = 0;
-}
+static inline uintptr_t old_flags(int space) { return GC_TRACKED | (space ? (uintptr_t)GC_SPACE : 0); }
+static inline void set_old(gc_head *g, int space) { gc_region_survive(g, old_flags(space)); }
 
 static inline int space_of(const gc_head *g) { return (g->flags & GC_SPACE) ? 1 : 0; }
 
@@ -114,14 +139,25 @@ static const mm_knob_desc incr_knobs[] = {
      "3.14's threshold1 (scale_factor): an increment scans up to heap/10/scale old objects (< 2 acts as 2)"},
     {"mark", MM_KNOB_COUNT, INCR_MARK_DEFAULT, 0, 1,
      "1: a pass starts by marking what the roots reach as visited, as 3.14 does (0: every pass partitions all)"},
+    {"variant", MM_KNOB_STRING, INCR_VARIANT_DEFAULT, 0, 0,
+     "3.14.0 (as released) | 3.14.2 (GH-140262, 3.14.1-3.14.4: counted when tracked, cap young*2, "
+     "no increment while work_to_do < 0, no per-increment refill)"},
     MM_POLICY_KNOB,
     MM_RELEASE_PAUSE_KNOB,
     MM_IMMORTAL_KNOB,
     {0},
 };
 
-/* The CLI's early check: ranges are checked by type; the policy by name. */
-static bool incr_check(const mm_knobset *ks, char *err, size_t errlen) { return mm_policy_check(ks, err, errlen); }
+/* The CLI's early check: ranges are checked by type; the policy and the
+ * variant by name. */
+static bool incr_check(const mm_knobset *ks, char *err, size_t errlen) {
+    const char *v = mm_knob_str(ks, "variant");
+    if (strcmp(v, "3.14.0") != 0 && strcmp(v, "3.14.2") != 0) {
+        snprintf(err, errlen, "rc+incr: unknown variant '%s' (3.14.0 | 3.14.2)", v);
+        return false;
+    }
+    return mm_policy_check(ks, err, errlen);
+}
 
 static bool incr_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
     if (!incr_check(ks, err, errlen)) return false;
@@ -138,6 +174,7 @@ static bool incr_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen
     st->scale = (long)mm_knob_int(ks, "scale");
     st->mark = mm_knob_int(ks, "mark") != 0;
     st->mark_phase = st->mark;
+    st->gh140262 = strcmp(mm_knob_str(ks, "variant"), "3.14.2") == 0;
     st->enabled = true;
     h->strategy_data = st;
     return true;
@@ -150,206 +187,12 @@ static void incr_fini(mm_heap *h) {
     free(st);
 }
 
-/* ---- the partition: which of the region is garbage ------------------------------ */
-
-static inline void visit_subtract(mm_object *child, void *arg) {
-    (void)arg;
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (g->flags & GC_REGION) g->gc_refs--;
-}
-
-/* Step 3's state: the region's list, and how many set-aside objects came back. */
-typedef struct reach_ctx {
-    gc_head *region;
-    size_t rescued;
-} reach_ctx;
-
-/* move_unreachable's visitor: a child of a reachable object is reachable; one
- * already set aside as unreachable goes back to the region's tail to be scanned.
- * Scanned members no longer carry GC_REGION, so they are skipped. */
-static inline void visit_reachable(mm_object *child, void *arg) {
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (!(g->flags & GC_REGION)) return;
-    if (g->flags & GC_UNREACHABLE) {
-        reach_ctx *r = arg;
-        g->flags &= ~(uintptr_t)GC_UNREACHABLE;
-        list_move(g, r->region);
-        g->gc_refs = 1;
-        r->rescued++;
-    } else if (g->gc_refs == 0) {
-        g->gc_refs = 1;
-    }
-}
-
-/* CPython's deduce_unreachable on the region (members flagged GC_REGION), in its
- * classic passes, since the region is small by design:
- *   1. gc_refs = refcount: done as each object joins the region (join_region);
- *   2. every reference from a member to a member subtracts one: what remains
- *      counts references from outside the region (program holds, visited or
- *      pending objects, young ones outside an old-only region);
- *   3. walk the region: a member with gc_refs > 0 is reachable and makes its
- *      children reachable (re-appending any already set aside); one with 0 is set
- *      aside in `unreachable` for now.
- * A reachable member leaves the region as it is scanned (it becomes an object
- * of old space `space`, so no later visit counts it), but stays in the list.
- * Returns how many ended in `unreachable`. */
-static size_t deduce_unreachable(gc_head *region, gc_head *unreachable, int space) {
-    gc_head *g;
-    for (g = region->next; g != region;) { /* 3.14's update_refs: an immortal member is untracked (PEP 683) */
-        gc_head *next = g->next;
-        if (MM_UNLIKELY(mm_is_immortal(from_gc(g)))) {
-            list_remove(g);
-            g->flags = 0;
-            g->gc_refs = 0;
-        }
-        g = next;
-    }
-    for (g = region->next; g != region; g = g->next) {
-        mm_object *o = from_gc(g);
-        GC_TRAVERSE(o, visit_subtract, NULL);
-    }
-    size_t set_aside = 0;
-    reach_ctx r = {.region = region};
-    for (g = region->next; g != region;) {
-        gc_head *next;
-        if (g->gc_refs > 0) {
-            set_old(g, space);
-            mm_object *o = from_gc(g);
-            GC_TRAVERSE(o, visit_reachable, &r);
-            next = g->next; /* read after the visit: it may have appended to region */
-        } else {
-            next = g->next;
-            g->flags |= GC_UNREACHABLE;
-            list_move(g, unreachable);
-            set_aside++;
-        }
-        g = next;
-    }
-    return set_aside - r.rescued;
-}
-
-/* ---- cycle breaking (reclaim_gen.c's steps, onto the visited space) ------------- */
-
-static void visit_in_set_subtract(mm_object *child, void *arg) {
-    (void)arg;
-    if (child->type->is_container && (as_gc(child)->flags & GC_IN_SET)) as_gc(child)->gc_refs--;
-}
-
-static void visit_in_set_reach(mm_object *child, void *arg) {
-    if (!child->type->is_container) return;
-    gc_head *g = as_gc(child);
-    if (g->flags & GC_IN_SET) {
-        g->flags &= ~(uintptr_t)GC_IN_SET;
-        gc_stack_push(arg, child);
-    }
-}
-
-/* handle_resurrected_objects: after finalizers ran, the unreachable set is
- * partitioned again on its own; what is referenced from outside it now
- * (resurrected, and what that reaches) moves to `to`, alive. */
-static void split_resurrected(incr_state *st, gc_head *unreachable, gc_head *to, int space) {
-    gc_head *g;
-    for (g = unreachable->next; g != unreachable; g = g->next) {
-        g->gc_refs = from_gc(g)->refcount;
-        g->flags |= GC_IN_SET;
-    }
-    for (g = unreachable->next; g != unreachable; g = g->next) {
-        mm_object *o = from_gc(g);
-        if (o->type->traverse) o->type->traverse(o, visit_in_set_subtract, NULL);
-    }
-    for (g = unreachable->next; g != unreachable; g = g->next) {
-        if (g->gc_refs <= 0 || !(g->flags & GC_IN_SET)) continue;
-        g->flags &= ~(uintptr_t)GC_IN_SET;
-        gc_stack_push(&st->stack, from_gc(g));
-        while (st->stack.len > 0) {
-            mm_object *o = st->stack.items[--st->stack.len];
-            if (o->type->traverse) o->type->traverse(o, visit_in_set_reach, &st->stack);
-        }
-    }
-    for (g = unreachable->next; g != unreachable;) {
-        gc_head *next = g->next;
-        if (g->flags & GC_IN_SET) {
-            g->flags &= ~(uintptr_t)GC_IN_SET;
-            g->gc_refs = 0;
-        } else {
-            set_old(g, space);
-            list_move(g, to);
-        }
-        g = next;
-    }
-}
-
-/* Every weak reference to garbage is cleared before any finalizer runs, then
- * callbacks of weakrefs that are not garbage run. Returns weakrefs freed right
- * after their callback (counted as collected, as reclaim_gen.c does). */
-static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable) {
-    gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
-    gc_clear_weakrefs(h, unreachable, &b);
-    size_t freed = 0;
-    for (size_t i = 0; i < b.wrs.len; i++) {
-        mm_object *wr = b.wrs.items[i];
-        mm_weakref_fire(h, wr);
-        if (wr->refcount == 1) freed++;
-        mm_decref(h, wr);
-    }
-    free(b.wrs.items);
-    return freed;
-}
-
-/* tp_clear on each garbage object, holding a reference across the call; one
- * that survives its clear (still referenced) moves to `to`. */
-static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *to, int space) {
-    while (!list_empty(unreachable)) {
-        gc_head *g = unreachable->next;
-        mm_object *o = from_gc(g);
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
-        if (unreachable->next == g) {
-            set_old(g, space);
-            list_move(g, to);
-        }
-    }
-}
-
-/* 3.14's gc_collect_region: partitions `region`, moves survivors to `to` (old
- * space `space`), breaks the garbage's cycles. Returns objects collected. */
-static size_t collect_region(mm_heap *h, gc_head *region, gc_head *to, int space) {
-    incr_state *st = state_of(h);
-    gc_head unreachable;
-    list_init(&unreachable);
-    size_t garbage = deduce_unreachable(region, &unreachable, space);
-    list_merge(region, to);
-    if (garbage == 0) return 0;
-    size_t collected = handle_weakrefs(h, &unreachable);
-    /* without finalizers nothing leaves the set before clearing: its size is known */
-    if (gc_finalize_garbage(h, &unreachable) > 0) {
-        split_resurrected(st, &unreachable, to, space);
-        collected += list_size(&unreachable);
-    } else {
-        collected += garbage;
-    }
-    delete_garbage(h, &unreachable, to, space);
-    return collected;
-}
-
 /* ---- increments, passes, full collections ----------------------------------------- */
 
-/* An object joins the region: membership, and step 1 of the partition. */
-static inline void join_region(gc_head *g) {
-    g->flags = GC_TRACKED | GC_REGION;
-    g->gc_refs = from_gc(g)->refcount;
-}
-
-/* Every object of a list joins the region; returns how many. */
-static size_t mark_region(gc_head *list) {
-    size_t n = 0;
-    for (gc_head *g = list->next; g != list; g = g->next, n++) join_region(g);
-    return n;
+/* One region collected onto old space `space` (gc_region.h's collect_region). */
+static size_t collect_onto(mm_heap *h, gc_head *region, int space) {
+    incr_state *st = state_of(h);
+    return collect_region(h, &st->stack, region, &st->old[space], old_flags(space));
 }
 
 /* 3.14's expand_region_transitively_reachable: from `from` to the region's end,
@@ -435,19 +278,39 @@ static size_t mark_from_roots(mm_heap *h) {
 }
 
 /* 3.14's assess_work_to_do: new objects plus a slice of the heap no larger than
- * 1.5× the new objects (so a big heap cannot make increments quadratic). */
+ * 1.5× the new objects (2× after GH-140262), so a big heap cannot make
+ * increments quadratic. */
 static long assess_work(incr_state *st) {
     long scale = st->scale < INCR_SCALE_MIN ? INCR_SCALE_MIN : st->scale;
     long young = st->young_count;
     long slice = (long)st->heap_size / SCAN_RATE_DIVISOR / scale;
-    if (slice > young * 3 / 2) slice = young * 3 / 2;
+    long cap = st->gh140262 ? young * 2 : young * 3 / 2;
+    if (slice > cap) slice = cap;
     st->young_count = 0;
     return young + slice;
 }
 
+/* An increment that ends before collecting (the mark phase, or 3.14.2's early
+ * return): the observer sees it, gc.get_stats() would not. */
+static uint64_t end_without_collecting(mm_heap *h, size_t marked) {
+    incr_state *st = state_of(h);
+    st->increments++;
+    st->last_budget = st->work_to_do;
+    st->last_young = st->last_examined = st->last_closure = 0;
+    st->last_marked = marked;
+    mm_gc_info info = {.generation = 1, .examined = marked};
+    mm_gc_end(h, &info);
+#if MM_DEBUG
+    if (st->verify) st->verify(h, st->verify_ctx);
+#endif
+    return 0;
+}
+
 /* One increment, 3.14's gc_collect_increment:
  *   1. budget: work_to_do += assess_work (young count + capped heap slice);
- *      at a pass's start (mark phase) mark from the roots and stop there;
+ *      3.14.2: stop here while work_to_do < 0 (nothing examined);
+ *      at a pass's start (mark phase) mark from the roots and stop there
+ *      (work_to_do -= marked, twice, as gc.c does);
  *      otherwise mark from the roots (work_to_do -= marked) and go on;
  *   2. the region starts as all young objects (they join the visited space);
  *   3. while the region is smaller than work_to_do and pending is not empty:
@@ -461,19 +324,15 @@ static uint64_t collect_increment(mm_heap *h) {
     mm_gc_begin(h, 1);
     long scale = st->scale < INCR_SCALE_MIN ? INCR_SCALE_MIN : st->scale;
     st->work_to_do += assess_work(st);
+    if (st->gh140262 && st->work_to_do < 0) {
+        st->early_returns++;
+        return end_without_collecting(h, 0);
+    }
     if (st->mark_phase) {
         size_t marked = mark_from_roots(h);
-        st->work_to_do -= (long)marked;
+        st->work_to_do -= 2 * (long)marked; /* GH-141890: mark_at_start and its caller both subtract */
         st->mark_phase = false;
-        st->increments++;
-        st->last_budget = st->work_to_do;
-        st->last_young = st->last_examined = st->last_closure = 0;
-        mm_gc_info info = {.generation = 1, .examined = marked};
-        mm_gc_end(h, &info);
-#if MM_DEBUG
-        if (st->verify) st->verify(h, st->verify_ctx);
-#endif
-        return 0;
+        return end_without_collecting(h, marked);
     }
     st->work_to_do -= (long)mark_from_roots(h);
     long budget = st->work_to_do;
@@ -490,8 +349,10 @@ static uint64_t collect_increment(mm_heap *h) {
         closure = expand_region(&region, g, pending);
         size += 1 + closure;
     }
-    size_t collected = collect_region(h, &region, &st->old[visited], visited);
-    st->work_to_do += (long)st->heap_size / SCAN_RATE_DIVISOR / scale - (long)size;
+    size_t collected = collect_onto(h, &region, visited);
+    if (!st->gh140262) st->work_to_do += (long)st->heap_size / SCAN_RATE_DIVISOR / scale;
+    st->work_to_do -= (long)size;
+    st->stats_increments++;
     if (list_empty(&st->old[pending])) completed_pass(st);
 
     long floor = budget > (long)young ? budget : (long)young;
@@ -519,7 +380,7 @@ static uint64_t collect_young(mm_heap *h) {
     list_init(&region);
     size_t n = mark_region(&st->young);
     list_merge(&st->young, &region);
-    size_t collected = collect_region(h, &region, &st->old[st->visited_space], st->visited_space);
+    size_t collected = collect_onto(h, &region, st->visited_space);
     st->young_count = 0;
     mm_gc_info info = {.generation = 0, .examined = n, .collected = collected};
     mm_gc_end(h, &info);
@@ -541,7 +402,7 @@ static uint64_t collect_full(mm_heap *h) {
     list_merge(&st->young, &region);
     list_merge(&st->old[0], &region);
     list_merge(&st->old[1], &region);
-    size_t collected = collect_region(h, &region, &st->old[visited], visited);
+    size_t collected = collect_onto(h, &region, visited);
     st->young_count = 0;
     completed_pass(st);
     mm_gc_info info = {.generation = 2, .examined = n, .collected = collected};
@@ -554,22 +415,33 @@ static uint64_t collect_full(mm_heap *h) {
 
 /* ---- hooks ------------------------------------------------------------------------ */
 
-/* Allocation: count, maybe run an increment (the new object not yet tracked), track. */
-static void incr_on_new(mm_heap *h, mm_object *o) {
-    if (!o->type->is_container) return;
-    incr_state *st = state_of(h);
-    st->young_count++;
-    st->heap_size++;
+/* The trigger: young count over the threshold, enabled, none running. */
+static inline void maybe_increment(mm_heap *h, incr_state *st) {
     if (MM_UNLIKELY(st->young_count > st->young_threshold) && st->enabled && st->young_threshold &&
         !st->collecting) {
         st->collecting = true;
         collect_increment(h);
         st->collecting = false;
     }
+}
+
+static inline void track_young(incr_state *st, mm_object *o) {
     gc_head *g = as_gc(o);
     g->flags = GC_TRACKED | GC_YOUNG;
     g->gc_refs = 0;
     list_append(g, &st->young);
+}
+
+/* Allocation. 3.14.0: count, maybe run an increment (the new object not yet
+ * tracked), track. 3.14.2 (GH-140262 (a)): track, count, maybe run one. */
+static void incr_on_new(mm_heap *h, mm_object *o) {
+    if (!o->type->is_container) return;
+    incr_state *st = state_of(h);
+    if (st->gh140262) track_young(st, o);
+    st->young_count++;
+    st->heap_size++;
+    maybe_increment(h, st);
+    if (!st->gh140262) track_young(st, o);
 }
 
 /* Free: untrack; undo the count while positive; the heap shrinks. */
@@ -639,6 +511,9 @@ void mm_incr_get_info(mm_heap *h, mm_incr_info *out) {
     out->max_overshoot = st->max_overshoot;
     out->max_examined = st->max_examined;
     out->enabled = st->enabled;
+    out->gh140262 = st->gh140262;
+    out->stats_increments = st->stats_increments;
+    out->early_returns = st->early_returns;
 }
 
 void mm_incr_set_verifier(mm_heap *h, mm_incr_verify_fn fn, void *ctx) {
@@ -691,7 +566,7 @@ void mm_incr_incoming_finish(mm_heap *h) { mm_incr_for_each(h, zero_refs, NULL);
 
 const mm_strategy mm_strategy_incr = {
     .name = "rc+incr",
-    .summary = "refcounting + CPython 3.14.0's incremental cycle collector (young + visited/pending old spaces)",
+    .summary = "refcounting + CPython 3.14's incremental cycle collector (young + visited/pending old spaces; variant=3.14.0|3.14.2)",
     .knobs = incr_knobs,
     .preheader = sizeof(gc_head),
     .has_collector = true,

@@ -27,6 +27,11 @@ typedef struct mm_incr_info {
     long max_overshoot;
     size_t max_examined;
     bool enabled;
+    bool gh140262;             /* variant=3.14.2 */
+    /* increments gc.get_stats()[1] would count: not the mark-phase ones, not
+     * 3.14.2's early returns (the observer sees those too) */
+    uint64_t stats_increments;
+    uint64_t early_returns;    /* 3.14.2: increments that stopped at work_to_do < 0 */
 } mm_incr_info;
 
 void mm_incr_get_info(mm_heap *h, mm_incr_info *out);

@@ -14,6 +14,7 @@ extern const mm_strategy mm_strategy_gen;
 extern const mm_strategy mm_strategy_trial;
 extern const mm_strategy mm_strategy_incr;
 extern const mm_strategy mm_strategy_ft;
+extern const mm_strategy mm_strategy_pep848;
 extern const mm_strategy mm_strategy_boehm;
 extern const mm_strategy mm_strategy_cpython;
 extern const mm_allocator_ops mm_allocator_system;
@@ -34,6 +35,7 @@ const mm_strategy *const mm_strategies[] = {
     &mm_strategy_trial,
     &mm_strategy_incr,
     &mm_strategy_ft,
+    &mm_strategy_pep848,
     &mm_strategy_boehm,
     &mm_strategy_cpython,
     NULL,

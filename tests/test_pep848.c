@@ -1,0 +1,481 @@
+/* test_pep848.c — `rc+pep848`: PEP 848's gross-bytes trigger and alternation,
+ * the aging ring (survivors reach visited after threshold1/2 + 1 young
+ * collections), work_to_do's exact arithmetic (−debt, + young survivors,
+ * − increment survivors, + 2 × collected), the bounded scan of the reachable
+ * worklist and the pass restart from the roots; finalizers once with weakrefs
+ * already cleared; and the collector property test over random graph
+ * operations (nothing reachable freed, refcounts consistent after every
+ * collection, no garbage after a final full collection).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ptrmap.h"
+#include "mm.h"
+#include "reclaim_pep848.h"
+
+/* Slots of the objects the property test makes: small, as Python objects are. */
+#define MAX_SLOTS 4
+/* Program holds (handles): bounds the live set while garbage keeps coming. */
+#define HANDLES 1024
+/* Bytes of node(h, 0): the varobject header (24) plus the 32-byte pre-header. */
+#define NODE0_BYTES 56
+
+static const mm_type node_type = {
+    .name = "PNode",
+    .size = sizeof(mm_varobject),
+    .itemsize = sizeof(mm_value),
+    .is_container = true,
+    .traverse = mm_traverse_var_items,
+    .clear = mm_clear_var_items,
+};
+
+/* A node type with a finalizer and a weak-reference list (after its 2 slots). */
+typedef struct fnode {
+    mm_object ob;
+    mm_value slot[2];
+    mm_object *weaklist;
+} fnode;
+
+static int finalized, finalized_with_live_weakref;
+/* a weakref to a finalizable object, which must read NULL when that object's finalizer runs */
+static mm_object *watched_wr, *watched_obj;
+
+static void count_finalize(mm_heap *h, mm_object *o) {
+    (void)h;
+    (void)o;
+    finalized++;
+    if (o == watched_obj && mm_weakref_get(watched_wr) != NULL) finalized_with_live_weakref++;
+}
+
+static const mm_type fin_type = {
+    .name = "FNode",
+    .size = sizeof(fnode),
+    .nslots = 2,
+    .is_container = true,
+    .traverse = mm_traverse_slots,
+    .clear = mm_clear_slots,
+    .finalize = count_finalize,
+    .weaklist_offset = offsetof(fnode, weaklist),
+};
+
+/* An object that holds no references (a str, an int): never tracked, but its bytes count. */
+static const mm_type leaf_type = {.name = "Leaf", .size = 64};
+
+static mm_heap *pep_heap(const char *knobs) {
+    char err[256];
+    mm_heap *h = mm_heap_new_named("rc+pep848", "system", "slots", knobs, err, sizeof err);
+    if (h == NULL) {
+        fprintf(stderr, "heap: %s\n", err);
+        exit(1);
+    }
+    return h;
+}
+
+static uint64_t live(mm_heap *h) {
+    mm_stats s;
+    mm_get_stats(h, &s);
+    return mm_stats_live_objects(&s);
+}
+
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
+
+static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
+    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
+}
+
+static mm_pep848_info info(mm_heap *h) {
+    mm_pep848_info ii;
+    mm_pep848_get_info(h, &ii);
+    return ii;
+}
+
+/* The trigger is gross bytes (threshold0 kB), frees do not count back; the
+ * first automatic collection is an old increment, the next a young one. */
+static void test_trigger(void) {
+    enum { PER_KB = 1024 / NODE0_BYTES + 1 }; /* 19 nodes of 56 B cross 1 kB */
+    mm_heap *h = pep_heap("threshold0=1");
+    mm_object *keep[PER_KB];
+    for (int i = 0; i < PER_KB / 2; i++) {
+        mm_object *t = node(h, 0);
+        mm_decref(h, t); /* freed at once: its bytes still count */
+        keep[i] = node(h, 0);
+    }
+    mm_pep848_info ii = info(h);
+    CHECK(ii.old_increments == 0 && ii.bytes_since == (PER_KB - 1) * NODE0_BYTES, "18 allocations: %llu bytes, none",
+          (unsigned long long)ii.bytes_since);
+    keep[PER_KB / 2] = node(h, 0);
+    ii = info(h);
+    CHECK(ii.old_increments == 1 && ii.young_collections == 0, "the 19th crosses 1 kB: an old increment first");
+    CHECK(ii.work_to_do == -100000 && ii.bytes_since == 0, "the increment had no work (%ld)", ii.work_to_do);
+    for (int i = 0; i <= PER_KB / 2; i++) mm_decref(h, keep[i]);
+    for (int i = 0; i < PER_KB - 1; i++) keep[i] = node(h, 0);
+    ii = info(h);
+    CHECK(ii.young_collections == 0, "18 more: no collection");
+    keep[PER_KB - 1] = node(h, 0);
+    ii = info(h);
+    CHECK(ii.young_collections == 1 && ii.old_increments == 1, "the 19th: a young collection (alternation)");
+    CHECK(ii.aging_spaces == 5 && ii.nursery_size == 0 && ii.aging_sizes[0] == PER_KB,
+          "threshold1=10: 5 aging spaces; the nursery (%zu) became the youngest (%zu)", ii.nursery_size,
+          ii.aging_sizes[0]);
+    for (int i = 0; i < PER_KB; i++) mm_decref(h, keep[i]);
+    CHECK(live(h) == 0, "all freed");
+    mm_heap_free(h);
+
+    /* objects that are not containers count too: 16 leaves of 64 B are 1 kB */
+    h = pep_heap("threshold0=1");
+    for (int i = 0; i < 15; i++) mm_decref(h, mm_new(h, &leaf_type, 0));
+    ii = info(h);
+    CHECK(ii.old_increments == 0 && ii.bytes_since == 15 * 64 && ii.nursery_size == 0, "15 leaves: %llu bytes",
+          (unsigned long long)ii.bytes_since);
+    mm_decref(h, mm_new(h, &leaf_type, 0));
+    CHECK(info(h).old_increments == 1, "the 16th leaf triggers a collection");
+    mm_heap_free(h);
+
+    h = pep_heap("threshold1=3");
+    CHECK(info(h).aging_spaces == 2, "threshold1=3 rounds up to 4 half-spaces: 2 aging spaces");
+    mm_heap_free(h);
+    char err[200];
+    CHECK(mm_heap_new_named("rc+pep848", "system", "slots", "threshold1=65", err, sizeof err) == NULL,
+          "threshold1 over 64 refused: %s", err);
+}
+
+/* Survivors reach visited after (aging spaces + 1) young collections, and
+ * only then add to work_to_do; a young cycle is collected when its space is
+ * the oldest. */
+static void test_aging(void) {
+    mm_heap *h = pep_heap("threshold0=0/threshold1=4"); /* 2 aging spaces, no automatic collection */
+    mm_object *keep[10];
+    for (int i = 0; i < 10; i++) keep[i] = node(h, 1);
+    mm_object *c = node(h, 1);
+    link_slot(h, c, 0, c);
+    mm_decref(h, c); /* a self-cycle among them */
+    for (int k = 1; k <= 2; k++) {
+        mm_collect(h, 0);
+        mm_pep848_info ii = info(h);
+        CHECK(live(h) == 11 && ii.visited_size == 0 && ii.aging_size == 11 && ii.work_to_do == -100000,
+              "young collection %d: still aging (%zu aging, %zu visited)", k, ii.aging_size, ii.visited_size);
+    }
+    mm_collect(h, 0);
+    mm_pep848_info ii = info(h);
+    CHECK(live(h) == 10 && ii.visited_size == 10 && ii.last_young_survivors == 10 && ii.work_to_do == -100000 + 10,
+          "third: the cycle collected, 10 survivors to visited, work_to_do %ld", ii.work_to_do);
+    for (int i = 0; i < 10; i++) mm_decref(h, keep[i]);
+    mm_heap_free(h);
+
+    h = pep_heap("threshold0=0/threshold1=0");
+    c = node(h, 1);
+    link_slot(h, c, 0, c);
+    mm_decref(h, c);
+    mm_collect(h, 0);
+    CHECK(live(h) == 0, "threshold1=0: the nursery itself is collected");
+    mm_heap_free(h);
+}
+
+/* Old increments: closures from pending's head, work_to_do −= survivors and
+ * += 2 × collected; the pass ends when pending is empty (swap, roots onto the
+ * worklist, work_to_do = 0); the worklist scan is bounded by work_to_do. */
+static void test_old(void) {
+    enum { CYC = 30, LIVE = 400, DEBT = 300, CHAIN = 50 };
+    mm_heap *h = pep_heap("threshold0=0/threshold1=0/debt=300");
+    mm_object *cyc[CYC], **keep = malloc(LIVE * sizeof *keep);
+    for (int i = 0; i < CYC; i++) { /* garbage cycles first: pending's head */
+        mm_object *p = node(h, 1), *q = node(h, 1);
+        link_slot(h, p, 0, q);
+        link_slot(h, q, 0, p);
+        mm_decref(h, q);
+        cyc[i] = p;
+    }
+    for (int i = 0; i < LIVE; i++) keep[i] = node(h, 0);
+    mm_collect(h, 0); /* all survive to visited: work_to_do = -300 + 460 = 160 */
+    mm_pep848_info ii = info(h);
+    CHECK(ii.visited_size == 2 * CYC + LIVE && ii.work_to_do == 2 * CYC + LIVE - DEBT, "visited %zu, work %ld",
+          ii.visited_size, ii.work_to_do);
+    for (int i = 0; i < CYC; i++) mm_decref(h, cyc[i]);
+    /* pending is empty: the increment ends the (empty) pass at once */
+    mm_collect(h, 1);
+    ii = info(h);
+    CHECK(ii.passes == 1 && ii.work_to_do == 0 && ii.pending_size == 2 * CYC + LIVE && ii.last_closures == 0,
+          "pass restart: %llu passes, work %ld, %zu pending", (unsigned long long)ii.passes, ii.work_to_do,
+          ii.pending_size);
+    /* 100 young survivors give work 100; each garbage cycle adds 4, each live one costs 1 */
+    mm_object *more[100];
+    for (int i = 0; i < 100; i++) more[i] = node(h, 0);
+    mm_collect(h, 0);
+    mm_collect(h, 1);
+    ii = info(h);
+    long processed_live = 100 + 4 * CYC;
+    CHECK(live(h) == LIVE + 100, "every garbage cycle went (%llu live)", (unsigned long long)live(h));
+    CHECK(ii.last_closures == (size_t)(CYC + processed_live) && ii.last_candidates == (size_t)(2 * CYC + processed_live) &&
+              ii.last_survivors == (size_t)processed_live && ii.work_to_do == 0,
+          "closures %zu, candidates %zu, survivors %zu, work %ld", ii.last_closures, ii.last_candidates,
+          ii.last_survivors, ii.work_to_do);
+    CHECK(ii.pending_size == (size_t)(LIVE - processed_live), "the rest still pending (%zu)", ii.pending_size);
+    for (int i = 0; i < 100; i++) mm_decref(h, more[i]);
+    for (int i = 0; i < LIVE; i++) mm_decref(h, keep[i]);
+    CHECK(live(h) == 0, "all freed");
+    free(keep);
+    mm_heap_free(h);
+
+    /* the roots: a rooted chain in old space is scanned 10 at a time */
+    h = pep_heap("threshold0=0/threshold1=0/debt=0");
+    mm_object *chain[CHAIN];
+    for (int i = 0; i < CHAIN; i++) chain[i] = node(h, 1);
+    for (int i = 0; i + 1 < CHAIN; i++) link_slot(h, chain[i], 0, chain[i + 1]);
+    mm_object *root = chain[0];
+    for (int i = 1; i < CHAIN; i++) mm_decref(h, chain[i]);
+    mm_root_push(h, &root);
+    mm_collect(h, 0); /* work = 50 */
+    mm_collect(h, 1); /* pending empty: swap, the root onto the worklist, work 0 */
+    ii = info(h);
+    CHECK(ii.reachable_size == 1 && ii.pending_size == CHAIN - 1 && ii.work_to_do == 0, "root on the worklist (%zu)",
+          ii.reachable_size);
+    mm_object *ten[10];
+    for (int i = 0; i < 10; i++) ten[i] = node(h, 0);
+    mm_collect(h, 0); /* work = 10 */
+    mm_collect(h, 1);
+    ii = info(h);
+    CHECK(ii.last_scanned == 10 && ii.reachable_size == 1 && ii.pending_size == CHAIN - 11 && ii.work_to_do == 0,
+          "bounded scan: %zu scanned, %zu on the worklist, %zu pending", ii.last_scanned, ii.reachable_size,
+          ii.pending_size);
+    for (int i = 0; i < 10; i++) mm_decref(h, ten[i]);
+    mm_root_pop(h, 1);
+    mm_decref(h, root);
+    CHECK(live(h) == 0, "all freed");
+    mm_heap_free(h);
+}
+
+/* Finalizers once, weakrefs to the garbage already cleared when they run;
+ * gc.collect() takes everything; freeze keeps a cycle forever. */
+static void test_finalizers_full_freeze(void) {
+    enum { CYCLES = 500 };
+    mm_heap *h = pep_heap("threshold0=4/debt=0");
+    finalized = finalized_with_live_weakref = 0;
+    mm_object *first = NULL;
+    for (int i = 0; i < CYCLES; i++) {
+        mm_object *p = mm_new(h, &fin_type, 0), *q = mm_new(h, &fin_type, 0);
+        mm_store(h, p, &mm_slots(p)[0], mm_ref(q));
+        mm_store(h, q, &mm_slots(q)[0], mm_ref(p));
+        mm_decref(h, q);
+        if (i == 0) {
+            first = watched_obj = p;
+            watched_wr = mm_weakref_new(h, p, NULL, NULL);
+        } else {
+            mm_decref(h, p);
+        }
+    }
+    mm_decref(h, first);
+    for (int k = 0; k < 40; k++) { /* automatic collections while allocating */
+        mm_object *t = node(h, 1);
+        link_slot(h, t, 0, t);
+        mm_decref(h, t);
+    }
+    uint64_t before_full = live(h);
+    mm_collect(h, MM_COLLECT_FULL);
+    CHECK(live(h) == 1, "gc.collect(): only the weakref is left (%llu, %llu before)", (unsigned long long)live(h),
+          (unsigned long long)before_full);
+    CHECK(finalized == 2 * CYCLES && finalized_with_live_weakref == 0, "each finalizer once (%d of %d), weakref cleared first (%d)",
+          finalized, 2 * CYCLES, finalized_with_live_weakref);
+    CHECK(mm_weakref_get(watched_wr) == NULL, "the weakref reads empty");
+    mm_decref(h, watched_wr);
+    watched_wr = watched_obj = NULL;
+    mm_stats s;
+    mm_get_stats(h, &s);
+    CHECK(s.collections[0] > 0 && s.collections[1] > 0 && s.collections[2] == 1, "young %llu, increments %llu, full %llu",
+          (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
+          (unsigned long long)s.collections[2]);
+
+    mm_object *a = node(h, 1), *b = node(h, 1);
+    link_slot(h, a, 0, b);
+    link_slot(h, b, 0, a);
+    mm_decref(h, b);
+    mm_decref(h, a);
+    mm_freeze(h);
+    CHECK(info(h).permanent_size == 2 && mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2,
+          "the permanent generation is never collected");
+    mm_unfreeze(h);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 2 && live(h) == 0, "after unfreeze the cycle goes");
+    mm_heap_free(h);
+}
+
+/* ---- property test --------------------------------------------------------------- */
+
+typedef struct {
+    mm_object *held[HANDLES];
+    long verify_runs, verify_failures;
+} world;
+
+typedef struct {
+    mm_heap *h;
+    ptrmap holds;
+    long tracked, bad;
+    long newborn; /* objects seen with the allocating caller's reference only (at most one) */
+} verify_ctx;
+
+/* Set while node() runs in the property test: a collection inside the allocation may see the
+ * new object already tracked (3.14.2 and PEP 848 track before the trigger) with the caller's
+ * reference, which no hold records yet, and not yet counted live (mm_new counts it after). */
+static bool in_alloc;
+
+static void check_children(mm_object *child, void *arg) {
+    verify_ctx *v = arg;
+    if (!mm_pep848_is_tracked(v->h, child)) v->bad++;
+}
+
+static void check_one(mm_object *o, void *arg) {
+    verify_ctx *v = arg;
+    v->tracked++;
+    long *ext = pm_get(&v->holds, o, false);
+    intptr_t expect = mm_pep848_incoming(o) + (ext ? *ext : 0);
+    if (in_alloc && o->refcount == expect + 1 && v->newborn == 0)
+        v->newborn++;
+    else if (!mm_pep848_is_tracked(v->h, o) || o->refcount != expect)
+        v->bad++;
+    if (o->type->traverse) o->type->traverse(o, check_children, v);
+}
+
+/* The heap verifier: refcounts equal incoming references plus holds (nothing
+ * the program reaches was freed); every referent tracked; live == tracked. */
+static void verify(mm_heap *h, void *arg) {
+    world *w = arg;
+    verify_ctx v = {.h = h};
+    pm_init(&v.holds, 4 * HANDLES);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
+    mm_pep848_incoming_prepare(h);
+    mm_pep848_for_each(h, check_one, &v);
+    mm_pep848_incoming_finish(h);
+    if ((uint64_t)(v.tracked - v.newborn) != live(h)) v.bad++;
+    w->verify_runs++;
+    if (v.bad) {
+        if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
+        w->verify_failures++;
+    }
+    pm_free(&v.holds);
+}
+
+typedef struct {
+    ptrmap seen;
+    mm_object **stack;
+    size_t len, cap;
+} reach_ctx;
+
+static void reach(mm_object *o, void *arg) {
+    reach_ctx *r = arg;
+    if (pm_get(&r->seen, o, false)) return;
+    *pm_get(&r->seen, o, true) = 1;
+    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
+    r->stack[r->len++] = o;
+}
+
+/* Objects reachable from the holds: after a full collection, exactly the live set. */
+static size_t reachable_count(world *w) {
+    reach_ctx r = {0};
+    pm_init(&r.seen, 4096);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) reach(w->held[i], &r);
+    while (r.len) {
+        mm_object *o = r.stack[--r.len];
+        o->type->traverse(o, reach, &r);
+    }
+    size_t n = r.seen.len;
+    pm_free(&r.seen);
+    free(r.stack);
+    return n;
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64*: deterministic per seed */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+static void property_seed(uint64_t seed, long ops, const char *knobs) {
+    mm_heap *h = pep_heap(knobs);
+    world *w = calloc(1, sizeof *w);
+    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    bool rooted = seed % 2 == 0; /* half the seeds register the holds: the worklist runs */
+    if (rooted)
+        for (int i = 0; i < HANDLES; i++) mm_root_push(h, &w->held[i]);
+#if MM_DEBUG
+    mm_pep848_set_verifier(h, verify, w);
+#endif
+    long full_checks = 0, full_failures = 0;
+    for (long op = 0; op < ops; op++) {
+        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
+        unsigned kind = (unsigned)(rnd() % 100);
+        if (kind < 35) { /* new (drop the hold first: a collection may run inside node()) */
+            mm_object *old = w->held[i];
+            w->held[i] = NULL;
+            if (old) mm_decref(h, old);
+            in_alloc = true;
+            mm_object *o = node(h, rnd() % (MAX_SLOTS + 1));
+            in_alloc = false;
+            w->held[i] = o;
+        } else if (kind < 75) { /* store */
+            mm_object *o = w->held[i];
+            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
+        } else if (kind < 90) { /* drop */
+            if (w->held[i]) mm_decref(h, w->held[i]);
+            w->held[i] = NULL;
+        } else if (kind < 99) { /* hold a referent */
+            mm_object *o = w->held[j];
+            if (o && ((mm_varobject *)o)->nitems) {
+                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
+                if (t) mm_incref(t);
+                if (w->held[i]) mm_decref(h, w->held[i]);
+                w->held[i] = t;
+            }
+        } else { /* collect: young, one old increment, or full */
+            int g = (int)(rnd() % 3);
+            mm_collect(h, g);
+            if (g == 2) {
+                full_checks++;
+                if (reachable_count(w) != live(h)) full_failures++;
+            }
+            verify(h, w);
+        }
+    }
+    verify(h, w);
+    for (int i = 0; i < HANDLES; i++)
+        if (w->held[i]) mm_decref(h, w->held[i]);
+    memset(w->held, 0, sizeof w->held);
+    if (rooted) mm_root_pop(h, HANDLES);
+    mm_collect(h, MM_COLLECT_FULL);
+    mm_stats s;
+    mm_get_stats(h, &s);
+    mm_pep848_info ii = info(h);
+    CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
+          w->verify_failures, w->verify_runs);
+    CHECK(full_failures == 0, "seed %llu: %ld of %ld full collections left garbage", (unsigned long long)seed,
+          full_failures, full_checks);
+    CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
+          (unsigned long long)live(h));
+    CHECK(s.collections[0] > 100 && s.collections[1] > 100 && ii.passes > 10 && s.collected > 0,
+          "seed %llu: the collector ran (%llu young, %llu increments, %llu passes, %llu collected)",
+          (unsigned long long)seed, (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
+          (unsigned long long)ii.passes, (unsigned long long)s.collected);
+    printf("seed %llu (%s): %ld ops, %llu/%llu/%llu collections, %llu passes, %llu collected, %ld verifications\n",
+           (unsigned long long)seed, knobs, ops, (unsigned long long)s.collections[0],
+           (unsigned long long)s.collections[1], (unsigned long long)s.collections[2], (unsigned long long)ii.passes,
+           (unsigned long long)s.collected, w->verify_runs);
+    free(w);
+    mm_heap_free(h);
+}
+
+int main(void) {
+    test_trigger();
+    test_aging();
+    test_old();
+    test_finalizers_full_freeze();
+    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
+    int seeds = e_seeds ? atoi(e_seeds) : 4;
+    long ops = e_ops ? atol(e_ops) : 300000;
+    static const char *const knobs[] = {"threshold0=1/debt=50", "threshold0=2/threshold1=2/debt=0",
+                                        "threshold0=1/threshold1=0/debt=10", "threshold0=3/threshold1=6/debt=200"};
+    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, knobs[(s - 1) % 4]);
+    return check_summary();
+}
