@@ -39,6 +39,7 @@ class Ctx:
         return twinlib.meter(response, busy, rate)[1]
 
     request_end = warmup_end = batch_begin = batch_end = live_sample = staticmethod(lambda: None)
+    gen2_collections = staticmethod(lambda: 0)
 
 
 def tree_facts():

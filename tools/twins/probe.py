@@ -287,6 +287,12 @@ class Context:
         worker's memory while it serves (PROTOCOL.md, `worker`)."""
         self.result.write(["worker %d start" % pid if mem is None else "worker %d end %d %d %d" % (pid, *mem)])
 
+    @staticmethod
+    def gen2_collections():
+        """Full collections so far (C: mm_get_stats' collections[2]); gc.get_stats()
+        makes one small list of untracked dicts, so call it outside the hot loop."""
+        return gc.get_stats()[2]["collections"]
+
     def live_sample(self):
         """A point of the live-bytes timeline (C: wl_live_sample): the harness
         samples the child's RSS from outside, so nothing to do here; tests hook it."""

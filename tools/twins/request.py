@@ -25,9 +25,9 @@ there). Replayed after the run on the fixed-rate schedule (twinlib.meter,
 `rate`, or 80% of the measured capacity with rate=0). ops = requests; counters
 requests_per_s, req_rate_per_s, req_objects (objects per request as the C counts
 them: instances, dicts, lists and strings, 39 + 16·records), app_objects
-(34 + 2·appstate) and warmup_end_ms (the warm-up event's time from the start of
-run(); the C's gc_gen2_measured is left to the pause log, since gc.get_stats()
-would allocate containers inside the timed run).
+(34 + 2·appstate), warmup_end_ms (the warm-up event's time from the start of
+run()) and gc_gen2_measured (full collections after the warm-up event: gc.get_stats()
+read twice, at the event and at the end).
 
 Object work per request (GC containers): Request, params and headers dicts,
 QuerySet, results list, per record a Record, a relations list and 5 Relations,
@@ -169,11 +169,12 @@ def run(k, ctx, classes):
     busy = array_q(measured)
     now = time.monotonic_ns
     request_end, warmup_end = ctx.request_end, ctx.warmup_end
-    t_first = t_last = 0
+    t_first = t_last = gen2_at_warmup = 0
     for r in range(requests):
         if r == warmup:
             warmup_end()
             t_first = now()
+            gen2_at_warmup = ctx.gen2_collections()
         t0 = now()
         serve(r)
         t1 = now()
@@ -192,6 +193,7 @@ def run(k, ctx, classes):
     ctx.counter("req_objects", 39 + 16 * records)
     ctx.counter("app_objects", 34 + 2 * k["appstate"])
     ctx.counter("warmup_end_ms", (t_first - t_start) / 1e6)
+    ctx.counter("gc_gen2_measured", ctx.gen2_collections() - gen2_at_warmup)
 
 
 def array_q(n):
