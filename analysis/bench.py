@@ -323,6 +323,10 @@ FLOATING_PASSES_MIN = 8
 FLOATING_PASSES_MAX, FLOATING_VISITS = 50, 5_000_000
 FLOATING_PASSES_MAX_QUICK, FLOATING_VISITS_QUICK = 20, 1_000_000
 FLOATING_MIN_EVERY = 1000
+# --quick shadows only the workloads whose garbage is cyclic and cheap to replay (cycles is what
+# the lineage table reads): a shadow costs about one repetition, and all of them would put the
+# quick run ~25 s over its 90 s budget. The full run shadows every heap cell.
+QUICK_SHADOW_WORKLOADS = ("cycles", "ring", "cache", "batch")
 
 def floating_every(rep, quick=False):
     """N of a cell's shadow run from one of its good repetitions' counters."""
@@ -335,9 +339,14 @@ def floating_every(rep, quick=False):
 def run_shadows(run, reg, runner, timeout, quick=False):
     """One untimed shadow run per cell that ran on a heap: json/<slug>.shadow.json and
     timeline/<slug>.floating.csv; its floating_* counters join the cell's repetitions. A
-    strategy the census cannot count (boehm) and interpreter cells get none: n/a."""
-    todo = [(i, c) for i, c in enumerate(run.cells) if not reg.strategy(c.reclaim).get("interpreter")
-            and any(r.ok for r in run.rep[i])]
+    strategy the census cannot count (boehm) and interpreter cells get none: n/a; nor do cells
+    that allocated no object (churn), nor, with --quick, workloads outside QUICK_SHADOW_WORKLOADS."""
+    def wanted(i, c):
+        good = [r for r in run.rep[i] if r.ok]
+        return (good and not reg.strategy(c.reclaim).get("interpreter")
+                and good[0].counters.get("objects_allocated", 1) > 0
+                and (not quick or c.workload in QUICK_SHADOW_WORKLOADS))
+    todo = [(i, c) for i, c in enumerate(run.cells) if wanted(i, c)]
     for k, (i, c) in enumerate(todo):
         if _sig:
             return
