@@ -120,6 +120,7 @@ static const mm_knob_desc ft_knobs[] = {
     {"markalive", MM_KNOB_COUNT, "1", 0, 1,
      "1: mark what the roots reach as alive first, skipped by the scan (3.14t; off while frozen); 0: 3.13t"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
     MM_IMMORTAL_KNOB,
     {0},
 };

@@ -154,6 +154,8 @@ static const mm_knob_desc pep848_knobs[] = {
     {"debt", MM_KNOB_COUNT, PEP848_DEBT_DEFAULT, 0, 1000000000,
      "work_to_do starts at minus this (the PEP's -100,000): young survivors to promote before old increments work"},
     MM_POLICY_KNOB,
+    MM_RELEASE_PAUSE_KNOB,
+    MM_IMMORTAL_KNOB,
     {0},
 };
 

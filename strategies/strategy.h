@@ -113,17 +113,18 @@ void mm_weakref_fire(mm_heap *h, mm_object *wr);
  * policy and the two knobs of policy=pressure), and its check: auto | manual |
  * batch | freeze | pressure | manual+freeze (see mm_event_notify in mm.h, pressure.c). A strategy
  * that cannot run policy=pressure (the interpreter's) declares the policy alone. */
-#define MM_POLICY_KNOB_ALONE                                                                           \
-    {"policy", MM_KNOB_STRING, "auto", 0, 0,                                                           \
-     "GC policy: auto (thresholds) | manual (off; gen0 per request, gen1 every 10th, gen2 every 100th) " \
-     "| batch (off during the batch, one full collection after) | freeze (gc.freeze() after warm-up) "  \
-     "| pressure (RSS over rss_limit: a full collection, then the allocator gives memory back)"}
+#define MM_POLICY_HELP                                                                                 \
+    "GC policy: auto (thresholds) | manual (off; gen0 per request, gen1 every 10th, gen2 every 100th) "   \
+    "| batch (off during the batch, one full collection after) | freeze (gc.freeze() after warm-up) "    \
+    "| manual+freeze (manual, and gc.freeze() after warm-up: Instagram's)"
+#define MM_POLICY_KNOB_ALONE {"policy", MM_KNOB_STRING, "auto", 0, 0, MM_POLICY_HELP}
 /* Largest rss_limit: 1 TiB, past any machine here. */
 #define MM_PRESSURE_MAX_LIMIT (1LL << 40)
 /* Most allocations between two RSS checks. */
 #define MM_PRESSURE_MAX_CHECK 1000000000LL
 #define MM_POLICY_KNOB                                                                                 \
-    MM_POLICY_KNOB_ALONE,                                                                              \
+    {"policy", MM_KNOB_STRING, "auto", 0, 0,                                                           \
+     MM_POLICY_HELP " | pressure (RSS over rss_limit: a full collection, then the allocator gives memory back)"}, \
     {"rss_limit", MM_KNOB_BYTES, "0", 0, MM_PRESSURE_MAX_LIMIT,                                        \
      "policy=pressure: the RSS limit in bytes (k/m/g: KiB/MiB/GiB); needed by it, refused without it"}, \
     {"pressure_check", MM_KNOB_COUNT, "0", 0, MM_PRESSURE_MAX_CHECK,                                   \

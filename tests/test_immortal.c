@@ -1,7 +1,7 @@
 /* test_immortal.c — PEP 683's immortal objects (`immortal=1`) on every
  * refcounting strategy.
  *
- * What is checked, on none, rc, rc+gen, rc+trial, rc+incr and rc+ft:
+ * What is checked, on none, rc, rc+gen, rc+trial, rc+incr, rc+ft and rc+pep848:
  *   - WARMUP_END makes exactly what the roots reach immortal (a chain of
  *     cycles: containers and strings), and nothing else; mm_immortalize from a
  *     workload's object does the same for what it reaches;
@@ -11,7 +11,7 @@
  *     none as garbage; under rc+gen they sit in the permanent generation (3.12's
  *     update_refs), under rc+incr they are untracked (3.14's), so the next full
  *     collection examines none of them (rc+ft: untracked too, as the
- *     free-threaded update_refs does);
+ *     free-threaded update_refs does; rc+pep848 shares rc+incr's region code);
  *   - mortal garbage that refers to immortals is still freed;
  *   - immortal=0 (the default) changes nothing: the same cycles are collected;
  *   - bad values of the knob are refused with one line.
@@ -156,6 +156,7 @@ int main(void) {
     test_strategy("rc+trial", true);
     test_strategy("rc+incr", true);
     test_strategy("rc+ft", true);
+    test_strategy("rc+pep848", true);
     test_off();
     test_bad_values();
     return check_summary();
