@@ -323,10 +323,11 @@ FLOATING_PASSES_MIN = 8
 FLOATING_PASSES_MAX, FLOATING_VISITS = 50, 5_000_000
 FLOATING_PASSES_MAX_QUICK, FLOATING_VISITS_QUICK = 20, 1_000_000
 FLOATING_MIN_EVERY = 1000
-# --quick shadows only the workloads whose garbage is cyclic and cheap to replay (cycles is what
-# the lineage table reads): a shadow costs about one repetition, and all of them would put the
-# quick run ~25 s over its 90 s budget. The full run shadows every heap cell.
-QUICK_SHADOW_WORKLOADS = ("cycles", "ring", "cache", "batch")
+# The workloads whose cells get a shadow: those whose garbage is cyclic or held by a cycle and
+# whose replay is cheap (cycles is what the lineage table reads); every strategy runs on each.
+# A shadow costs about one more repetition: on every heap cell they took 300 s of the full run
+# (16m50s, over its 15 minutes; request 112 s, tree 67 s) and 26 s of the quick one (101 s).
+SHADOW_WORKLOADS = ("cycles", "ring", "cache", "batch", "trace", "largefile", "prefork")
 
 def floating_every(rep, quick=False):
     """N of a cell's shadow run from one of its good repetitions' counters."""
@@ -340,12 +341,12 @@ def run_shadows(run, reg, runner, timeout, quick=False):
     """One untimed shadow run per cell that ran on a heap: json/<slug>.shadow.json and
     timeline/<slug>.floating.csv; its floating_* counters join the cell's repetitions. A
     strategy the census cannot count (boehm) and interpreter cells get none: n/a; nor do cells
-    that allocated no object (churn), nor, with --quick, workloads outside QUICK_SHADOW_WORKLOADS."""
+    that allocated no object (churn), nor workloads outside SHADOW_WORKLOADS."""
     def wanted(i, c):
         good = [r for r in run.rep[i] if r.ok]
         return (good and not reg.strategy(c.reclaim).get("interpreter")
                 and good[0].counters.get("objects_allocated", 1) > 0
-                and (not quick or c.workload in QUICK_SHADOW_WORKLOADS))
+                and c.workload in SHADOW_WORKLOADS)
     todo = [(i, c) for i, c in enumerate(run.cells) if wanted(i, c)]
     for k, (i, c) in enumerate(todo):
         if _sig:
