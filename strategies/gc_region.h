@@ -235,4 +235,22 @@ static inline size_t mark_region(gc_head *list) {
     return n;
 }
 
+/* The debug verifiers' census of incoming references (mm_incr_incoming_prepare and
+ * mm_pep848_incoming_prepare): per-object callbacks for the strategy's for_each. */
+static inline void gc_region_zero_refs(mm_object *o, void *ctx) {
+    (void)ctx;
+    as_gc(o)->gc_refs = 0;
+}
+
+static inline void gc_region_count_incoming(mm_object *child, void *arg) {
+    (void)arg;
+    if (child->type->is_container) as_gc(child)->gc_refs++;
+}
+
+/* Counts o into *(intptr_t *)ctx and adds its references to its children's gc_refs. */
+static inline void gc_region_count_from(mm_object *o, void *ctx) {
+    (*(intptr_t *)ctx)++;
+    if (o->type->traverse) o->type->traverse(o, gc_region_count_incoming, NULL);
+}
+
 #endif

@@ -525,31 +525,16 @@ void mm_pep848_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *c
     for_each_list(state_of(h), true, each_in_list, &e);
 }
 
-static void zero_refs(mm_object *o, void *ctx) {
-    (void)ctx;
-    as_gc(o)->gc_refs = 0;
-}
-
-static void count_incoming(mm_object *child, void *arg) {
-    (void)arg;
-    if (child->type->is_container) as_gc(child)->gc_refs++;
-}
-
-static void count_from(mm_object *o, void *ctx) {
-    (*(intptr_t *)ctx)++;
-    if (o->type->traverse) o->type->traverse(o, count_incoming, NULL);
-}
-
 intptr_t mm_pep848_incoming_prepare(mm_heap *h) {
     intptr_t n = 0;
-    mm_pep848_for_each(h, zero_refs, NULL);
-    mm_pep848_for_each(h, count_from, &n);
+    mm_pep848_for_each(h, gc_region_zero_refs, NULL);
+    mm_pep848_for_each(h, gc_region_count_from, &n);
     return n;
 }
 
 intptr_t mm_pep848_incoming(mm_object *o) { return as_gc(o)->gc_refs; }
 
-void mm_pep848_incoming_finish(mm_heap *h) { mm_pep848_for_each(h, zero_refs, NULL); }
+void mm_pep848_incoming_finish(mm_heap *h) { mm_pep848_for_each(h, gc_region_zero_refs, NULL); }
 
 const mm_strategy mm_strategy_pep848 = {
     .name = "rc+pep848",
