@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gc_head16.h"
 #include "mm.h"
 #include "strategy.h"
 
@@ -110,30 +111,52 @@ static inline void gc_stack_push(gc_stack *s, mm_object *o) {
 /* ---- weak references and finalizers of the unreachable (CPython's order) ---- */
 
 /* The weakrefs whose callbacks run once every weakref to the garbage reads NULL, each
- * held by one reference meanwhile. A weakref whose own gc_head carries garbage_flag is
- * garbage itself and gets no callback (CPython's rule). */
+ * held by one reference meanwhile. A weakref that is garbage itself gets no callback
+ * (CPython's rule): its gc_head carries garbage_flag, or, with CPython's packed head
+ * (packed), its prev word carries G16_COLLECTING. */
 typedef struct gc_weakref_batch {
     gc_stack wrs;
     uintptr_t garbage_flag;
+    bool packed;
 } gc_weakref_batch;
 
 /* mm_weakrefs_clear's callback: gathers a cleared weakref into the batch. */
 static inline void gc_weakref_batch_add(mm_heap *h, mm_object *wr, void *arg) {
     (void)h;
     gc_weakref_batch *b = arg;
-    if (wr->type->is_container && (as_gc(wr)->flags & b->garbage_flag)) return;
+    if (wr->type->is_container &&
+        (b->packed ? g16_collecting(as_gc16(wr)) : (as_gc(wr)->flags & b->garbage_flag) != 0))
+        return;
     mm_incref(wr);
     gc_stack_push(&b->wrs, wr);
+}
+
+/* Clears every weak reference to o, if it has any; those with callbacks go into b. */
+static inline void gc_clear_weakrefs_of(mm_heap *h, mm_object *o, gc_weakref_batch *b) {
+    if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
+        mm_weakrefs_clear(h, o, gc_weakref_batch_add, b);
 }
 
 /* Clears every weak reference to an object of `garbage`, before any finalizer runs, so
  * none can reach garbage through one; those with callbacks go into b. */
 static inline void gc_clear_weakrefs(mm_heap *h, gc_head *garbage, gc_weakref_batch *b) {
-    for (gc_head *g = garbage->next; g != garbage; g = g->next) {
-        mm_object *o = from_gc(g);
-        if (o->type->weaklist_offset && *(mm_object **)((char *)o + o->type->weaklist_offset))
-            mm_weakrefs_clear(h, o, gc_weakref_batch_add, b);
-    }
+    for (gc_head *g = garbage->next; g != garbage; g = g->next) gc_clear_weakrefs_of(h, from_gc(g), b);
+}
+
+/* The same over a list of CPython's packed heads. */
+static inline void gc16_clear_weakrefs(mm_heap *h, gc_head16 *garbage, gc_weakref_batch *b) {
+    for (gc_head16 *g = g16_next(garbage); g != garbage; g = g16_next(g)) gc_clear_weakrefs_of(h, from_gc16(g), b);
+}
+
+/* One object's finalizer, once in its life (PEP 442), the object held across the call;
+ * true if it ran. */
+static inline bool gc_finalize_one(mm_heap *h, mm_object *o) {
+    if (!o->type->finalize || mm_finalized(h, o)) return false;
+    mm_set_finalized(h, o);
+    mm_incref(o);
+    o->type->finalize(h, o);
+    mm_decref(h, o);
+    return true;
 }
 
 /* CPython's finalize_garbage: each unreachable object's finalizer, once (PEP 442).
@@ -146,16 +169,23 @@ static inline size_t gc_finalize_garbage(mm_heap *h, gc_head *unreachable) {
     while (!list_empty(unreachable)) {
         gc_head *g = unreachable->next;
         list_move(g, &seen);
-        mm_object *o = from_gc(g);
-        if (o->type->finalize && !mm_finalized(h, o)) {
-            mm_set_finalized(h, o);
-            mm_incref(o);
-            o->type->finalize(h, o);
-            mm_decref(h, o);
-            ran++;
-        }
+        ran += gc_finalize_one(h, from_gc(g));
     }
     list_merge(&seen, unreachable);
+    return ran;
+}
+
+/* The same over a list of CPython's packed heads. */
+static inline size_t gc16_finalize_garbage(mm_heap *h, gc_head16 *unreachable) {
+    gc_head16 seen;
+    g16_list_init(&seen);
+    size_t ran = 0;
+    while (!g16_list_empty(unreachable)) {
+        gc_head16 *g = g16_next(unreachable);
+        g16_list_move(g, &seen);
+        ran += gc_finalize_one(h, from_gc16(g));
+    }
+    g16_list_merge(&seen, unreachable);
     return ran;
 }
 

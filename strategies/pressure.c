@@ -49,6 +49,7 @@ typedef struct mm_pressure {
     uint64_t page_size;
     mm_pressure_event *log;
     size_t len, cap;
+    void (*inner_on_new)(mm_heap *h, mm_object *o); /* the heap's on_new before ours (the strategy's) */
 } mm_pressure;
 
 bool mm_pressure_check_knobs(const mm_knobset *ks, bool pressure, char *err, size_t errlen) {
@@ -124,7 +125,7 @@ static void pressure_event(mm_heap *h, mm_pressure *p) {
 static void pressure_on_new(mm_heap *h, mm_object *o) {
     mm_pressure *p = h->pressure;
     if (MM_UNLIKELY(--p->countdown == 0)) pressure_event(h, p);
-    if (h->reclaim->on_new != NULL) h->reclaim->on_new(h, o);
+    if (p->inner_on_new != NULL) p->inner_on_new(h, o);
 }
 
 bool mm_pressure_start(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
@@ -146,6 +147,7 @@ bool mm_pressure_start(mm_heap *h, const mm_knobset *ks, char *err, size_t errle
         return false;
     }
     h->pressure = p;
+    p->inner_on_new = h->on_new; /* a strategy's init may have put its own there */
     h->on_new = pressure_on_new;
     return true;
 }
@@ -153,11 +155,11 @@ bool mm_pressure_start(mm_heap *h, const mm_knobset *ks, char *err, size_t errle
 void mm_pressure_stop(mm_heap *h) {
     mm_pressure *p = h->pressure;
     if (p == NULL) return;
+    h->on_new = p->inner_on_new;
     close(p->statm_fd);
     free(p->log);
     free(p);
     h->pressure = NULL;
-    h->on_new = h->reclaim->on_new;
 }
 
 const mm_pressure_event *mm_pressure_events(const mm_heap *h, size_t *n) {

@@ -42,10 +42,20 @@
  * permanent generation's start-up content (3.12.1's 375 immortal tuples),
  * 3.15's immortal untracking and "candidates" statistics, DEBUG_SAVEALL.
  *
- * The pre-header is {next, prev, gc_refs, flags}: 32 bytes, where CPython packs
- * the same information into 16 by hiding gc_refs and flags in the low bits of
- * the two links. The suite reports the 32 (`preheader_bytes`): clarity over
- * that trick is a design rule here.
+ * The GC head (`header=`), two representations with one set of rules:
+ *   - header=16 (default): CPython's PyGC_Head (gc_head16.h): two links, the
+ *     collector's flags in their low bits, gc_refs in the prev link during a
+ *     collection; the collection is CPython's own passes (update_refs,
+ *     subtract_refs, move_unreachable with its in-place rescue, the unreachable
+ *     mask cleared, handle_weakrefs, finalize_garbage, handle_resurrected_objects
+ *     re-running the three passes on the garbage, delete_garbage) —
+ *     collect_generation16;
+ *   - header=32: {next, prev, gc_refs, flags}, 16 bytes more per container, and
+ *     passes that use the room: generation and stamp in the flags, a two-walk
+ *     partition that can walk either way (deduce_unreachable). Same collections,
+ *     same objects collected, in the same order; a different cost, which is what
+ *     the knob is for (docs/fidelity.md has the measured difference).
+ * `preheader_bytes` reports the one in use.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +97,9 @@ static const gc_preset gc_presets[] = {
     {"off", {700, 10, 10}, false, false, false, FREELIST_TUPLE_LEN_311},
 };
 #define NUM_PRESETS (sizeof gc_presets / sizeof gc_presets[0])
+/* header=16 is CPython's PyGC_Head; header=32 the roomy one (gc_list.h). */
+#define GC_HEADER_PACKED 16
+#define GC_HEADER_ROOMY 32
 
 /* The flags word: the generation an object belongs to in its low bits, state
  * bits above them, and above those the number of the last collection that
@@ -105,7 +118,10 @@ enum {
 
 
 typedef struct gc_gen {
-    gc_head head; /* sentinel of a circular doubly linked list */
+    union {
+        gc_head head;     /* header=32: sentinel of a circular doubly linked list */
+        gc_head16 head16; /* header=16: the same, in CPython's packed form */
+    };
     long threshold;
     long count;
 } gc_gen;
@@ -124,7 +140,11 @@ typedef struct gc_state {
     bool safepoint;          /* trigger=safepoint */
     bool recheck_enabled;
     bool freeze_all_counts;
-    gc_head permanent;
+    bool packed;             /* header=16 */
+    union {
+        gc_head permanent;
+        gc_head16 permanent16;
+    };
     bool enabled;
     bool collecting;
     uintptr_t stamp;           /* number of the latest collection (survivors carry it) */
@@ -138,6 +158,12 @@ typedef struct gc_state {
 
 static inline gc_state *state_of(mm_heap *h) { return h->strategy_data; }
 
+_Static_assert(sizeof(gc_head16) == GC_HEADER_PACKED, "header=16 is CPython's two words");
+_Static_assert(sizeof(gc_head) == GC_HEADER_ROOMY, "header=32 is four words");
+
+static void gen16_on_new(mm_heap *h, mm_object *o);
+static void gen16_before_free(mm_heap *h, mm_object *o);
+
 /* ---- knobs ------------------------------------------------------------------- */
 
 static const mm_knob_desc gen_knobs[] = {
@@ -150,6 +176,9 @@ static const mm_knob_desc gen_knobs[] = {
      "(scheduled, run at the next safe point, 3.12+)"},
     {"freelists", MM_KNOB_STRING, "on", 0, 0,
      "CPython's dict/list/tuple free lists in the counts: on (80/80/2000 per length) | off"},
+    {"header", MM_KNOB_STRING, "16", 0, 0,
+     "GC head per container: 16 (CPython's: flags in the links' low bits, CPython's passes) | 32 (separate "
+     "gc_refs and flags words; a partition that uses them)"},
     {"counting", MM_KNOB_STRING, "alloc", 0, 0,
      "where count0 moves: alloc (allocation/free, 3.11-3.13) | track (track/untrack: free-list reuse counts; "
      "3.15's open question)"},
@@ -164,6 +193,7 @@ typedef struct gen_config {
     gc_preset p;
     bool enabled;
     bool freelists;
+    bool packed; /* header=16 */
 } gen_config;
 
 /* One of the words of a string knob, or false with one line naming them. */
@@ -211,11 +241,14 @@ static bool parse_config(const mm_knobset *ks, gen_config *c, char *err, size_t 
     static const char *const triggers[] = {"preset", "alloc", "safepoint", NULL};
     static const char *const onoff[] = {"on", "off", NULL};
     static const char *const countings[] = {"alloc", "track", NULL};
-    int trigger, fl, counting;
+    static const char *const headers[] = {"16", "32", NULL};
+    int trigger, fl, counting, header;
     if (!knob_word(ks, "trigger", triggers, &trigger, err, errlen) ||
         !knob_word(ks, "freelists", onoff, &fl, err, errlen) ||
-        !knob_word(ks, "counting", countings, &counting, err, errlen))
+        !knob_word(ks, "counting", countings, &counting, err, errlen) ||
+        !knob_word(ks, "header", headers, &header, err, errlen))
         return false;
+    c->packed = header == 0;
     if (trigger > 0) c->p.safepoint = trigger == 2;
     /* counting at track time: a free-list object is tracked again on reuse and
      * untracked on free, so for the counts it is as if there were no free list */
@@ -237,11 +270,14 @@ static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory creating the collector");
         return false;
     }
+    st->packed = c.packed;
     for (int i = 0; i < NUM_GENERATIONS; i++) {
-        list_init(&st->gen[i].head);
+        if (st->packed) g16_list_init(&st->gen[i].head16);
+        else list_init(&st->gen[i].head);
         st->gen[i].threshold = c.p.thresholds[i];
     }
-    list_init(&st->permanent);
+    if (st->packed) g16_list_init(&st->permanent16);
+    else list_init(&st->permanent);
     st->enabled = c.enabled;
     st->safepoint = c.p.safepoint;
     st->recheck_enabled = c.p.recheck_enabled;
@@ -249,6 +285,12 @@ static bool gen_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen)
     st->fl.on = c.freelists;
     st->fl.tuple_len = c.p.tuple_len;
     h->strategy_data = st;
+    /* the head in use: its size, and the hooks that track and untrack with it */
+    h->preheader = h->stats.preheader_bytes = st->packed ? GC_HEADER_PACKED : GC_HEADER_ROOMY;
+    if (st->packed) {
+        h->on_new = gen16_on_new;
+        h->before_free = gen16_before_free;
+    }
     return true;
 }
 
@@ -559,39 +601,26 @@ static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old, unsig
     }
 }
 
-/* One collection of generation `generation`, CPython 3.11's gc_collect_main:
- *   1. counts: the next generation's count += 1; this and younger counts = 0;
- *   2. younger generations merge into this one;
- *   3. split it into reachable and unreachable (deduce_unreachable);
- *   4. survivors move to the next generation (long-lived bookkeeping);
- *   5. weak references to the unreachable are cleared, their callbacks run;
- *   6. finalizers run (once per object), and if any ran, the unreachable set
- *      is checked again: what a finalizer resurrected moves on, alive;
- *   7. clear the rest; what survives clearing moves on too;
- *   8. a full collection empties CPython's free lists.
- * collected = what step 7 frees plus weakrefs freed after their callback (3.11's m). */
-static uint64_t collect_generation(mm_heap *h, int generation) {
-    gc_state *st = state_of(h);
-    mm_gc_begin(h, generation);
-    if (generation + 1 < NUM_GENERATIONS) st->gen[generation + 1].count += 1;
-    for (int i = 0; i <= generation; i++) st->gen[i].count = 0;
-    for (int i = 0; i < generation; i++) list_merge(&st->gen[i].head, &st->gen[generation].head);
-
-    gc_head *young = &st->gen[generation].head;
-    unsigned old_gen = generation < NUM_GENERATIONS - 1 ? (unsigned)generation + 1 : (unsigned)generation;
-    gc_head *old = &st->gen[old_gen].head;
-    gc_head unreachable;
-    list_init(&unreachable);
-    size_t examined;
-    size_t survivors = deduce_unreachable(st, young, (unsigned)generation, old_gen, &unreachable, &examined);
-
-    if (young != old) {
-        if (generation == NUM_GENERATIONS - 2) st->long_lived_pending += survivors;
-        list_merge(young, old);
-    } else {
+/* Step 4's bookkeeping, the same for both heads: survivors of a gen1
+ * collection are pending long-lived ones; a full collection's are the total. */
+static void note_survivors(gc_state *st, int generation, size_t survivors) {
+    if (generation == NUM_GENERATIONS - 2) st->long_lived_pending += survivors;
+    if (generation == NUM_GENERATIONS - 1) {
         st->long_lived_pending = 0;
         st->long_lived_total = survivors;
     }
+}
+
+/* Steps 2-7 with the 32-byte head. */
+static size_t collect32(mm_heap *h, gc_state *st, int generation, unsigned old_gen, size_t *examined) {
+    for (int i = 0; i < generation; i++) list_merge(&st->gen[i].head, &st->gen[generation].head);
+    gc_head *young = &st->gen[generation].head;
+    gc_head *old = &st->gen[old_gen].head;
+    gc_head unreachable;
+    list_init(&unreachable);
+    size_t survivors = deduce_unreachable(st, young, (unsigned)generation, old_gen, &unreachable, examined);
+    note_survivors(st, generation, survivors);
+    if (young != old) list_merge(young, old);
 
     size_t collected = 0;
     if (!list_empty(&unreachable)) {
@@ -602,10 +631,193 @@ static uint64_t collect_generation(mm_heap *h, int generation) {
             split_resurrected(st, &unreachable, old, old_gen);
             collected += list_size(&unreachable);
         } else {
-            collected += examined - survivors;
+            collected += *examined - survivors;
         }
         delete_garbage(h, &unreachable, old, old_gen);
     }
+    return collected;
+}
+
+/* ---- header=16: CPython's packed head and CPython's passes ------------------------- */
+
+/* update_refs: gc_refs = refcount and COLLECTING for every member; from here to
+ * move_unreachable's end the prev links hold gc_refs, so the list is walked
+ * forward only. 3.12's rule: an immortal object goes to the permanent generation
+ * (its prev link is still intact when it is met). Returns the members counted. */
+static size_t update_refs16(gc_state *st, gc_head16 *containers) {
+    size_t n = 0;
+    for (gc_head16 *g = g16_next(containers), *next; g != containers; g = next) {
+        next = g16_next(g);
+        mm_object *o = from_gc16(g);
+        if (MM_UNLIKELY(mm_is_immortal(o))) {
+            g16_list_move(g, &st->permanent16);
+            continue;
+        }
+        g16_reset_refs(g, o->refcount);
+        n++;
+    }
+    return n;
+}
+
+/* subtract_refs' visitor: a reference from a member to a member. */
+static inline void visit_decref16(mm_object *child, void *arg) {
+    (void)arg;
+    if (!child->type->is_container) return;
+    gc_head16 *g = as_gc16(child);
+    if (g16_collecting(g)) g16_decref(g);
+}
+
+static void subtract_refs16(gc_head16 *containers) {
+    for (gc_head16 *g = g16_next(containers); g != containers; g = g16_next(g))
+        GC_TRAVERSE(from_gc16(g), visit_decref16, NULL);
+}
+
+/* move_unreachable's visitor: a member reached from a survivor survives. One
+ * already moved to the unreachable list (next tagged) is unlinked from it by
+ * hand and appended to young, where the walk will meet it again; one not yet
+ * walked gets gc_refs 1. Members already walked have lost COLLECTING. */
+static inline void visit_reachable16(mm_object *child, void *arg) {
+    if (!child->type->is_container) return;
+    gc_head16 *g = as_gc16(child);
+    if (!g16_collecting(g)) return;
+    if (g->next & G16_NEXT_UNREACHABLE) {
+        gc_head16 *prev = g16_prev(g), *next = (gc_head16 *)(g->next & ~(uintptr_t)G16_NEXT_UNREACHABLE);
+        prev->next = g->next; /* keeps the tag: prev is in the unreachable list or is its sentinel */
+        g16_set_prev(next, prev);
+        g16_list_append(g, (gc_head16 *)arg);
+        g16_set_refs(g, 1);
+    } else if (g16_refs(g) == 0) {
+        g16_set_refs(g, 1);
+    }
+}
+
+/* move_unreachable: one forward walk. gc_refs > 0: survives, its members are
+ * reached, its prev link is restored and COLLECTING cleared. gc_refs == 0: moved
+ * to `unreachable` with the tag on next (a later survivor may pull it back).
+ * young's own prev is fixed last; so is the tag the sentinel's next may carry. */
+static void move_unreachable16(gc_head16 *young, gc_head16 *unreachable) {
+    gc_head16 *prev = young;
+    for (gc_head16 *g = g16_next(young); g != young; g = (gc_head16 *)prev->next) {
+        if (g16_refs(g)) {
+            GC_TRAVERSE(from_gc16(g), visit_reachable16, young);
+            g16_set_prev(g, prev);
+            g16_clear_collecting(g);
+            prev = g;
+        } else {
+            prev->next = g->next;
+            gc_head16 *last = g16_prev(unreachable);
+            last->next = G16_NEXT_UNREACHABLE | (uintptr_t)g;
+            g16_set_prev(g, last);
+            g->next = G16_NEXT_UNREACHABLE | (uintptr_t)unreachable;
+            unreachable->prev = (uintptr_t)g;
+        }
+    }
+    young->prev = (uintptr_t)prev;
+    unreachable->next &= ~(uintptr_t)G16_NEXT_UNREACHABLE;
+}
+
+/* The three passes; survivors stay in young, the rest go to unreachable (tagged).
+ * Returns the members examined. */
+static size_t deduce_unreachable16(gc_state *st, gc_head16 *young, gc_head16 *unreachable) {
+    size_t n = update_refs16(st, young);
+    subtract_refs16(young);
+    g16_list_init(unreachable);
+    move_unreachable16(young, unreachable);
+    return n;
+}
+
+/* move_legacy_finalizers without legacy finalizers (none here): the tags go, the
+ * unreachable list becomes an ordinary one; members keep COLLECTING. */
+static void clear_unreachable_mask16(gc_head16 *unreachable) {
+    for (gc_head16 *g = g16_next(unreachable); g != unreachable; g = g16_next(g))
+        g->next &= ~(uintptr_t)G16_NEXT_UNREACHABLE;
+}
+
+/* handle_weakrefs with the packed head: a weakref that is garbage carries
+ * COLLECTING; one alive after its callback moves to `old`. Returns the weakrefs
+ * freed right after their callback (they count as collected, as in 3.11). */
+static size_t handle_weakrefs16(mm_heap *h, gc_head16 *unreachable, gc_head16 *old) {
+    gc_weakref_batch b = {.packed = true};
+    gc16_clear_weakrefs(h, unreachable, &b);
+    size_t freed = 0;
+    for (size_t i = 0; i < b.wrs.len; i++) {
+        mm_object *wr = b.wrs.items[i];
+        mm_weakref_fire(h, wr);
+        if (wr->refcount == 1) freed++;
+        else if (wr->type->is_container) g16_list_move(as_gc16(wr), old);
+        mm_decref(h, wr);
+    }
+    free(b.wrs.items);
+    return freed;
+}
+
+/* handle_resurrected_objects: the garbage is partitioned again on its own, by
+ * the same three passes (references from outside it now keep objects alive);
+ * what survives moves to `old`, the rest to still_unreachable (COLLECTING kept). */
+static void handle_resurrected16(gc_state *st, gc_head16 *unreachable, gc_head16 *still_unreachable, gc_head16 *old) {
+    for (gc_head16 *g = g16_next(unreachable); g != unreachable; g = g16_next(g)) g16_clear_collecting(g);
+    deduce_unreachable16(st, unreachable, still_unreachable);
+    clear_unreachable_mask16(still_unreachable);
+    g16_list_merge(unreachable, old);
+}
+
+/* delete_garbage: tp_clear on each, the object held across the call; one still
+ * first in the list afterwards survived its clear and moves to `old`. */
+static void delete_garbage16(mm_heap *h, gc_head16 *collectable, gc_head16 *old) {
+    while (!g16_list_empty(collectable)) {
+        gc_head16 *g = g16_next(collectable);
+        mm_object *o = from_gc16(g);
+        if (o->type->clear) {
+            mm_incref(o);
+            o->type->clear(h, o);
+            mm_decref(h, o);
+        }
+        if (g16_next(collectable) == g) {
+            g16_clear_collecting(g);
+            g16_list_move(g, old);
+        }
+    }
+}
+
+/* Steps 2-7 as gc_collect_main runs them with its 16-byte head; collected is
+ * what delete_garbage is given plus weakrefs freed after their callback. */
+static size_t collect16(mm_heap *h, gc_state *st, int generation, unsigned old_gen, size_t *examined) {
+    gc_head16 *young = &st->gen[generation].head16, *old = &st->gen[old_gen].head16;
+    for (int i = 0; i < generation; i++) g16_list_merge(&st->gen[i].head16, young);
+    gc_head16 unreachable, final_unreachable;
+    *examined = deduce_unreachable16(st, young, &unreachable);
+    note_survivors(st, generation, g16_list_size(young));
+    if (young != old) g16_list_merge(young, old);
+    clear_unreachable_mask16(&unreachable);
+    size_t collected = handle_weakrefs16(h, &unreachable, old);
+    gc16_finalize_garbage(h, &unreachable);
+    handle_resurrected16(st, &unreachable, &final_unreachable, old);
+    collected += g16_list_size(&final_unreachable);
+    delete_garbage16(h, &final_unreachable, old);
+    return collected;
+}
+
+/* One collection of generation `generation`, CPython 3.11's gc_collect_main:
+ *   1. counts: the next generation's count += 1; this and younger counts = 0;
+ *   2. younger generations merge into this one;
+ *   3. split it into reachable and unreachable;
+ *   4. survivors move to the next generation (long-lived bookkeeping);
+ *   5. weak references to the unreachable are cleared, their callbacks run;
+ *   6. finalizers run (once per object), and the unreachable set is checked
+ *      again: what a finalizer resurrected moves on, alive;
+ *   7. clear the rest; what survives clearing moves on too;
+ *   8. a full collection empties CPython's free lists.
+ * Steps 2-7 depend on the head (collect16, collect32).
+ * collected = what step 7 frees plus weakrefs freed after their callback (3.11's m). */
+static uint64_t collect_generation(mm_heap *h, int generation) {
+    gc_state *st = state_of(h);
+    mm_gc_begin(h, generation);
+    if (generation + 1 < NUM_GENERATIONS) st->gen[generation + 1].count += 1;
+    for (int i = 0; i <= generation; i++) st->gen[i].count = 0;
+    unsigned old_gen = generation < NUM_GENERATIONS - 1 ? (unsigned)generation + 1 : (unsigned)generation;
+    size_t examined;
+    size_t collected = st->packed ? collect16(h, st, generation, old_gen, &examined)
+                                  : collect32(h, st, generation, old_gen, &examined);
 
     /* 8. a full collection empties the free lists (3.11-3.13's clear_freelists) */
     if (generation == NUM_GENERATIONS - 1) freelists_clear(st);
@@ -647,11 +859,9 @@ static void gen_trigger(mm_heap *h, gc_state *st) {
     st->collecting = false;
 }
 
-/* Allocation: count (unless a free list served it), maybe collect or schedule
- * (the new object not yet tracked), then track. */
-static void gen_on_new(mm_heap *h, mm_object *o) {
-    if (!o->type->is_container) return;
-    gc_state *st = state_of(h);
+/* An allocation's count (unless a free list served it), and the collection
+ * it may run or schedule — before the new object is tracked. */
+static inline void count_new(mm_heap *h, gc_state *st, mm_object *o) {
     gc_gen *g0 = &st->gen[0];
     if (MM_UNLIKELY(o->type->builtin != MM_BUILTIN_NONE) && st->fl.on && freelist_pop(&st->fl, o)) {
         /* reused: count0 unchanged, no threshold test */
@@ -660,20 +870,48 @@ static void gen_on_new(mm_heap *h, mm_object *o) {
         if (MM_UNLIKELY(g0->count > g0->threshold) && st->enabled && g0->threshold && !st->collecting)
             gen_trigger(h, st);
     }
-    gc_head *g = as_gc(o);
-    g->flags = GC_TRACKED;
-    list_append(g, &g0->head);
 }
 
-/* Free: untrack, and undo the allocation's count while it is positive. */
-static void gen_before_free(mm_heap *h, mm_object *o) {
+/* A free undoes the allocation's count while it is positive, unless the
+ * object lands on a free list. */
+static inline void count_free(gc_state *st, mm_object *o) {
+    if (MM_UNLIKELY(o->type->builtin != MM_BUILTIN_NONE) && st->fl.on && freelist_push(&st->fl, o)) return;
+    if (st->gen[0].count > 0) st->gen[0].count--;
+}
+
+/* Allocation (header=32): count, then track in generation 0. */
+static void gen_on_new(mm_heap *h, mm_object *o) {
     if (!o->type->is_container) return;
     gc_state *st = state_of(h);
+    count_new(h, st, o);
+    gc_head *g = as_gc(o);
+    g->flags = GC_TRACKED;
+    list_append(g, &st->gen[0].head);
+}
+
+/* Free (header=32): untrack, uncount. */
+static void gen_before_free(mm_heap *h, mm_object *o) {
+    if (!o->type->is_container) return;
     gc_head *g = as_gc(o);
     if (g->flags & GC_TRACKED) list_remove(g);
     g->flags = 0;
-    if (MM_UNLIKELY(o->type->builtin != MM_BUILTIN_NONE) && st->fl.on && freelist_push(&st->fl, o)) return;
-    if (st->gen[0].count > 0) st->gen[0].count--;
+    count_free(state_of(h), o);
+}
+
+/* Allocation (header=16; init installs it as the heap's on_new). */
+static void gen16_on_new(mm_heap *h, mm_object *o) {
+    if (!o->type->is_container) return;
+    gc_state *st = state_of(h);
+    count_new(h, st, o);
+    g16_list_append(as_gc16(o), &st->gen[0].head16);
+}
+
+/* Free (header=16): tracked is next != 0, as in CPython's PyObject_GC_Del. */
+static void gen16_before_free(mm_heap *h, mm_object *o) {
+    if (!o->type->is_container) return;
+    gc_head16 *g = as_gc16(o);
+    if (g->next) g16_list_remove(g);
+    count_free(state_of(h), o);
 }
 
 /* A safe point after an allocation scheduled a collection (_Py_RunGC): 3.13+
@@ -705,9 +943,13 @@ static void gen_set_enabled(mm_heap *h, bool enabled) { state_of(h)->enabled = e
 static void gen_freeze(mm_heap *h) {
     gc_state *st = state_of(h);
     for (int i = 0; i < NUM_GENERATIONS; i++) {
-        for (gc_head *g = st->gen[i].head.next; g != &st->gen[i].head; g = g->next)
-            g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | GC_GEN_PERMANENT;
-        list_merge(&st->gen[i].head, &st->permanent);
+        if (st->packed) {
+            g16_list_merge(&st->gen[i].head16, &st->permanent16);
+        } else {
+            for (gc_head *g = st->gen[i].head.next; g != &st->gen[i].head; g = g->next)
+                g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | GC_GEN_PERMANENT;
+            list_merge(&st->gen[i].head, &st->permanent);
+        }
         if (st->freeze_all_counts || i == 0) st->gen[i].count = 0;
     }
 }
@@ -715,6 +957,10 @@ static void gen_freeze(mm_heap *h) {
 /* gc.unfreeze(): the permanent generation joins the oldest. */
 static void gen_unfreeze(mm_heap *h) {
     gc_state *st = state_of(h);
+    if (st->packed) {
+        g16_list_merge(&st->permanent16, &st->gen[NUM_GENERATIONS - 1].head16);
+        return;
+    }
     for (gc_head *g = st->permanent.next; g != &st->permanent; g = g->next)
         g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | (NUM_GENERATIONS - 1);
     list_merge(&st->permanent, &st->gen[NUM_GENERATIONS - 1].head);
@@ -722,15 +968,47 @@ static void gen_unfreeze(mm_heap *h) {
 
 /* ---- introspection for tests and tools ------------------------------------------- */
 
+/* The sentinels of the four lists (generations 0-2, permanent) as the head in
+ * use sees them: introspection walks them without caring which. */
+typedef struct gc_lists {
+    bool packed;
+    void *heads[NUM_GENERATIONS + 1];
+} gc_lists;
+
+static gc_lists lists_of(gc_state *st) {
+    gc_lists l = {.packed = st->packed};
+    for (int i = 0; i < NUM_GENERATIONS; i++)
+        l.heads[i] = st->packed ? (void *)&st->gen[i].head16 : (void *)&st->gen[i].head;
+    l.heads[NUM_GENERATIONS] = st->packed ? (void *)&st->permanent16 : (void *)&st->permanent;
+    return l;
+}
+
+/* Calls fn on each object of list i (cold: tests and tools). */
+static void list_each(const gc_lists *l, int i, void (*fn)(mm_object *o, void *ctx), void *ctx) {
+    if (l->packed) {
+        gc_head16 *s = l->heads[i];
+        for (gc_head16 *g = g16_next(s); g != s; g = g16_next(g)) fn(from_gc16(g), ctx);
+    } else {
+        gc_head *s = l->heads[i];
+        for (gc_head *g = s->next; g != s; g = g->next) fn(from_gc(g), ctx);
+    }
+}
+
+static void count_one(mm_object *o, void *ctx) {
+    (void)o;
+    ++*(size_t *)ctx;
+}
+
 void mm_gen_get_info(mm_heap *h, mm_gen_info *out) {
     gc_state *st = state_of(h);
+    gc_lists l = lists_of(st);
     memset(out, 0, sizeof *out);
     for (int i = 0; i < NUM_GENERATIONS; i++) {
         out->count[i] = st->gen[i].count;
         out->threshold[i] = st->gen[i].threshold;
-        out->size[i] = list_size(&st->gen[i].head);
+        list_each(&l, i, count_one, &out->size[i]);
     }
-    out->permanent_size = list_size(&st->permanent);
+    list_each(&l, NUM_GENERATIONS, count_one, &out->permanent_size);
     out->long_lived_total = st->long_lived_total;
     out->long_lived_pending = st->long_lived_pending;
     out->enabled = st->enabled;
@@ -745,60 +1023,99 @@ void mm_gen_set_verifier(mm_heap *h, mm_gen_verify_fn fn, void *ctx) {
     st->verify_ctx = ctx;
 }
 
-/* Tracked, and its flags are sane for a moment outside a collection: no
- * collection-time bit, a stamp no later than the latest collection (freed
- * memory is poisoned 0xdb.. in debug builds, which fails this). */
+/* Tracked, and its head is sane for a moment outside a collection: no
+ * collection-time bit; with header=32, a stamp no later than the latest
+ * collection. Freed memory is poisoned 0xdb.. in debug builds, which fails
+ * both (0xdb has bits 0 and 1 set). */
 bool mm_gen_is_tracked(mm_heap *h, mm_object *o) {
     if (!o->type->is_container) return false;
+    gc_state *st = state_of(h);
+    if (st->packed) {
+        const gc_head16 *g = as_gc16(o);
+        return g->next != 0 && !(g->next & G16_NEXT_UNREACHABLE) && !(g->prev & (G16_COLLECTING | G16_FINALIZED));
+    }
     const gc_head *g = as_gc(o);
     uintptr_t f = g->flags;
-    return (f & GC_TRACKED) && !(f & (GC_REACHABLE | GC_UNREACHABLE | GC_IN_SET)) &&
-           stamp_of(g) <= state_of(h)->stamp;
+    return (f & GC_TRACKED) && !(f & (GC_REACHABLE | GC_UNREACHABLE | GC_IN_SET)) && stamp_of(g) <= st->stamp;
+}
+
+/* The lists as they must be between collections: every link's partner links
+ * back, no tag bit (header=16), gc_refs 0 (header=32). */
+bool mm_gen_links_ok(mm_heap *h) {
+    gc_lists l = lists_of(state_of(h));
+    for (int i = 0; i <= NUM_GENERATIONS; i++) {
+        if (l.packed) {
+            gc_head16 *s = l.heads[i];
+            if (s->prev & ~G16_PTR_MASK) return false;
+            for (gc_head16 *g = g16_next(s); g != s; g = g16_next(g))
+                if ((g->next & G16_NEXT_UNREACHABLE) || (g->prev & ~G16_PTR_MASK) || g16_prev(g16_next(g)) != g ||
+                    g16_next(g16_prev(g)) != g)
+                    return false;
+        } else {
+            gc_head *s = l.heads[i];
+            for (gc_head *g = s->next; g != s; g = g->next)
+                if (g->gc_refs != 0 || g->next->prev != g || g->prev->next != g) return false;
+        }
+    }
+    return true;
 }
 
 /* Visits every tracked object (all generations and the permanent one). */
 void mm_gen_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *ctx) {
-    gc_state *st = state_of(h);
-    gc_head *lists[NUM_GENERATIONS + 1] = {&st->gen[0].head, &st->gen[1].head, &st->gen[2].head, &st->permanent};
-    for (int i = 0; i <= NUM_GENERATIONS; i++)
-        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next) fn(from_gc(g), ctx);
+    gc_lists l = lists_of(state_of(h));
+    for (int i = 0; i <= NUM_GENERATIONS; i++) list_each(&l, i, fn, ctx);
 }
 
-/* Scratch use of gc_refs outside collections: the incoming-reference count. */
+/* Scratch use of gc_refs outside collections: the incoming-reference count
+ * (with header=16 in the prev links, as a collection keeps it; finish relinks). */
 static void count_incoming(mm_object *child, void *arg) {
-    (void)arg;
-    if (child->type->is_container) as_gc(child)->gc_refs++;
+    if (!child->type->is_container) return;
+    if (*(bool *)arg) g16_set_refs(as_gc16(child), g16_refs(as_gc16(child)) + 1);
+    else as_gc(child)->gc_refs++;
+}
+
+static void zero_incoming(mm_object *o, void *arg) {
+    if (*(bool *)arg) g16_set_refs(as_gc16(o), 0);
+    else as_gc(o)->gc_refs = 0;
+}
+
+static void traverse_incoming(mm_object *o, void *arg) {
+    if (o->type->traverse) o->type->traverse(o, count_incoming, arg);
 }
 
 intptr_t mm_gen_incoming_prepare(mm_heap *h) {
-    gc_state *st = state_of(h);
-    gc_head *lists[NUM_GENERATIONS + 1] = {&st->gen[0].head, &st->gen[1].head, &st->gen[2].head, &st->permanent};
-    intptr_t n = 0;
-    for (int i = 0; i <= NUM_GENERATIONS; i++)
-        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next, n++) g->gc_refs = 0;
+    gc_lists l = lists_of(state_of(h));
+    size_t n = 0;
     for (int i = 0; i <= NUM_GENERATIONS; i++) {
-        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next) {
-            mm_object *o = from_gc(g);
-            if (o->type->traverse) o->type->traverse(o, count_incoming, NULL);
-        }
+        list_each(&l, i, zero_incoming, &l.packed);
+        list_each(&l, i, count_one, &n);
     }
-    return n;
+    for (int i = 0; i <= NUM_GENERATIONS; i++) list_each(&l, i, traverse_incoming, &l.packed);
+    return (intptr_t)n;
 }
 
-intptr_t mm_gen_incoming(mm_object *o) { return as_gc(o)->gc_refs; }
+intptr_t mm_gen_incoming(mm_heap *h, mm_object *o) {
+    return state_of(h)->packed ? g16_refs(as_gc16(o)) : as_gc(o)->gc_refs;
+}
 
 void mm_gen_incoming_finish(mm_heap *h) {
-    gc_state *st = state_of(h);
-    gc_head *lists[NUM_GENERATIONS + 1] = {&st->gen[0].head, &st->gen[1].head, &st->gen[2].head, &st->permanent};
-    for (int i = 0; i <= NUM_GENERATIONS; i++)
-        for (gc_head *g = lists[i]->next; g != lists[i]; g = g->next) g->gc_refs = 0;
+    gc_lists l = lists_of(state_of(h));
+    for (int i = 0; i <= NUM_GENERATIONS; i++) {
+        if (!l.packed) {
+            list_each(&l, i, zero_incoming, &l.packed);
+            continue;
+        }
+        gc_head16 *s = l.heads[i], *prev = s; /* the prev links held counts: rebuild them */
+        for (gc_head16 *g = g16_next(s); g != s; prev = g, g = g16_next(g)) g->prev = (uintptr_t)prev;
+        s->prev = (uintptr_t)prev;
+    }
 }
 
 const mm_strategy mm_strategy_gen = {
     .name = "rc+gen",
     .summary = "refcounting + CPython's 3-generation cycle collector (3.11 rules exact; presets 3.12, 3.13, 3.15)",
     .knobs = gen_knobs,
-    .preheader = sizeof(gc_head),
+    .preheader = GC_HEADER_PACKED, /* the default; header=32 sets the heap's to 32 */
     .has_collector = true,
     .generations = 3,
     .pause_kinds = "gen0 gen1 gen2",

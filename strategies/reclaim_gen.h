@@ -27,13 +27,16 @@ void mm_gen_set_verifier(mm_heap *h, mm_gen_verify_fn fn, void *ctx);
 
 /* True when o is a container in one of the collector's lists (and not poisoned). */
 bool mm_gen_is_tracked(mm_heap *h, mm_object *o);
+/* The lists are as they must be between collections (links agree both ways,
+ * no collection-time state left in any head). */
+bool mm_gen_links_ok(mm_heap *h);
 /* Calls fn on every tracked object. */
 void mm_gen_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *ctx);
 /* Counts, for every tracked object, the references to it from tracked objects
  * (read back with mm_gen_incoming); returns the number of tracked objects. Uses
  * the gc_refs field as scratch, so only outside a collection. */
 intptr_t mm_gen_incoming_prepare(mm_heap *h);
-intptr_t mm_gen_incoming(mm_object *o);
+intptr_t mm_gen_incoming(mm_heap *h, mm_object *o);
 /* Restores gc_refs to 0 (its value between collections) after the reads. */
 void mm_gen_incoming_finish(mm_heap *h);
 

@@ -66,9 +66,14 @@ static void drop_holder_slot(mm_heap *h, mm_object *wr, void *ctx) {
     mm_store(h, holder, &mm_slots(holder)[0], MM_NONE);
 }
 
+/* The heap under test; "rc+gen32" is rc+gen with header=32 (its other head). */
 static mm_heap *heap(const char *reclaim) {
     char err[256];
     const char *off = strcmp(reclaim, "rc+incr") == 0 ? "young=0" : "gc=off";
+    if (strcmp(reclaim, "rc+gen32") == 0) {
+        reclaim = "rc+gen";
+        off = "gc=off/header=32";
+    }
     mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", off, err, sizeof err);
     if (h == NULL) h = mm_heap_new_named(reclaim, "system", "slots", NULL, err, sizeof err);
     if (h == NULL) {
@@ -238,7 +243,9 @@ int main(void) {
     test_refcount_path("rc");
     test_refcount_path("rc+gen");
     test_refcount_path("rc+incr");
+    test_refcount_path("rc+gen32");
     test_collector("rc+gen");
+    test_collector("rc+gen32");
     test_collector("rc+incr");
     return check_summary();
 }

@@ -408,14 +408,14 @@ static void check_one(mm_object *o, void *arg) {
     verify_ctx *v = arg;
     v->tracked++;
     long *ext = pm_get(&v->holds, o, false);
-    if (o->refcount != mm_gen_incoming(o) + (ext ? *ext : 0)) v->bad++;
+    if (o->refcount != mm_gen_incoming(v->h, o) + (ext ? *ext : 0)) v->bad++;
     if (o->type->traverse) o->type->traverse(o, check_children, v);
 }
 
-/* Between collections every gc_refs is 0: the next collection adds refcounts to it. */
-static void check_gc_refs_zero(mm_object *o, void *arg) {
+/* Between collections every object is tracked with a clean head. */
+static void check_tracked(mm_object *o, void *arg) {
     verify_ctx *v = arg;
-    if (mm_gen_incoming(o) != 0 || !mm_gen_is_tracked(v->h, o)) v->bad++;
+    if (!mm_gen_is_tracked(v->h, o)) v->bad++;
 }
 
 /* The heap verifier: refcounts equal incoming references plus holds; every
@@ -423,7 +423,8 @@ static void check_gc_refs_zero(mm_object *o, void *arg) {
 static void verify(mm_heap *h, void *arg) {
     world *w = arg;
     verify_ctx v = {.w = w, .h = h};
-    mm_gen_for_each(h, check_gc_refs_zero, &v);
+    mm_gen_for_each(h, check_tracked, &v);
+    if (!mm_gen_links_ok(h)) v.bad++; /* links both ways, no tags, gc_refs 0 (the next collection adds to it) */
     pm_init(&v.holds, 4 * HANDLES);
     for (int i = 0; i < HANDLES; i++)
         if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
@@ -477,7 +478,8 @@ static uint64_t rnd(void) { /* xorshift64*: deterministic per seed, no libc rand
     return rng_state * 2685821657736338717ull;
 }
 
-static void property_seed(uint64_t seed, long ops, const char *knobs) {
+/* Runs the random program of `seed` and leaves its statistics in *out. */
+static void property_seed(uint64_t seed, long ops, const char *knobs, mm_stats *out) {
     mm_heap *h = gen_heap(knobs);
     world *w = calloc(1, sizeof *w);
     rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
@@ -533,14 +535,42 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
           (unsigned long long)live(h));
     CHECK(s.collections[0] > 100 && s.collected > 0, "seed %llu: the collector ran (%llu gen0, %llu collected)",
           (unsigned long long)seed, (unsigned long long)s.collections[0], (unsigned long long)s.collected);
-    printf("seed %llu: %ld ops, %llu/%llu/%llu collections, %llu collected, %ld verifications, %ld full checks\n",
-           (unsigned long long)seed, ops, (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
+    *out = s;
+    printf("seed %llu (%s): %ld ops, %llu/%llu/%llu collections, %llu collected, %ld verifications, %ld full checks\n",
+           (unsigned long long)seed, knobs ? knobs : "defaults", ops, (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
            (unsigned long long)s.collections[2], (unsigned long long)s.collected, w->verify_runs, full_checks);
     free(w);
     mm_heap_free(h);
 }
 
+/* header=: the pre-header each heap reports, and an unknown size refused in one line. */
+static void test_header_knob(void) {
+    static const struct { const char *knobs; size_t bytes; } cases[] = {
+        {NULL, 16}, {"gc=cpython311", 16}, {"gc=cpython313", 16}, {"gc=700,10,10", 16}, {"header=32", 32}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mm_heap *h = gen_heap(cases[i].knobs);
+        mm_object *o = node(h, 3), *leaf = node(h, 0);
+        mm_stats s;
+        mm_get_stats(h, &s);
+        CHECK(s.preheader_bytes == cases[i].bytes && mm_gen_is_tracked(h, o),
+              "%s: a %zu-byte head, the object tracked (%zu)", cases[i].knobs ? cases[i].knobs : "defaults",
+              cases[i].bytes, s.preheader_bytes);
+        CHECK(s.bytes_allocated == 2 * cases[i].bytes + 2 * sizeof(mm_varobject) + 3 * sizeof(mm_value),
+              "%s: the head is in each container's bytes (%llu)", cases[i].knobs ? cases[i].knobs : "defaults",
+              (unsigned long long)s.bytes_allocated);
+        mm_decref(h, o);
+        mm_decref(h, leaf);
+        CHECK(live(h) == 0 && mm_gen_links_ok(h), "header %zu: freed and untracked", cases[i].bytes);
+        mm_heap_free(h);
+    }
+    char err[256] = "";
+    CHECK(mm_heap_new_named("rc+gen", "system", "slots", "header=24", err, sizeof err) == NULL &&
+              strstr(err, "header") && strstr(err, "16 | 32"),
+          "header=24 refused: %s", err);
+}
+
 int main(void) {
+    test_header_knob();
     test_counting_rules();
     test_cycles();
     test_freeze_and_off();
@@ -549,10 +579,27 @@ int main(void) {
     test_safepoints();
     const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
     int seeds = e_seeds ? atoi(e_seeds) : 6;
-    long ops = e_ops ? atol(e_ops) : 1000000;
+    long ops = e_ops ? atol(e_ops) : 500000;
     /* every preset, and small thresholds under both triggers (many full collections) */
     static const char *const knobs[] = {NULL, "gc=50,3,3", "gc=cpython312", "gc=cpython313", "gc=cpython315",
                                         "gc=50,3,3/trigger=safepoint"};
-    for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, knobs[(s - 1) % 6]);
+    /* each under both heads: CPython's passes on the 16-byte head and the
+     * two-walk partition on the 32-byte one decide the same collections and
+     * free the same objects, generation by generation */
+    static const char *const knobs32[] = {"header=32", "gc=50,3,3/header=32", "gc=cpython312/header=32",
+                                          "gc=cpython313/header=32", "gc=cpython315/header=32",
+                                          "gc=50,3,3/trigger=safepoint/header=32"};
+    for (int s = 1; s <= seeds; s++) {
+        mm_stats s16, s32;
+        property_seed((uint64_t)s, ops, knobs[(s - 1) % 6], &s16);
+        property_seed((uint64_t)s, ops, knobs32[(s - 1) % 6], &s32);
+        bool same = s16.collected == s32.collected;
+        for (int g = 0; g < 3; g++)
+            same = same && s16.collections[g] == s32.collections[g] && s16.collected_by_gen[g] == s32.collected_by_gen[g];
+        CHECK(same && s16.preheader_bytes == 16 && s32.preheader_bytes == 32,
+              "seed %d: header=16 and header=32 agree (%llu vs %llu collected, %llu vs %llu gen0)", s,
+              (unsigned long long)s16.collected, (unsigned long long)s32.collected,
+              (unsigned long long)s16.collections[0], (unsigned long long)s32.collections[0]);
+    }
     return check_summary();
 }

@@ -21,7 +21,9 @@
 /* Instances per size measurement: enough to average, few enough for ASan. */
 #define T_SIZE_INSTANCES 100
 /* Collector pre-header of rc+gen (two links, gc_refs, flags: reclaim_gen.c). */
-#define T_GEN_PREHEADER 32
+/* rc+gen's GC head: CPython's 16 bytes by default, 32 with header=32. */
+#define T_GEN_PREHEADER 16
+#define T_GEN_PREHEADER_ROOMY 32
 
 static const char *const names[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"};
 
@@ -60,13 +62,16 @@ static uint64_t expected(const char *layout, uint32_t k, uint64_t pre) {
 
 static void test_sizes(void) {
     static const char *const layouts[] = {"slots", "dict", "shared"};
-    static const char *const reclaims[] = {"rc", "rc+gen"};
+    static const char *const reclaims[] = {"rc", "rc+gen", "rc+gen"};
+    static const char *const knobs[] = {NULL, NULL, "header=32"};
+    static const uint64_t pre[] = {0, T_GEN_PREHEADER, T_GEN_PREHEADER_ROOMY};
     static const uint32_t ks[] = {2, 4, 8};
-    printf("bytes per instance (pre-header 0 under rc, %d under rc+gen)\n", T_GEN_PREHEADER);
-    for (int r = 0; r < 2; r++)
+    printf("bytes per instance (pre-header 0 under rc, %d under rc+gen, %d with header=32)\n", T_GEN_PREHEADER,
+           T_GEN_PREHEADER_ROOMY);
+    for (int r = 0; r < 3; r++)
         for (int l = 0; l < 3; l++)
             for (int i = 0; i < 3; i++) {
-                mm_heap *h = heap(reclaims[r], layouts[l], NULL);
+                mm_heap *h = heap(reclaims[r], layouts[l], knobs[r]);
                 mm_class *c = mm_class_new(h, "C", names, ks[i]);
                 mm_attr a[8];
                 for (uint32_t j = 0; j < ks[i]; j++) a[j] = mm_intern(h, names[j]);
@@ -77,8 +82,9 @@ static void test_sizes(void) {
                     for (uint32_t j = 0; j < ks[i]; j++) mm_setattr(h, objs[n], a[j], mm_int(n));
                 }
                 uint64_t per = (live_bytes(h) - before) / T_SIZE_INSTANCES;
-                uint64_t want = expected(layouts[l], ks[i], r ? T_GEN_PREHEADER : 0);
-                printf("  %-6s %-6s attrs=%u: %3llu B\n", reclaims[r], layouts[l], ks[i], (unsigned long long)per);
+                uint64_t want = expected(layouts[l], ks[i], pre[r]);
+                printf("  %-6s %-9s %-6s attrs=%u: %3llu B\n", reclaims[r], knobs[r] ? knobs[r] : "", layouts[l], ks[i],
+                       (unsigned long long)per);
                 CHECK(per == want, "%s %s attrs=%u: %llu B per instance, expected %llu", reclaims[r], layouts[l], ks[i],
                       (unsigned long long)per, (unsigned long long)want);
                 for (int n = 0; n < T_SIZE_INSTANCES; n++) mm_decref(h, objs[n]);
