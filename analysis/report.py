@@ -414,4 +414,4 @@ def write_run(run, reg, plots, cmd):
 def print_tables(run, reg, out=sys.stdout):
     """The churn, collector, model-vs-real and lineage tables, printed at the end of a run."""
     out.write(tables.churn(run)[0] + tables.collectors(run, reg)[0] + tables.model_vs_real(run, reg)[0]
-              + tables.lineage(run, reg)[0])
+              + tables.lineage(run, reg)[0] + tables.heads(run, reg)[0])

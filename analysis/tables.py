@@ -19,7 +19,8 @@ max pause and peak RSS on `request` appstate=1m: rc+pep848 and rc+incr beside rc
 gc=cpython313; rc+ft memgate=on: collections per net allocation), each figure beside the
 published one (LINEAGE_PUBLISHED) with ours / published; empty when the run has none of those
 cells, and naming the cells and counters it lacks when it has some. lineage.csv keeps it.
-write() writes the four; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come only from
+heads(run, reg) is issue 14's GC-head table (rc+gen header=32 beside header=16); heads.csv keeps it.
+write() writes the five; gcscan(run_dir) reads what `memstrat gcscan` left. Figures come only from
 repetitions that ran: a cell without any is left out, never shown as 0.
 """
 import math, os, re  # noqa: E401
@@ -321,12 +322,55 @@ def lineage(run, reg):
     return ("\nlineage: the collectors CPython is choosing between (medians; ours / published = the ratio of "
             "disagreement, 1.00x = agreement):\n" + "".join(text), LINEAGE_HEAD + "".join(csv))
 
+HEADS_HEAD = ("cell,time_ms_16,time_ms_32,time_ratio_32_over_16,time_ratio_ci_low,time_ratio_ci_high,rss_peak_mb_16,"
+              "rss_peak_mb_32,rss_ratio,live_mb_peak_16,live_mb_peak_32,same_collections\n")
+# The counters that must not move with the head: the same collections, the same objects collected.
+HEADS_SAME = ("gc_collections_gen0", "gc_collections_gen1", "gc_collections_gen2", "gc_collected")
+
+def heads(run, reg):
+    """(text, csv) of issue 14's head table: each rc+gen cell with header=32 beside the same cell with
+    the default 16-byte head: time (ratio of medians, 32 / 16, with its 95% bootstrap interval),
+    peak RSS and peak live bytes (deterministic), and whether collections and objects collected
+    agree (they must). Empty without such pairs."""
+    def base(c):
+        return c.workload, c.allocator, c.layout, sorted(kv for kv in c.knobs if kv[0] != "header")
+
+    text, csv = [], []
+    for j, c in enumerate(run.cells):
+        if c.reclaim != "rc+gen" or dict(c.knobs).get("header") != "32" or not run.sum[j]["reps"]:
+            continue
+        mates = [i for i, m in enumerate(run.cells) if m.reclaim == "rc+gen" and run.sum[i]["reps"]
+                 and dict(m.knobs).get("header", "16") == "16" and base(m) == base(c)]
+        if not mates:
+            continue
+        i = mates[0]
+        med = lambda k, n: core.median(run.values(k, n))  # noqa: E731
+        t16, t32 = med(i, "real_time_ms"), med(j, "real_time_ms")
+        lo, hi = core.bootstrap_ci(run.values(j, "real_time_ms"), over=run.values(i, "real_time_ms"))
+        r16, r32 = med(i, "rss_peak_mb"), med(j, "rss_peak_mb")
+        l16, l32 = (med(k, "live_bytes_peak") / 1048576 for k in (i, j))
+        same = all(med(i, n) == med(j, n) for n in HEADS_SAME)
+        name = run.cells[i].name
+        text.append("  %-58s %8.1f %8.1f  %5.2fx [%.2f-%.2f]  %7.1f %7.1f (%.2fx)  %7.1f %7.1f  %s\n" % (
+            name, t16, t32, ratio(t32, t16), lo, hi, r16, r32, ratio(r32, r16), l16, l32, "yes" if same else "NO"))
+        csv.append(",".join([name] + [core.fmt_num(v) for v in (t16, t32, ratio(t32, t16), lo, hi, r16, r32,
+                                                                ratio(r32, r16), l16, l32)]
+                            + ["yes" if same else "no"]) + "\n")
+    if not csv:
+        return "", None
+    return ("\nGC head: header=16 (CPython's packed head and passes) vs header=32 (medians; time ratio 32/16 with its "
+            "95%% bootstrap interval):\n  %-58s %8s %8s  %-19s %-24s %-15s %s\n" % (
+                "cell (header=16)", "ms 16", "ms 32", "ratio [CI]", "peak RSS MB 16/32", "live MB 16/32",
+                "same collections")
+            + "".join(text), HEADS_HEAD + "".join(csv))
+
 def write(run, reg, cmd="bench"):
     """churn_allocators.csv, collectors.csv, model_vs_real.csv and lineage.csv into the run
     directory, where there is a table; a file that cannot be written is said in one line and the
     run goes on."""
     for name, (_, csv) in (("churn_allocators.csv", churn(run)), ("collectors.csv", collectors(run, reg)),
-                           ("model_vs_real.csv", model_vs_real(run, reg)), ("lineage.csv", lineage(run, reg))):
+                           ("model_vs_real.csv", model_vs_real(run, reg)), ("lineage.csv", lineage(run, reg)),
+                           ("heads.csv", heads(run, reg))):
         if csv is not None:
             try:
                 core.write_atomic(os.path.join(run.dir, name), csv)

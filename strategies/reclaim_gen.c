@@ -786,7 +786,9 @@ static size_t collect16(mm_heap *h, gc_state *st, int generation, unsigned old_g
     for (int i = 0; i < generation; i++) g16_list_merge(&st->gen[i].head16, young);
     gc_head16 unreachable, final_unreachable;
     *examined = deduce_unreachable16(st, young, &unreachable);
-    note_survivors(st, generation, g16_list_size(young));
+    /* gc_collect_main counts the survivors (a walk) only where the long-lived
+     * bookkeeping needs them: collections of generations 1 and 2 */
+    if (generation >= NUM_GENERATIONS - 2) note_survivors(st, generation, g16_list_size(young));
     if (young != old) g16_list_merge(young, old);
     clear_unreachable_mask16(&unreachable);
     size_t collected = handle_weakrefs16(h, &unreachable, old);
