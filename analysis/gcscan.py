@@ -6,8 +6,10 @@ shapes, n and repetitions and prints JSON. --cpython, --tools and --out are chec
 anything runs, every other option by the C side. A failed child ends the command with one line: the
 C child's last stderr line and exit status (2 bad input, 1 out of memory or a failed measurement),
 the interpreter's with exit 1. Then --out gets gc_scan.csv (shape,side,n,rep,ns_per_object; sides
-memstrat-rc+gen-<alloc> as the C side wrote them, and cpython-<version>), atomically, and stdout the
-table: per shape, median [min-max] of each side, the ratio CPython / rc+gen and issue 3's target.
+memstrat-rc+gen-<alloc> (CPython's 16-byte head and passes, rc+gen's default) and
+memstrat-rc+gen32-<alloc> (header=32) as the C side wrote them, and cpython-<version>), atomically,
+and stdout the table: per shape, median [min-max] of each side, the ratio CPython / rc+gen (the
+default head) and issue 3's target, judged on the default head.
 """
 import json, math, os, re, shutil  # noqa: E401
 
@@ -17,7 +19,8 @@ TARGET_NS = 15  # issue 3: a full collection under rc+gen costs at most 15 ns pe
 HEAD = "shape,side,n,rep,ns_per_object"
 MEASURE, SCRIPT = "gcscan-measure", "cpython_gc_scan.py"  # the two measuring sides
 C_ROW = re.compile(r"[a-z]+,memstrat-[^,\s]+,[0-9]+,[0-9]+,[0-9]+\.[0-9]+")  # a row as gc_scan.c prints it
-LINE = "%-6s %-28s %-28s %-8s %s\n"
+LINE = "%-6s %-24s %-24s %-28s %-8s %s\n"
+SIDE16, SIDE32 = "memstrat-rc+gen-", "memstrat-rc+gen32-"  # the C side's two heads
 
 def measure(binary, args):
     """The C side's rows, as tuples of its strings; its failure relayed as its own one line."""
@@ -35,7 +38,7 @@ def measure(binary, args):
 
 def cpython(interp, script, own):
     """The interpreter's rows for the shape, n and repetitions of the C side's rows `own`."""
-    shape, n, reps = own[0][0], own[0][2], len(own)
+    shape, n, reps = own[0][0], own[0][2], sum(r[1] == own[0][1] for r in own)
     ch, out, last = bench.capture([interp, script, "--shape", shape, "--n", n, "--reps", str(reps)], math.inf)
     if ch.status != 0:
         raise core.Fail(core.EXIT_FAILED, f"{core.printable(interp)} {SCRIPT} --shape {shape}: {ch.why}"
@@ -53,19 +56,21 @@ def cpython(interp, script, own):
 def table(rows):
     """gc_scan.txt from the rows (gc_scan.csv's): one line per shape."""
     shapes = list(dict.fromkeys(r[0] for r in rows))
-    reps = sum(r[0] == shapes[0] and r[1].startswith("memstrat-") for r in rows)
+    reps = sum(r[0] == shapes[0] and r[1].startswith(SIDE16) for r in rows)
     out = [f"gc-scan: one full collection over {rows[0][2]} live objects, ns/object, median [min-max] of {reps}\n",
-           LINE % ("shape", "rc+gen", "CPython", "ratio", f"target <= {TARGET_NS} ns/object")]
+           LINE % ("shape", "rc+gen", "rc+gen header=32", "CPython", "ratio", f"target <= {TARGET_NS} ns/object")]
     for shape in shapes:
         mine = [r for r in rows if r[0] == shape]
-        med, lo, hi = core.spread([float(r[4]) for r in mine if r[1].startswith("memstrat-")])
+        med, lo, hi = core.spread([float(r[4]) for r in mine if r[1].startswith(SIDE16)])
+        roomy = [float(r[4]) for r in mine if r[1].startswith(SIDE32)]
+        wide = "%.1f [%.1f-%.1f]" % core.spread(roomy) if roomy else "-"
         py = [r for r in mine if r[1].startswith("cpython-")]
         theirs = ratio = "-"
         if py:
             pmed, plo, phi = core.spread([float(r[4]) for r in py])
             theirs = "%.1f [%.1f-%.1f] %s" % (pmed, plo, phi, core.printable(py[0][1].removeprefix("cpython-")))
             ratio = "%.2fx" % tables.ratio(pmed, med)
-        out.append(LINE % (shape, "%.1f [%.1f-%.1f]" % (med, lo, hi), theirs, ratio,
+        out.append(LINE % (shape, "%.1f [%.1f-%.1f]" % (med, lo, hi), wide, theirs, ratio,
                            "met" if med <= TARGET_NS else "NOT met"))
     return "".join(out)
 

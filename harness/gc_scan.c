@@ -1,5 +1,6 @@
 /* gc_scan.c — `memstrat gcscan-measure`: the measured half of `memstrat gcscan`, what
- * one full collection of a live heap costs per object under `rc+gen`. The CPython half,
+ * one full collection of a live heap costs per object under `rc+gen`, with each of its
+ * GC heads (CPython's 16-byte head and passes, the default; header=32). The CPython half,
  * the medians, the table and gc_scan.csv are analysis/gcscan.py's.
  *
  * Contract: for each shape of --shapes (list, tree: tools/cpython_gc_scan.py builds
@@ -7,8 +8,9 @@
  * collection off, run one untimed full collection (everything reaches the oldest
  * generation, as in CPython's warm-up), then time --reps full collections. Each must
  * examine exactly n objects and free none; anything else is a failed measurement (one
- * line, exit 1), never a figure. Output on stdout, tidy CSV, one row per shape ×
- * repetition: shape,side,n,rep,ns_per_object with side memstrat-rc+gen-<alloc>.
+ * line, exit 1), never a figure. Output on stdout, tidy CSV, one row per shape × head ×
+ * repetition: shape,side,n,rep,ns_per_object with side memstrat-rc+gen-<alloc> (header=16)
+ * or memstrat-rc+gen32-<alloc> (header=32), a shape's 16-byte rows first.
  * Bad input (options by getopt_long, numbers by ms_parse_long): one line, exit 2.
  * Out of memory: one line naming the shape, exit 1 (oom.h).
  *
@@ -85,11 +87,16 @@ static void note_gc(mm_gc_phase phase, const mm_gc_info *info, void *ctx) {
     if (phase == MM_GC_STOP) *(mm_gc_info *)ctx = *info;
 }
 
-/* One shape: its rows on stdout, or false with one line on stderr. */
-static bool scan_shape(const char *shape, long n, long reps, const char *alloc) {
+/* The heads measured, each with the knobs of its heap and the name of its side. */
+static const struct {
+    const char *knobs, *side;
+} gcscan_heads[] = {{"gc=off/header=16", "rc+gen"}, {"gc=off/header=32", "rc+gen32"}};
+
+/* One shape under one head: its rows on stdout, or false with one line on stderr. */
+static bool scan_shape(const char *shape, long n, long reps, const char *alloc, int head) {
     char err[512];
     ms_oom_arm(shape);
-    mm_heap *h = mm_heap_new_named("rc+gen", alloc, "slots", "gc=off", err, sizeof err);
+    mm_heap *h = mm_heap_new_named("rc+gen", alloc, "slots", gcscan_heads[head].knobs, err, sizeof err);
     if (h == NULL) {
         fprintf(stderr, "memstrat " GCSCAN_CMD ": %s\n", err);
         return false;
@@ -121,7 +128,8 @@ static bool scan_shape(const char *shape, long n, long reps, const char *alloc) 
     mm_set_observer(h, NULL, NULL);
     if (keep) mm_decref(h, keep);
     mm_heap_free(h);
-    for (long r = 0; ok && r < reps; r++) printf("%s,memstrat-rc+gen-%s,%ld,%ld,%.3f\n", shape, alloc, n, r, ns[r]);
+    for (long r = 0; ok && r < reps; r++)
+        printf("%s,memstrat-%s-%s,%ld,%ld,%.3f\n", shape, gcscan_heads[head].side, alloc, n, r, ns[r]);
     return ok;
 }
 
@@ -178,7 +186,8 @@ int ms_gcscan_measure_main(int argc, char **argv) {
 
     printf("shape,side,n,rep,ns_per_object\n");
     for (int i = 0; i < k; i++)
-        if (!scan_shape(todo[i], n, reps, alloc)) return MS_EXIT_FAILED;
+        for (int head = 0; head < (int)(sizeof gcscan_heads / sizeof gcscan_heads[0]); head++)
+            if (!scan_shape(todo[i], n, reps, alloc, head)) return MS_EXIT_FAILED;
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "memstrat " GCSCAN_CMD ": cannot write the rows to stdout\n");
         return MS_EXIT_FAILED;

@@ -21,7 +21,9 @@ C_ROWS = ("shape,side,n,rep,ns_per_object\n"
           "list,memstrat-rc+gen-system,1000,0,4.000\nlist,memstrat-rc+gen-system,1000,1,6.000\n"
           "list,memstrat-rc+gen-system,1000,2,5.000\n"
           "tree,memstrat-rc+gen-system,1000,0,20.000\ntree,memstrat-rc+gen-system,1000,1,16.000\n"
-          "tree,memstrat-rc+gen-system,1000,2,18.000\n")
+          "tree,memstrat-rc+gen-system,1000,2,18.000\n"
+          "tree,memstrat-rc+gen32-system,1000,0,9.000\ntree,memstrat-rc+gen32-system,1000,1,8.000\n"
+          "tree,memstrat-rc+gen32-system,1000,2,7.000\n")
 # What tools/cpython_gc_scan.py prints, per shape.
 PY_NS = {"list": [30.0, 45.5, 40.0], "tree": [36.0, 36.0, 54.0]}
 
@@ -81,9 +83,10 @@ class Table(Stand):
         text = self.main("--n", "1000", "--reps", "3", "--out", f"{self.d}/gc_scan.csv")
         self.assertEqual(text.splitlines(), [
             "gc-scan: one full collection over 1000 live objects, ns/object, median [min-max] of 3",
-            "shape  rc+gen                       CPython                      ratio    target <= 15 ns/object",
-            "list   5.0 [4.0-6.0]                40.0 [30.0-45.5] 3.11.9      8.00x    met",
-            "tree   18.0 [16.0-20.0]             36.0 [36.0-54.0] 3.11.9      2.00x    NOT met"])
+            "shape  rc+gen                   rc+gen header=32         CPython                      ratio    "
+            "target <= 15 ns/object",
+            "list   5.0 [4.0-6.0]            -                        40.0 [30.0-45.5] 3.11.9      8.00x    met",
+            "tree   18.0 [16.0-20.0]         8.0 [7.0-9.0]            36.0 [36.0-54.0] 3.11.9      2.00x    NOT met"])
         self.assertRegex(text, r"(?m)^tree +[0-9.]+ \[.*\] +[0-9.]+ \[.*3\.11.* [0-9.]+x")  # test_bench_e2e's
         with open(f"{self.d}/gc_scan.csv", newline="") as f:
             rows = list(csv.reader(f))
@@ -92,7 +95,8 @@ class Table(Stand):
         self.assertEqual(rows[4:7], [["list", "cpython-3.11.9", "1000", str(r), "%.3f" % v]
                                      for r, v in enumerate(PY_NS["list"])])
         self.assertEqual([r[:2] for r in rows[7:]],
-                         [["tree", "memstrat-rc+gen-system"]] * 3 + [["tree", "cpython-3.11.9"]] * 3)
+                         [["tree", "memstrat-rc+gen-system"]] * 3 + [["tree", "memstrat-rc+gen32-system"]] * 3
+                         + [["tree", "cpython-3.11.9"]] * 3)
         # the C side got every option it checks; the interpreter the C side's shape, n and reps
         tool = f"{self.d}/tools/{gcscan.SCRIPT}"
         self.assertEqual(self.ran(), ["gcscan-measure --n 1000 --reps 3", f"{tool} --shape list --n 1000 --reps 3",
@@ -102,14 +106,14 @@ class Table(Stand):
         out = io.StringIO()
         with redirect_stdout(out):
             gcscan.main(["--cpython", "none", "--tools", "/nonexistent", "--shapes", "list"])
-        self.assertEqual(out.getvalue().splitlines()[2].split(), ["list", "5.0", "[4.0-6.0]", "-", "-", "met"])
+        self.assertEqual(out.getvalue().splitlines()[2].split(), ["list", "5.0", "[4.0-6.0]", "-", "-", "-", "met"])
         self.assertEqual(self.ran(), ["gcscan-measure --shapes list"])
 
     def test_table_of_even_reps_and_a_zero(self):
         ours, theirs = ("list", "memstrat-rc+gen-pool", "10"), ("list", "cpython-3.12.1", "10")
         rows = [(*ours, "0", "0.000"), (*ours, "1", "0.000"), (*theirs, "0", "2.000"), (*theirs, "1", "3.000")]
-        self.assertEqual(gcscan.table(rows).splitlines()[2].split(), ["list", "0.0", "[0.0-0.0]", "2.5", "[2.0-3.0]",
-                                                                      "3.12.1", "infx", "met"])
+        self.assertEqual(gcscan.table(rows).splitlines()[2].split(), ["list", "0.0", "[0.0-0.0]", "-", "2.5",
+                                                                      "[2.0-3.0]", "3.12.1", "infx", "met"])
 
 
 class Relay(Stand):
@@ -165,7 +169,9 @@ class RealMeasure(unittest.TestCase):
         lines = p.stdout.splitlines()
         self.assertEqual(lines[0], "shape,side,n,rep,ns_per_object")
         self.assertEqual([ln.rsplit(",", 1)[0] for ln in lines[1:]], ["tree,memstrat-rc+gen-pool,500,0",
-                                                                     "tree,memstrat-rc+gen-pool,500,1"])
+                                                                     "tree,memstrat-rc+gen-pool,500,1",
+                                                                     "tree,memstrat-rc+gen32-pool,500,0",
+                                                                     "tree,memstrat-rc+gen32-pool,500,1"])
         self.assertTrue(all(gcscan.C_ROW.fullmatch(ln) for ln in lines[1:]))
         for args, want in ((("--shapes", "list,list"), "shape given twice: list"), (("--reps", "0"), "--reps must be")):
             p = memstrat("gcscan-measure", *args)
