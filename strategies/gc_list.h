@@ -148,6 +148,24 @@ static inline void gc16_clear_weakrefs(mm_heap *h, gc_head16 *garbage, gc_weakre
     for (gc_head16 *g = g16_next(garbage); g != garbage; g = g16_next(g)) gc_clear_weakrefs_of(h, from_gc16(g), b);
 }
 
+/* Runs the batch's callbacks, each weakref held across its own; returns how many
+ * were freed right after their callback (CPython counts them as collected). A
+ * container weakref still alive afterwards is passed to survive (NULL: it stays
+ * where it is). Frees the batch. */
+static inline size_t gc_weakref_batch_run(mm_heap *h, gc_weakref_batch *b, void (*survive)(mm_object *wr, void *ctx),
+                                          void *ctx) {
+    size_t freed = 0;
+    for (size_t i = 0; i < b->wrs.len; i++) {
+        mm_object *wr = b->wrs.items[i];
+        mm_weakref_fire(h, wr);
+        if (wr->refcount == 1) freed++;
+        else if (survive != NULL && wr->type->is_container) survive(wr, ctx);
+        mm_decref(h, wr);
+    }
+    free(b->wrs.items);
+    return freed;
+}
+
 /* One object's finalizer, once in its life (PEP 442), the object held across the call;
  * true if it ran. */
 static inline bool gc_finalize_one(mm_heap *h, mm_object *o) {

@@ -171,15 +171,7 @@ static inline void split_resurrected(gc_stack *stack, gc_head *unreachable, gc_h
 static inline size_t handle_weakrefs(mm_heap *h, gc_head *unreachable) {
     gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
     gc_clear_weakrefs(h, unreachable, &b);
-    size_t freed = 0;
-    for (size_t i = 0; i < b.wrs.len; i++) {
-        mm_object *wr = b.wrs.items[i];
-        mm_weakref_fire(h, wr);
-        if (wr->refcount == 1) freed++;
-        mm_decref(h, wr);
-    }
-    free(b.wrs.items);
-    return freed;
+    return gc_weakref_batch_run(h, &b, NULL, NULL);
 }
 
 /* tp_clear on each garbage object, holding a reference across the call; one

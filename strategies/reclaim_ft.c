@@ -335,15 +335,7 @@ static void split_resurrected(ft_state *st, gc_head *unreachable) {
 static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable) {
     gc_weakref_batch b = {.garbage_flag = FT_UNREACHABLE};
     gc_clear_weakrefs(h, unreachable, &b);
-    size_t freed = 0;
-    for (size_t i = 0; i < b.wrs.len; i++) {
-        mm_object *wr = b.wrs.items[i];
-        mm_weakref_fire(h, wr);
-        if (wr->refcount == 1) freed++;
-        mm_decref(h, wr);
-    }
-    free(b.wrs.items);
-    return freed;
+    return gc_weakref_batch_run(h, &b, NULL, NULL);
 }
 
 /* tp_clear on each unreachable object, held across the call; one that survives

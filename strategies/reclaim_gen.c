@@ -559,25 +559,25 @@ static size_t split_resurrected(gc_state *st, gc_head *unreachable, gc_head *old
  * one); then the callbacks of weakrefs that are not garbage themselves run. A
  * weakref freed right after its callback counts as collected, as in 3.11; one
  * still alive moves to `old`. Returns that count. */
+/* Where a weakref alive after its callback goes (header=32): the older generation. */
+typedef struct gc_dest {
+    gc_head *old;
+    unsigned old_gen;
+} gc_dest;
+
+static void weakref_to_old(mm_object *wr, void *ctx) {
+    const gc_dest *d = ctx;
+    gc_head *g = as_gc(wr);
+    g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | d->old_gen;
+    list_remove(g);
+    list_append(g, d->old);
+}
+
 static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable, gc_head *old, unsigned old_gen) {
     gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
     gc_clear_weakrefs(h, unreachable, &b);
-    size_t freed = 0;
-    for (size_t i = 0; i < b.wrs.len; i++) {
-        mm_object *wr = b.wrs.items[i];
-        mm_weakref_fire(h, wr);
-        if (wr->refcount == 1) {
-            freed++;
-        } else if (wr->type->is_container) {
-            gc_head *g = as_gc(wr);
-            g->flags = (g->flags & ~(uintptr_t)GC_GEN_MASK) | old_gen;
-            list_remove(g);
-            list_append(g, old);
-        }
-        mm_decref(h, wr);
-    }
-    free(b.wrs.items);
-    return freed;
+    gc_dest d = {.old = old, .old_gen = old_gen};
+    return gc_weakref_batch_run(h, &b, weakref_to_old, &d);
 }
 
 /* Breaks the cycles: tp_clear on each unreachable object, holding a reference
@@ -736,19 +736,12 @@ static void clear_unreachable_mask16(gc_head16 *unreachable) {
 /* handle_weakrefs with the packed head: a weakref that is garbage carries
  * COLLECTING; one alive after its callback moves to `old`. Returns the weakrefs
  * freed right after their callback (they count as collected, as in 3.11). */
+static void weakref_to_old16(mm_object *wr, void *old) { g16_list_move(as_gc16(wr), old); }
+
 static size_t handle_weakrefs16(mm_heap *h, gc_head16 *unreachable, gc_head16 *old) {
     gc_weakref_batch b = {.packed = true};
     gc16_clear_weakrefs(h, unreachable, &b);
-    size_t freed = 0;
-    for (size_t i = 0; i < b.wrs.len; i++) {
-        mm_object *wr = b.wrs.items[i];
-        mm_weakref_fire(h, wr);
-        if (wr->refcount == 1) freed++;
-        else if (wr->type->is_container) g16_list_move(as_gc16(wr), old);
-        mm_decref(h, wr);
-    }
-    free(b.wrs.items);
-    return freed;
+    return gc_weakref_batch_run(h, &b, weakref_to_old16, old);
 }
 
 /* handle_resurrected_objects: the garbage is partitioned again on its own, by
