@@ -4,7 +4,8 @@
 # Usage: tools/noise.sh [--reps N] [--memstrat PATH] [--only NAME,...] [--keep DIR]
 #
 # Contract: runs `memstrat bench` on a small fixed matrix (list, tree parent=1, request, churn on
-# mimalloc: the cells the issue found noisiest) once per configuration below, all else equal,
+# mimalloc: the cells the issue found noisiest; and the noise floor, a deterministic cache-resident
+# loop, churn on the `void` allocator with 10,000 live slots) once per configuration below, all else equal,
 # and prints a markdown table of each cell's time CV (%) per configuration, then the median CV
 # and how many cells stayed at or under 5%. Each configuration changes one thing against the
 # baseline (the bench defaults: interleaved repetitions, 1 warm-up, no pinning, ASLR on, THP as
@@ -75,6 +76,7 @@ list/rc+gen/system/slots
 tree/rc+gen/system/slots/stretch=16/longlived=16/max=14/parent=1
 request/rc+gen/system/shared/requests=3000
 churn/none/mimalloc/slots
+churn/none/void/slots/live=10k/rounds=100
 EOF
 
 # Two CPUs this process may use, for --pin (the cell on the first, the sampler on the second).

@@ -133,6 +133,35 @@ class Degenerate(RenderCase):
         self.assertEqual(len([e for e in err.getvalue().splitlines() if "report.md" in e]), 1)
 
 
+class NoiseFloor(RenderCase):
+    """The machine table names the run's noise floor when the floor cell ran, and only then."""
+
+    def test_floor_row(self):
+        cells = [report.FLOOR_CELL, "list/rc+gen/system/slots"]
+        times = {report.FLOOR_CELL: [20.0, 24.0, 16.0], "list/rc+gen/system/slots": [100.0, 100.5, 99.5]}
+        d = make_run(self.tmp, "floor", cells, reps=3)
+        for cell, ts in times.items():  # the floor at CV 20.0% (sample), the list cell at 0.5%
+            for r, t in enumerate(ts, 1):
+                path = os.path.join(d, "json", f"{core.Cell(cell).slug}.rep{r}.json")
+                with open(path) as f:
+                    doc = json.load(f)
+                doc["benchmarks"][0]["real_time"] = t
+                with open(path, "w") as f:
+                    json.dump(doc, f)
+        rc, err, md = self.render(d, plots=False)
+        self.assertEqual(rc, 0, err)
+        row = [ln for ln in md.splitlines() if ln.startswith("| noise floor |")]
+        self.assertEqual(len(row), 1, md)
+        self.assertIn("time CV 20.0% of `churn/none/void/slots/live=10k/rounds=100`", row[0])
+        self.assertIn("1 of 2 cells at CV ≤ 5%", row[0])
+
+    def test_no_floor_cell_no_row(self):
+        d = make_run(self.tmp, "nofloor", ["list/rc+gen/system/slots"], reps=3)
+        rc, err, md = self.render(d, plots=False)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("noise floor", md)
+
+
 class FailingPlot(RenderCase):
     """A gnuplot that fails halfway: render returns 1, names the plot, and leaves no half image."""
 
