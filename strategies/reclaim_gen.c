@@ -48,13 +48,13 @@
  *     collection; the collection is CPython's own passes (update_refs,
  *     subtract_refs, move_unreachable with its in-place rescue, the unreachable
  *     mask cleared, handle_weakrefs, finalize_garbage, handle_resurrected_objects
- *     re-running the three passes on the garbage, delete_garbage) —
- *     collect_generation16;
+ *     re-running the three passes on the garbage, delete_garbage) — collect16;
  *   - header=32: {next, prev, gc_refs, flags}, 16 bytes more per container, and
  *     passes that use the room: generation and stamp in the flags, a two-walk
- *     partition that can walk either way (deduce_unreachable). Same collections,
- *     same objects collected, in the same order; a different cost, which is what
- *     the knob is for (docs/fidelity.md has the measured difference).
+ *     partition that can walk either way (deduce_unreachable) — collect32. Same
+ *     collections and objects collected per generation (test_gen checks it on
+ *     random graphs); a different cost, which is what the knob is for
+ *     (docs/fidelity.md has the measured difference).
  * `preheader_bytes` reports the one in use.
  */
 #include <stdio.h>

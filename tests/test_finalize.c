@@ -30,12 +30,16 @@ static bool a_saw_b_weakref_dead;
 static mm_object *weak_to_b;       /* s2: a weakref A's finalizer reads */
 static mm_object *resurrect_into;  /* s3: where the finalizer stores its object */
 static mm_heap *current;
+/* The bulk scenario's record of fin_a's calls, by cycle number (attribute "a"). */
+#define ORDER_MAX 10000
+static long order[ORDER_MAX];
+static int norder;
 
 static void fin_a(mm_heap *h, mm_object *o) {
-    (void)h;
-    (void)o;
     finalized_a++;
     if (weak_to_b) a_saw_b_weakref_dead = mm_weakref_get(weak_to_b) == NULL;
+    mm_value id = mm_getattr(h, o, mm_intern(h, "a"));
+    if ((id & 1u) && norder < ORDER_MAX) order[norder++] = mm_as_int(id);
 }
 
 static void fin_b(mm_heap *h, mm_object *o) {
@@ -224,15 +228,22 @@ static void test_collector(const char *reclaim) {
           (unsigned long long)n, callbacks);
     mm_decref(h, holder);
 
-    /* Many finalizable cycles at once: every finalizer exactly once. */
+    /* Many finalizable cycles at once: every finalizer exactly once, in the order CPython
+     * runs them: its unreachable list's, which is allocation order for garbage made of
+     * whole cycles (move_unreachable meets them oldest first and rescues none). */
     reset();
-    enum { CYCLES = 10000 };
+    enum { CYCLES = ORDER_MAX };
+    norder = 0;
     for (int i = 0; i < CYCLES; i++) {
         cycle(h, ca, cb, &a, &b);
+        mm_setattr(h, a, aa, mm_int(i));
         mm_decref(h, a);
         mm_decref(h, b);
     }
     n = mm_collect(h, MM_COLLECT_FULL);
+    int in_order = norder == CYCLES;
+    for (int i = 0; in_order && i < CYCLES; i++) in_order = order[i] == i;
+    CHECK(in_order, "bulk: %d finalizers of A ran in allocation order (%d recorded)", CYCLES, norder);
     CHECK(n == 2 * CYCLES && finalized_a == CYCLES && finalized_b == CYCLES && live(h) == 0,
           "bulk: %llu collected, %d/%d finalizers for %d cycles", (unsigned long long)n, finalized_a, finalized_b,
           CYCLES);
