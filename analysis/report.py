@@ -382,7 +382,10 @@ def report_text(run, reg):
     out.append(csv_section(run.dir, "churn_allocators.csv", "Allocator table (churn)", "Time per allocation + free "
                            "pair, per allocator, with ratios to mimalloc and pymalloc"))
     out.append(csv_section(run.dir, "collectors.csv", "Collectors beside rc+gen", "Every other collector on the same "
-                           "workload, allocator, layout and knobs as an rc+gen cell; ratios are strategy / rc+gen"))
+                           "workload, allocator, layout and knobs as an rc+gen cell; ratios are strategy / rc+gen. "
+                           "rc+gen runs CPython's own passes on CPython's 16-byte head (its default); the other "
+                           "collectors run memstrat's on a 32-byte head, which costs less per object examined (rc+gen "
+                           "header=32 shows how much: docs/fidelity.md), so pause ratios below 1 are partly that"))
     mvr = tables.model_vs_real(run, reg)[0]
     if mvr:
         out.append("## Model vs real: rc+gen beside the interpreter\n\nEach cell run in a real interpreter beside "
