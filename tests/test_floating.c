@@ -7,43 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+/* Holds of the random graphs: a small program, many passes over it. */
+#define GP_HANDLES 256
+#include "graph_property.h"
 #include "mm.h"
-#include "ptrmap.h"
 
-#define HANDLES 256
-#define MAX_SLOTS 3
-
-static const mm_type node_type = {
-    .name = "PNode",
-    .size = sizeof(mm_varobject),
-    .itemsize = sizeof(mm_value),
-    .is_container = true,
-    .traverse = mm_traverse_var_items,
-    .clear = mm_clear_var_items,
-};
-
-static mm_heap *heap(const char *reclaim, const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap %s: %s\n", reclaim, err);
-        exit(1);
-    }
-    return h;
-}
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
-
-static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
-
-static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
-    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
-}
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &pnode_type, k); }
 
 /* Bytes of a k-slot node with the heap's pre-header. */
 static uint64_t node_bytes(mm_heap *h, size_t k) {
@@ -57,7 +26,7 @@ static uint64_t node_bytes(mm_heap *h, size_t k) {
  * held only by garbage: 3 floating); a rooted r (registered, refcount 1 from its
  * hold); an acyclic dropped d (freed at once under rc, floating under none). */
 static void test_hand_built(const char *reclaim) {
-    mm_heap *h = heap(reclaim, NULL);
+    mm_heap *h = test_heap(reclaim, NULL);
     char err[256];
     CHECK(mm_floating_start(h, 0, NULL, NULL, err, sizeof err), "%s: census starts: %s", reclaim, err);
     mm_object *a = node(h, 1), *b = node(h, 1), *c = node(h, 1);
@@ -113,34 +82,8 @@ static void test_hand_built(const char *reclaim) {
 
 /* ---- random graphs against the test's own walk ---------------------------------- */
 
-typedef struct {
-    ptrmap seen;
-    mm_object **stack;
-    size_t len, cap;
-} reach_ctx;
-
-static void reach(mm_object *o, void *arg) {
-    reach_ctx *r = arg;
-    if (pm_get(&r->seen, o, false)) return;
-    *pm_get(&r->seen, o, true) = 1;
-    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
-    r->stack[r->len++] = o;
-}
-
-static size_t reachable(mm_object **held) {
-    reach_ctx r = {0};
-    pm_init(&r.seen, 4096);
-    for (int i = 0; i < HANDLES; i++)
-        if (held[i]) reach(held[i], &r);
-    while (r.len) {
-        mm_object *o = r.stack[--r.len];
-        o->type->traverse(o, reach, &r);
-    }
-    size_t n = r.seen.len;
-    pm_free(&r.seen);
-    free(r.stack);
-    return n;
-}
+/* 35% new, 40% store, 17% drop, 7% hold a referent (up to 3 slots), 1% measure. */
+static const gp_mix floating_mix = {100, 35, 75, 75, 92, 99, 99, 3};
 
 typedef struct {
     mm_heap *h;
@@ -166,59 +109,29 @@ static void on_gc(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     ((pass_ctx *)arg)->in_gc = phase == MM_GC_START;
 }
 
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-
 static void random_graph(const char *reclaim, const char *knobs, uint64_t seed) {
-    mm_heap *h = heap(reclaim, knobs);
+    mm_heap *h = test_heap(reclaim, knobs);
     enum { EVERY = 97, OPS = 60000 };
     pass_ctx pc = {.h = h};
     char err[256];
     CHECK(mm_floating_start(h, EVERY, on_pass, &pc, err, sizeof err), "%s: census: %s", reclaim, err);
     mm_set_observer(h, on_gc, &pc);
-    mm_object **held = calloc(HANDLES, sizeof *held);
-    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    gp_world *w = gp_world_new(NULL, node); /* the oracle is the walk from the holds */
+    gp_seed(seed);
     long checks = 0, bad = 0;
     uint64_t max_floating = 0;
     for (long op = 0; op < OPS; op++) {
-        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
-        unsigned kind = (unsigned)(rnd() % 100);
-        if (kind < 35) {
-            mm_object *old = held[i];
-            held[i] = NULL;
-            if (old) mm_decref(h, old);
-            held[i] = node(h, rnd() % (MAX_SLOTS + 1));
-        } else if (kind < 75) {
-            mm_object *o = held[i];
-            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, held[j]);
-        } else if (kind < 92) {
-            if (held[i]) mm_decref(h, held[i]);
-            held[i] = NULL;
-        } else if (kind < 99) {
-            mm_object *o = held[j];
-            if (o && ((mm_varobject *)o)->nitems) {
-                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
-                if (t) mm_incref(t);
-                if (held[i]) mm_decref(h, held[i]);
-                held[i] = t;
-            }
-        } else {
-            mm_floating f;
-            mm_floating_measure(h, &f);
-            uint64_t want = live(h) - reachable(held);
-            checks++;
-            if (f.objects != want || f.live_objects != live(h)) {
-                if (bad++ == 0)
-                    fprintf(stderr, "%s: floating %llu, live %llu - reachable = %llu\n", reclaim,
-                            (unsigned long long)f.objects, (unsigned long long)live(h), (unsigned long long)want);
-            }
-            if (f.objects > max_floating) max_floating = f.objects;
+        if (gp_step(w, h, &floating_mix) != GP_COLLECT) continue;
+        mm_floating f;
+        mm_floating_measure(h, &f);
+        uint64_t want = live(h) - gp_reachable_count(w);
+        checks++;
+        if (f.objects != want || f.live_objects != live(h)) {
+            if (bad++ == 0)
+                fprintf(stderr, "%s: floating %llu, live %llu - reachable = %llu\n", reclaim,
+                        (unsigned long long)f.objects, (unsigned long long)live(h), (unsigned long long)want);
         }
+        if (f.objects > max_floating) max_floating = f.objects;
     }
     CHECK(bad == 0 && checks > 100, "%s: %ld of %ld passes disagree with live - reachable", reclaim, bad, checks);
     CHECK(pc.in_gc_passes == 0 && pc.started == pc.passes, "%s: no pass inside a collection (%ld)", reclaim,
@@ -230,9 +143,8 @@ static void random_graph(const char *reclaim, const char *knobs, uint64_t seed) 
           pc.passes, (unsigned long long)s.objects_allocated);
     printf("%s: %ld checks, %ld periodic passes (largest gap %llu allocations), max floating %llu\n", reclaim, checks,
            pc.passes, (unsigned long long)pc.max_gap, (unsigned long long)max_floating);
-    for (int k = 0; k < HANDLES; k++)
-        if (held[k]) mm_decref(h, held[k]);
-    free(held);
+    gp_release_holds(w, h);
+    free(w);
     mm_heap_free(h);
 }
 

@@ -11,27 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "graph_property.h"
 #include "mm.h"
-#include "ptrmap.h"
 #include "reclaim_ft.h"
 
-#define MAX_SLOTS 4
-#define HANDLES 1024
 /* gc_free_threading.c's LOCAL_ALLOC_COUNT_THRESHOLD. */
 #define FLUSH 512
 /* Property test: every BURST_EVERY operations, BURST garbage self-cycles (5 flushes: past the memory gate too). */
 #define BURST_EVERY 10000
 #define BURST 3000
-
-static const mm_type node_type = {
-    .name = "PNode",
-    .size = sizeof(mm_varobject),
-    .itemsize = sizeof(mm_value),
-    .is_container = true,
-    .traverse = mm_traverse_var_items,
-    .clear = mm_clear_var_items,
-};
 
 static int finalized;
 static void count_finalize(mm_heap *h, mm_object *o) {
@@ -57,21 +45,7 @@ static const mm_type fin_type = {
     .weaklist_offset = offsetof(fnode, weaklist),
 };
 
-static mm_heap *ft_heap(const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named("rc+ft", "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap: %s\n", err);
-        exit(1);
-    }
-    return h;
-}
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
+static mm_heap *ft_heap(const char *knobs) { return test_heap("rc+ft", knobs); }
 
 static uint64_t collections(mm_heap *h) {
     mm_stats s;
@@ -79,11 +53,7 @@ static uint64_t collections(mm_heap *h) {
     return s.collections[0] + s.collections[1] + s.collections[2];
 }
 
-static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
-
-static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
-    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
-}
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &pnode_type, k); }
 
 /* Observer: allocations made when each collection started, and what it examined. */
 typedef struct {
@@ -336,94 +306,18 @@ static void test_freeze_markalive(void) {
     mm_heap_free(h);
 }
 
-/* ---- property test ------------------------------------------------------------------ */
+/* ---- property test (the harness: graph_property.h) ------------------------------ */
 
-typedef struct {
-    mm_object *held[HANDLES];
-    long verify_runs, verify_failures;
-} world;
+/* rc+ft keeps no incoming counts: the verifier counts them itself. */
+static const gp_gc ft_gc = {.is_tracked = mm_ft_is_tracked, .for_each = mm_ft_for_each};
 
-typedef struct {
-    mm_heap *h;
-    ptrmap holds, incoming;
-    long tracked, bad;
-} verify_ctx;
-
-static void count_in(mm_object *child, void *arg) {
-    verify_ctx *v = arg;
-    ++*pm_get(&v->incoming, child, true);
-}
-
-static void count_one(mm_object *o, void *arg) {
-    if (o->type->traverse) o->type->traverse(o, count_in, arg);
-}
-
-static void check_children(mm_object *child, void *arg) {
-    verify_ctx *v = arg;
-    if (!mm_ft_is_tracked(v->h, child)) v->bad++;
-}
-
-static void check_one(mm_object *o, void *arg) {
-    verify_ctx *v = arg;
-    v->tracked++;
-    long *ext = pm_get(&v->holds, o, false), *in = pm_get(&v->incoming, o, false);
-    if (!mm_ft_is_tracked(v->h, o) || o->refcount != (in ? *in : 0) + (ext ? *ext : 0)) v->bad++;
-    if (o->type->traverse) o->type->traverse(o, check_children, v);
-}
-
-/* Refcounts equal incoming references plus holds; every referent tracked; live == tracked. */
-static void verify(mm_heap *h, void *arg) {
-    world *w = arg;
-    verify_ctx v = {.h = h};
-    pm_init(&v.holds, 4 * HANDLES);
-    pm_init(&v.incoming, 4 * HANDLES);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
-    mm_ft_for_each(h, count_one, &v);
-    mm_ft_for_each(h, check_one, &v);
-    if ((uint64_t)v.tracked != live(h)) v.bad++;
-    w->verify_runs++;
-    if (v.bad) {
-        if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
-        w->verify_failures++;
-    }
-    pm_free(&v.holds);
-    pm_free(&v.incoming);
-}
-
-typedef struct {
-    ptrmap seen;
-    mm_object **stack;
-    size_t len, cap;
-} reach_ctx;
-
-static void reach(mm_object *o, void *arg) {
-    reach_ctx *r = arg;
-    if (pm_get(&r->seen, o, false)) return;
-    *pm_get(&r->seen, o, true) = 1;
-    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
-    r->stack[r->len++] = o;
-}
-
-static size_t reachable_count(world *w) {
-    reach_ctx r = {0};
-    pm_init(&r.seen, 4096);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) reach(w->held[i], &r);
-    while (r.len) {
-        mm_object *o = r.stack[--r.len];
-        o->type->traverse(o, reach, &r);
-    }
-    size_t n = r.seen.len;
-    pm_free(&r.seen);
-    free(r.stack);
-    return n;
-}
+/* 35% new, 40% store, 15% drop, 7% hold a referent, 2% garbage self-cycle (raises the count), 1% collect. */
+static const gp_mix ft_mix = {100, 35, 75, 75, 90, 97, 99, 4};
 
 /* Every collection is whole-heap: after each (automatic ones included) the live
  * set is exactly what the holds reach. */
 typedef struct {
-    world *w;
+    gp_world *w;
     mm_heap *h;
     long checks, failures, automatic;
     bool manual; /* inside the test's own mm_collect call */
@@ -436,80 +330,39 @@ static void check_after(mm_gc_phase phase, const mm_gc_info *info, void *arg) {
     f->checks++;
     if (!f->manual) f->automatic++;
     /* the allocation that triggered it is not yet held: at most one object more */
-    uint64_t l = live(f->h), r = reachable_count(f->w);
+    uint64_t l = live(f->h), r = gp_reachable_count(f->w);
     if (l != r) f->failures++;
-}
-
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
 }
 
 static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_heap *h = ft_heap(knobs);
-    world *w = calloc(1, sizeof *w);
+    gp_world *w = gp_world_new(&ft_gc, node);
     full_ctx f = {.w = w, .h = h};
     mm_set_observer(h, check_after, &f);
-    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    gp_seed(seed);
     bool rooted = seed % 2 == 0; /* half the seeds register the holds: mark-alive runs */
-    if (rooted)
-        for (int i = 0; i < HANDLES; i++) mm_root_push(h, &w->held[i]);
+    if (rooted) gp_root_holds(w, h);
 #if MM_DEBUG
-    mm_ft_set_verifier(h, verify, w);
+    mm_ft_set_verifier(h, gp_verify, w);
 #endif
     for (long op = 0; op < ops; op++) {
         if (op % BURST_EVERY == 0) /* a burst of garbage: net allocations enough for automatic collections */
-            for (int k = 0; k < BURST; k++) {
-                mm_object *o = node(h, 1);
-                link_slot(h, o, 0, o);
-                mm_decref(h, o);
-            }
-        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
-        unsigned kind = (unsigned)(rnd() % 100);
-        if (kind < 35) {
-            mm_object *old = w->held[i];
-            w->held[i] = NULL;
-            if (old) mm_decref(h, old);
-            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
-        } else if (kind < 75) {
-            mm_object *o = w->held[i];
-            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
-        } else if (kind < 90) {
-            if (w->held[i]) mm_decref(h, w->held[i]);
-            w->held[i] = NULL;
-        } else if (kind < 97) {
-            mm_object *o = w->held[j];
-            if (o && ((mm_varobject *)o)->nitems) {
-                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
-                if (t) mm_incref(t);
-                if (w->held[i]) mm_decref(h, w->held[i]);
-                w->held[i] = t;
-            }
-        } else if (kind < 99) { /* garbage that only a collection frees: raises the count */
-            mm_object *o = node(h, 1);
-            link_slot(h, o, 0, o);
-            mm_decref(h, o);
-        } else {
+            for (int k = 0; k < BURST; k++) gp_garbage_cycle(w, h);
+        if (gp_step(w, h, &ft_mix) == GP_COLLECT) {
             f.manual = true;
-            mm_collect(h, (int)(rnd() % 3));
+            mm_collect(h, (int)(gp_rnd() % 3));
             f.manual = false;
-            verify(h, w);
+            gp_verify(h, w);
         }
     }
-    verify(h, w);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) mm_decref(h, w->held[i]);
-    memset(w->held, 0, sizeof w->held);
-    if (rooted) mm_root_pop(h, HANDLES);
+    gp_verify(h, w);
+    gp_release_holds(w, h);
+    if (rooted) mm_root_pop(h, GP_HANDLES);
     mm_set_observer(h, NULL, NULL);
     mm_collect(h, MM_COLLECT_FULL);
     mm_stats s;
     mm_get_stats(h, &s);
-    CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
-          w->verify_failures, w->verify_runs);
+    gp_check_verified(w, seed);
     CHECK(f.failures == 0, "seed %llu: %ld of %ld collections left garbage or freed the reachable",
           (unsigned long long)seed, f.failures, f.checks);
     CHECK(live(h) == 0, "seed %llu: %llu objects survive the final collection", (unsigned long long)seed,
@@ -530,9 +383,8 @@ int main(void) {
     test_full();
     test_finalizers();
     test_freeze_markalive();
-    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
-    int seeds = e_seeds ? atoi(e_seeds) : 4;
-    long ops = e_ops ? atol(e_ops) : 150000;
+    int seeds = gp_env_seeds(4);
+    long ops = gp_env_ops(150000);
     for (int s = 1; s <= seeds; s++)
         property_seed((uint64_t)s, ops, s % 2 ? "threshold0=100/markalive=0" : "threshold0=50/memgate=on");
     (void)collections;

@@ -26,24 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ptrmap.h"
+#include "graph_property.h"
 #include "mm.h"
 #include "reclaim_gen.h"
-
-/* Slots of the objects the property test makes: small, as Python objects are. */
-#define MAX_SLOTS 4
-/* Program holds (handles): bounds the live set while garbage keeps coming. */
-#define HANDLES 1024
-
-static const mm_type node_type = {
-    .name = "PNode",
-    .size = sizeof(mm_varobject),
-    .itemsize = sizeof(mm_value),
-    .is_container = true,
-    .traverse = mm_traverse_var_items,
-    .clear = mm_clear_var_items,
-};
 
 /* The same shape marked as CPython's list: it uses the list free list. */
 static const mm_type list_type = {
@@ -67,27 +52,10 @@ static const mm_type tuple_type = {
     .builtin = MM_BUILTIN_TUPLE,
 };
 
-static mm_heap *gen_heap(const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named("rc+gen", "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap: %s\n", err);
-        exit(1);
-    }
-    return h;
-}
+static mm_heap *gen_heap(const char *knobs) { return test_heap("rc+gen", knobs); }
 
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
-
-static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, k % 2 ? &list_type : &node_type, k); }
-
-static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
-    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
-}
+/* Half the objects (odd slot counts) are CPython lists, so the free lists take part. */
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, k % 2 ? &list_type : &pnode_type, k); }
 
 /* The threshold is strict and the check precedes tracking, as in _PyObject_GC_Link. */
 static void test_counting_rules(void) {
@@ -307,9 +275,9 @@ static void test_freelists(void) {
 
 /* n containers made in one go (one C call): no safe point between them. */
 static mm_object *burst(mm_heap *h, size_t n) {
-    mm_object *list = mm_new(h, &node_type, n);
+    mm_object *list = mm_new(h, &pnode_type, n);
     for (size_t i = 0; i < n; i++) {
-        mm_object *o = mm_new(h, &node_type, 0);
+        mm_object *o = mm_new(h, &pnode_type, 0);
         mm_var_items(list)[i] = mm_ref(o);
     }
     return list;
@@ -383,154 +351,40 @@ static void test_safepoints(void) {
     }
 }
 
-/* ---- property test --------------------------------------------------------------- */
+/* ---- property test (the harness: graph_property.h) ------------------------------ */
 
+/* heap_ok: links both ways, no tags, gc_refs 0 (the next collection adds to it). */
+static const gp_gc gen_gc = {
+    .is_tracked = mm_gen_is_tracked,
+    .for_each = mm_gen_for_each,
+    .incoming_prepare = mm_gen_incoming_prepare,
+    .incoming = mm_gen_incoming,
+    .incoming_finish = mm_gen_incoming_finish,
+    .heap_ok = mm_gen_links_ok,
+};
 
-typedef struct {
-    mm_object *held[HANDLES];
-    long verify_runs, verify_failures;
-} world;
-
-typedef struct {
-    world *w;
-    mm_heap *h;
-    ptrmap holds;
-    long tracked;
-    long bad;
-} verify_ctx;
-
-static void check_children(mm_object *child, void *arg) {
-    verify_ctx *v = arg;
-    if (!mm_gen_is_tracked(v->h, child)) v->bad++;
-}
-
-static void check_one(mm_object *o, void *arg) {
-    verify_ctx *v = arg;
-    v->tracked++;
-    long *ext = pm_get(&v->holds, o, false);
-    if (o->refcount != mm_gen_incoming(v->h, o) + (ext ? *ext : 0)) v->bad++;
-    if (o->type->traverse) o->type->traverse(o, check_children, v);
-}
-
-/* Between collections every object is tracked with a clean head. */
-static void check_tracked(mm_object *o, void *arg) {
-    verify_ctx *v = arg;
-    if (!mm_gen_is_tracked(v->h, o)) v->bad++;
-}
-
-/* The heap verifier: refcounts equal incoming references plus holds; every
- * referent tracked; live objects == tracked objects. */
-static void verify(mm_heap *h, void *arg) {
-    world *w = arg;
-    verify_ctx v = {.w = w, .h = h};
-    mm_gen_for_each(h, check_tracked, &v);
-    if (!mm_gen_links_ok(h)) v.bad++; /* links both ways, no tags, gc_refs 0 (the next collection adds to it) */
-    pm_init(&v.holds, 4 * HANDLES);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
-    mm_gen_incoming_prepare(h);
-    mm_gen_for_each(h, check_one, &v);
-    mm_gen_incoming_finish(h);
-    if ((uint64_t)v.tracked != live(h)) v.bad++;
-    w->verify_runs++;
-    if (v.bad) {
-        if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
-        w->verify_failures++;
-    }
-    pm_free(&v.holds);
-}
-
-static void reach(mm_object *o, void *arg);
-typedef struct {
-    ptrmap seen;
-    mm_object **stack;
-    size_t len, cap;
-} reach_ctx;
-static void reach(mm_object *o, void *arg) {
-    reach_ctx *r = arg;
-    if (pm_get(&r->seen, o, false)) return;
-    *pm_get(&r->seen, o, true) = 1;
-    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
-    r->stack[r->len++] = o;
-}
-
-/* Objects reachable from the holds: after a full collection, exactly the live set. */
-static size_t reachable_count(world *w) {
-    reach_ctx r = {0};
-    pm_init(&r.seen, 4096);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) reach(w->held[i], &r);
-    while (r.len) {
-        mm_object *o = r.stack[--r.len];
-        o->type->traverse(o, reach, &r);
-    }
-    size_t n = r.seen.len;
-    pm_free(&r.seen);
-    free(r.stack);
-    return n;
-}
-
-static uint64_t rng_state;
-static uint64_t rnd(void) { /* xorshift64*: deterministic per seed, no libc rand state */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+/* 35% new, 40% store, 15% drop, 9% hold a referent, 1% collect. */
+static const gp_mix gen_mix = {100, 35, 75, 75, 90, 99, 99, 4};
 
 /* Runs the random program of `seed` and leaves its statistics in *out. */
 static void property_seed(uint64_t seed, long ops, const char *knobs, mm_stats *out) {
     mm_heap *h = gen_heap(knobs);
-    world *w = calloc(1, sizeof *w);
-    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    gp_world *w = gp_world_new(&gen_gc, node);
+    gp_seed(seed);
 #if MM_DEBUG
-    mm_gen_set_verifier(h, verify, w);
+    mm_gen_set_verifier(h, gp_verify, w);
 #endif
-    long full_checks = 0, full_failures = 0;
     for (long op = 0; op < ops; op++) {
-        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
-        unsigned kind = (unsigned)(rnd() % 100);
-        if (kind < 35) { /* new (the hold is dropped first: a collection may run inside node()) */
-            mm_object *old = w->held[i];
-            w->held[i] = NULL;
-            if (old) mm_decref(h, old);
-            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
-        } else if (kind < 75) { /* store */
-            mm_object *o = w->held[i];
-            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
-        } else if (kind < 90) { /* drop */
-            if (w->held[i]) mm_decref(h, w->held[i]);
-            w->held[i] = NULL;
-        } else if (kind < 99) { /* hold a referent */
-            mm_object *o = w->held[j];
-            if (o && ((mm_varobject *)o)->nitems) {
-                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
-                if (t) mm_incref(t);
-                if (w->held[i]) mm_decref(h, w->held[i]);
-                w->held[i] = t;
-            }
-        } else { /* collect */
-            int g = (int)(rnd() % 3);
-            mm_collect(h, g);
-            if (g == 2) {
-                full_checks++;
-                if (reachable_count(w) != live(h)) full_failures++;
-            }
-            verify(h, w); /* explicit, so release builds verify too */
-        }
+        if (gp_step(w, h, &gen_mix) == GP_COLLECT) gp_collect_random(w, h); /* verifies: release builds too */
         mm_safepoint(h); /* the presets with safe points collect here */
     }
-    verify(h, w);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) mm_decref(h, w->held[i]);
-    memset(w->held, 0, sizeof w->held);
+    gp_verify(h, w);
+    gp_release_holds(w, h);
     mm_collect(h, MM_COLLECT_FULL);
     mm_stats s;
     mm_get_stats(h, &s);
-    CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
-          w->verify_failures, w->verify_runs);
-    CHECK(full_failures == 0, "seed %llu: %ld of %ld full collections left garbage", (unsigned long long)seed,
-          full_failures, full_checks);
+    gp_check_verified(w, seed);
+    gp_check_full(w, seed);
     CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
           (unsigned long long)live(h));
     CHECK(s.collections[0] > 100 && s.collected > 0, "seed %llu: the collector ran (%llu gen0, %llu collected)",
@@ -538,7 +392,7 @@ static void property_seed(uint64_t seed, long ops, const char *knobs, mm_stats *
     *out = s;
     printf("seed %llu (%s): %ld ops, %llu/%llu/%llu collections, %llu collected, %ld verifications, %ld full checks\n",
            (unsigned long long)seed, knobs ? knobs : "defaults", ops, (unsigned long long)s.collections[0], (unsigned long long)s.collections[1],
-           (unsigned long long)s.collections[2], (unsigned long long)s.collected, w->verify_runs, full_checks);
+           (unsigned long long)s.collections[2], (unsigned long long)s.collected, w->verify_runs, w->full_checks);
     free(w);
     mm_heap_free(h);
 }
@@ -577,9 +431,8 @@ int main(void) {
     test_policies();
     test_freelists();
     test_safepoints();
-    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
-    int seeds = e_seeds ? atoi(e_seeds) : 6;
-    long ops = e_ops ? atol(e_ops) : 500000;
+    int seeds = gp_env_seeds(6);
+    long ops = gp_env_ops(500000);
     /* every preset, and small thresholds under both triggers (many full collections) */
     static const char *const knobs[] = {NULL, "gc=50,3,3", "gc=cpython312", "gc=cpython313", "gc=cpython315",
                                         "gc=50,3,3/trigger=safepoint"};

@@ -10,26 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ptrmap.h"
+#include "graph_property.h"
 #include "mm.h"
 #include "reclaim_pep848.h"
 
-/* Slots of the objects the property test makes: small, as Python objects are. */
-#define MAX_SLOTS 4
-/* Program holds (handles): bounds the live set while garbage keeps coming. */
-#define HANDLES 1024
 /* Bytes of node(h, 0): the varobject header (24) plus the 32-byte pre-header. */
 #define NODE0_BYTES 56
-
-static const mm_type node_type = {
-    .name = "PNode",
-    .size = sizeof(mm_varobject),
-    .itemsize = sizeof(mm_value),
-    .is_container = true,
-    .traverse = mm_traverse_var_items,
-    .clear = mm_clear_var_items,
-};
 
 /* A node type with a finalizer and a weak-reference list (after its 2 slots). */
 typedef struct fnode {
@@ -63,27 +49,9 @@ static const mm_type fin_type = {
 /* An object that holds no references (a str, an int): never tracked, but its bytes count. */
 static const mm_type leaf_type = {.name = "Leaf", .size = 64};
 
-static mm_heap *pep_heap(const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named("rc+pep848", "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap: %s\n", err);
-        exit(1);
-    }
-    return h;
-}
+static mm_heap *pep_heap(const char *knobs) { return test_heap("rc+pep848", knobs); }
 
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
-
-static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
-
-static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
-    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
-}
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &pnode_type, k); }
 
 static mm_pep848_info info(mm_heap *h) {
     mm_pep848_info ii;
@@ -299,159 +267,47 @@ static void test_finalizers_full_freeze(void) {
     mm_heap_free(h);
 }
 
-/* ---- property test --------------------------------------------------------------- */
+/* ---- property test (the harness: graph_property.h) ------------------------------ */
 
-typedef struct {
-    mm_object *held[HANDLES];
-    long verify_runs, verify_failures;
-} world;
-
-typedef struct {
-    mm_heap *h;
-    ptrmap holds;
-    long tracked, bad;
-    long newborn; /* objects seen with the allocating caller's reference only (at most one) */
-} verify_ctx;
-
-/* Set while node() runs in the property test: a collection inside the allocation may see the
- * new object already tracked (3.14.2 and PEP 848 track before the trigger) with the caller's
- * reference, which no hold records yet, and not yet counted live (mm_new counts it after). */
-static bool in_alloc;
-
-static void check_children(mm_object *child, void *arg) {
-    verify_ctx *v = arg;
-    if (!mm_pep848_is_tracked(v->h, child)) v->bad++;
+static intptr_t pep_incoming(mm_heap *h, mm_object *o) {
+    (void)h;
+    return mm_pep848_incoming(o);
 }
 
-static void check_one(mm_object *o, void *arg) {
-    verify_ctx *v = arg;
-    v->tracked++;
-    long *ext = pm_get(&v->holds, o, false);
-    intptr_t expect = mm_pep848_incoming(o) + (ext ? *ext : 0);
-    if (in_alloc && o->refcount == expect + 1 && v->newborn == 0)
-        v->newborn++;
-    else if (!mm_pep848_is_tracked(v->h, o) || o->refcount != expect)
-        v->bad++;
-    if (o->type->traverse) o->type->traverse(o, check_children, v);
-}
+/* newborn_ok: PEP 848 tracks before the trigger, so a collection inside node() may
+ * see the new object tracked with only the caller's reference, not yet counted live. */
+static const gp_gc pep_gc = {
+    .is_tracked = mm_pep848_is_tracked,
+    .for_each = mm_pep848_for_each,
+    .incoming_prepare = mm_pep848_incoming_prepare,
+    .incoming = pep_incoming,
+    .incoming_finish = mm_pep848_incoming_finish,
+    .newborn_ok = true,
+};
 
-/* The heap verifier: refcounts equal incoming references plus holds (nothing
- * the program reaches was freed); every referent tracked; live == tracked. */
-static void verify(mm_heap *h, void *arg) {
-    world *w = arg;
-    verify_ctx v = {.h = h};
-    pm_init(&v.holds, 4 * HANDLES);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) ++*pm_get(&v.holds, w->held[i], true);
-    mm_pep848_incoming_prepare(h);
-    mm_pep848_for_each(h, check_one, &v);
-    mm_pep848_incoming_finish(h);
-    if ((uint64_t)(v.tracked - v.newborn) != live(h)) v.bad++;
-    w->verify_runs++;
-    if (v.bad) {
-        if (w->verify_failures == 0) fprintf(stderr, "verifier: %ld inconsistencies\n", v.bad);
-        w->verify_failures++;
-    }
-    pm_free(&v.holds);
-}
-
-typedef struct {
-    ptrmap seen;
-    mm_object **stack;
-    size_t len, cap;
-} reach_ctx;
-
-static void reach(mm_object *o, void *arg) {
-    reach_ctx *r = arg;
-    if (pm_get(&r->seen, o, false)) return;
-    *pm_get(&r->seen, o, true) = 1;
-    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
-    r->stack[r->len++] = o;
-}
-
-/* Objects reachable from the holds: after a full collection, exactly the live set. */
-static size_t reachable_count(world *w) {
-    reach_ctx r = {0};
-    pm_init(&r.seen, 4096);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) reach(w->held[i], &r);
-    while (r.len) {
-        mm_object *o = r.stack[--r.len];
-        o->type->traverse(o, reach, &r);
-    }
-    size_t n = r.seen.len;
-    pm_free(&r.seen);
-    free(r.stack);
-    return n;
-}
-
-static uint64_t rng_state;
-static uint64_t rnd(void) { /* xorshift64*: deterministic per seed */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+/* 35% new, 40% store, 15% drop, 9% hold a referent, 1% collect. */
+static const gp_mix pep_mix = {100, 35, 75, 75, 90, 99, 99, 4};
 
 static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_heap *h = pep_heap(knobs);
-    world *w = calloc(1, sizeof *w);
-    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    gp_world *w = gp_world_new(&pep_gc, node);
+    gp_seed(seed);
     bool rooted = seed % 2 == 0; /* half the seeds register the holds: the worklist runs */
-    if (rooted)
-        for (int i = 0; i < HANDLES; i++) mm_root_push(h, &w->held[i]);
+    if (rooted) gp_root_holds(w, h);
 #if MM_DEBUG
-    mm_pep848_set_verifier(h, verify, w);
+    mm_pep848_set_verifier(h, gp_verify, w);
 #endif
-    long full_checks = 0, full_failures = 0;
-    for (long op = 0; op < ops; op++) {
-        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
-        unsigned kind = (unsigned)(rnd() % 100);
-        if (kind < 35) { /* new (drop the hold first: a collection may run inside node()) */
-            mm_object *old = w->held[i];
-            w->held[i] = NULL;
-            if (old) mm_decref(h, old);
-            in_alloc = true;
-            mm_object *o = node(h, rnd() % (MAX_SLOTS + 1));
-            in_alloc = false;
-            w->held[i] = o;
-        } else if (kind < 75) { /* store */
-            mm_object *o = w->held[i];
-            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
-        } else if (kind < 90) { /* drop */
-            if (w->held[i]) mm_decref(h, w->held[i]);
-            w->held[i] = NULL;
-        } else if (kind < 99) { /* hold a referent */
-            mm_object *o = w->held[j];
-            if (o && ((mm_varobject *)o)->nitems) {
-                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
-                if (t) mm_incref(t);
-                if (w->held[i]) mm_decref(h, w->held[i]);
-                w->held[i] = t;
-            }
-        } else { /* collect: young, one old increment, or full */
-            int g = (int)(rnd() % 3);
-            mm_collect(h, g);
-            if (g == 2) {
-                full_checks++;
-                if (reachable_count(w) != live(h)) full_failures++;
-            }
-            verify(h, w);
-        }
-    }
-    verify(h, w);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) mm_decref(h, w->held[i]);
-    memset(w->held, 0, sizeof w->held);
-    if (rooted) mm_root_pop(h, HANDLES);
+    for (long op = 0; op < ops; op++)
+        if (gp_step(w, h, &pep_mix) == GP_COLLECT) gp_collect_random(w, h); /* young, one old increment, or full */
+    gp_verify(h, w);
+    gp_release_holds(w, h);
+    if (rooted) mm_root_pop(h, GP_HANDLES);
     mm_collect(h, MM_COLLECT_FULL);
     mm_stats s;
     mm_get_stats(h, &s);
     mm_pep848_info ii = info(h);
-    CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
-          w->verify_failures, w->verify_runs);
-    CHECK(full_failures == 0, "seed %llu: %ld of %ld full collections left garbage", (unsigned long long)seed,
-          full_failures, full_checks);
+    gp_check_verified(w, seed);
+    gp_check_full(w, seed);
     CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
           (unsigned long long)live(h));
     CHECK(s.collections[0] > 100 && s.collections[1] > 100 && ii.passes > 10 && s.collected > 0,
@@ -471,9 +327,8 @@ int main(void) {
     test_aging();
     test_old();
     test_finalizers_full_freeze();
-    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
-    int seeds = e_seeds ? atoi(e_seeds) : 4;
-    long ops = e_ops ? atol(e_ops) : 300000;
+    int seeds = gp_env_seeds(4);
+    long ops = gp_env_ops(300000);
     static const char *const knobs[] = {"threshold0=1/debt=50", "threshold0=2/threshold1=2/debt=0",
                                         "threshold0=1/threshold1=0/debt=10", "threshold0=3/threshold1=6/debt=200"};
     for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, knobs[(s - 1) % 4]);

@@ -20,49 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ptrmap.h"
+#include "graph_property.h"
 #include "mm.h"
 #include "reclaim_trial.h"
-
-/* Slots of the objects the property test makes: small, as Python objects are. */
-#define MAX_SLOTS 4
-/* Program holds (handles): bounds the live set while garbage keeps coming. */
-#define HANDLES 1024
-
-static const mm_type node_type = {
-    .name = "TNode",
-    .size = sizeof(mm_varobject),
-    .itemsize = sizeof(mm_value),
-    .is_container = true,
-    .traverse = mm_traverse_var_items,
-    .clear = mm_clear_var_items,
-};
 
 /* A leaf: holds no references, so the collector never colors it. */
 static const mm_type leaf_type = {.name = "TLeaf", .size = sizeof(mm_object)};
 
-static mm_heap *trial_heap(const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named("rc+trial", "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap: %s\n", err);
-        exit(1);
-    }
-    return h;
-}
+static mm_heap *trial_heap(const char *knobs) { return test_heap("rc+trial", knobs); }
 
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
-
-static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &node_type, k); }
-
-static void link_slot(mm_heap *h, mm_object *from, size_t i, mm_object *to) {
-    mm_store(h, from, &mm_var_items(from)[i], to ? mm_ref(to) : MM_NONE);
-}
+static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &pnode_type, k); }
 
 static void test_ring(void) {
     enum { N = 100000 };
@@ -328,106 +295,42 @@ static void test_finalizers_weakrefs(void) {
     mm_heap_free(h);
 }
 
-/* ---- property test -------------------------------------------------------------------- */
+/* ---- property test (the harness: graph_property.h) ----------------------------------- */
 
+/* 35% new, 35% store, 5% store both ways (a 2-cycle or a self-loop, so garbage
+ * cycles are common), 15% drop, 9.8% hold a referent, 0.2% collect. */
+static const gp_mix trial_mix = {1000, 350, 700, 750, 900, 998, 998, 4};
 
-typedef struct {
-    mm_object *held[HANDLES];
-} world;
-
-typedef struct {
-    ptrmap seen;     /* reachable object → incoming references from reachable objects + holds */
-    mm_object **stack;
-    size_t len, cap;
-    long bad;
-} reach_ctx;
-
-/* Counts one reference to o and schedules o's own references the first time. */
-static void reach(mm_object *o, void *arg) {
-    reach_ctx *r = arg;
-    long *n = pm_get(&r->seen, o, false);
-    if (n) {
-        ++*n;
-        return;
-    }
-    if (o->type != &node_type || !mm_trial_is_clean(NULL, o)) r->bad++; /* poisoned, or left gray/white/buffered */
-    *pm_get(&r->seen, o, true) = 1;
-    if (r->len == r->cap) r->stack = realloc(r->stack, (r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->stack);
-    r->stack[r->len++] = o;
-}
+/* A reached object is a live node (not poisoned) left black and unbuffered. */
+static bool trial_sane(mm_object *o) { return o->type == &pnode_type && mm_trial_is_clean(NULL, o); }
 
 /* The oracle after a collection: live == reachable, each reachable object sane with a true count. */
-static bool verify_after_collect(mm_heap *h, world *w) {
-    reach_ctx r = {0};
-    pm_init(&r.seen, 4096);
-    for (int i = 0; i < HANDLES; i++)
-        if (w->held[i]) reach(w->held[i], &r);
-    for (size_t i = 0; i < r.len; i++) r.stack[i]->type->traverse(r.stack[i], reach, &r);
+static bool verify_after_collect(mm_heap *h, gp_world *w) {
+    gp_reach r = {.sane = trial_sane};
+    gp_reach_walk(&r, w->held, GP_HANDLES);
     for (size_t i = 0; i < r.seen.cap; i++)
         if (r.seen.keys[i] && r.seen.keys[i]->refcount != r.seen.vals[i]) r.bad++;
     bool ok = r.bad == 0 && r.seen.len == live(h) && mm_trial_buffered(h) == 0;
     if (!ok)
         fprintf(stderr, "verify: %ld bad, %zu reachable, %llu live, %zu buffered\n", r.bad, r.seen.len,
                 (unsigned long long)live(h), mm_trial_buffered(h));
-    pm_free(&r.seen);
-    free(r.stack);
+    gp_reach_free(&r);
     return ok;
-}
-
-static uint64_t rng_state;
-static uint64_t rnd(void) { /* xorshift64*: deterministic per seed */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
 }
 
 static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_heap *h = trial_heap(knobs);
-    world *w = calloc(1, sizeof *w);
-    rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+    gp_world *w = gp_world_new(NULL, node); /* no gp_verify: the oracle is the walk above */
+    gp_seed(seed);
     long checks = 0, failures = 0;
     for (long op = 0; op < ops; op++) {
-        int i = (int)(rnd() % HANDLES), j = (int)(rnd() % HANDLES);
-        unsigned kind = (unsigned)(rnd() % 1000);
-        if (kind < 350) { /* new (the hold is dropped first: a collection may run inside node()) */
-            mm_object *old = w->held[i];
-            w->held[i] = NULL;
-            if (old) mm_decref(h, old);
-            w->held[i] = node(h, rnd() % (MAX_SLOTS + 1));
-        } else if (kind < 700) { /* store */
-            mm_object *o = w->held[i];
-            if (o && ((mm_varobject *)o)->nitems) link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, w->held[j]);
-        } else if (kind < 750) { /* store both ways: a 2-cycle (or a self-loop), so garbage cycles are common */
-            mm_object *o = w->held[i], *p = w->held[j];
-            if (o && p && ((mm_varobject *)o)->nitems && ((mm_varobject *)p)->nitems) {
-                link_slot(h, o, rnd() % ((mm_varobject *)o)->nitems, p);
-                link_slot(h, p, rnd() % ((mm_varobject *)p)->nitems, o);
-            }
-        } else if (kind < 900) { /* drop */
-            mm_object *o = w->held[i];
-            w->held[i] = NULL;
-            if (o) mm_decref(h, o);
-        } else if (kind < 998) { /* hold a referent */
-            mm_object *o = w->held[j];
-            if (o && ((mm_varobject *)o)->nitems) {
-                mm_object *t = mm_as_ref(mm_var_items(o)[rnd() % ((mm_varobject *)o)->nitems]);
-                if (t) mm_incref(t);
-                mm_object *old = w->held[i];
-                w->held[i] = t;
-                if (old) mm_decref(h, old);
-            }
-        } else { /* collect */
+        if (gp_step(w, h, &trial_mix) == GP_COLLECT) {
             mm_collect(h, MM_COLLECT_FULL);
             checks++;
             if (!verify_after_collect(h, w)) failures++;
         }
     }
-    for (int i = 0; i < HANDLES; i++) {
-        mm_object *o = w->held[i];
-        w->held[i] = NULL;
-        if (o) mm_decref(h, o);
-    }
+    gp_release_holds(w, h);
     mm_collect(h, MM_COLLECT_FULL);
     mm_stats s;
     mm_get_stats(h, &s);
@@ -449,9 +352,8 @@ int main(void) {
     test_live_cycles_survive();
     test_buffer_trigger();
     test_finalizers_weakrefs();
-    const char *e_seeds = getenv("MS_PROPERTY_SEEDS"), *e_ops = getenv("MS_PROPERTY_OPS");
-    int seeds = e_seeds ? atoi(e_seeds) : 4;
-    long ops = e_ops ? atol(e_ops) : 200000;
+    int seeds = gp_env_seeds(4);
+    long ops = gp_env_ops(200000);
     for (int s = 1; s <= seeds; s++) property_seed((uint64_t)s, ops, s % 2 ? "buffer=20" : "buffer=500");
     return check_summary();
 }
