@@ -320,15 +320,25 @@ static inline void gp_collect_random(gp_world *w, mm_heap *h) {
     gp_verify(h, w);
 }
 
-/* The end-of-seed checks every verified property test makes. */
+/* The end-of-seed check every verified property test makes. */
 static inline void gp_check_verified(const gp_world *w, uint64_t seed) {
     CHECK(w->verify_failures == 0, "seed %llu: %ld of %ld verifications failed", (unsigned long long)seed,
           w->verify_failures, w->verify_runs);
 }
 
-static inline void gp_check_full(const gp_world *w, uint64_t seed) {
+/* The end of a seed run with gp_collect_random: verify once more, drop every
+ * hold (and its root), a full collection; then the verifier and the full-
+ * collection checks held throughout, and nothing at all is alive. */
+static inline void gp_finish(gp_world *w, mm_heap *h, uint64_t seed, bool rooted) {
+    gp_verify(h, w);
+    gp_release_holds(w, h);
+    if (rooted) mm_root_pop(h, GP_HANDLES);
+    mm_collect(h, MM_COLLECT_FULL);
+    gp_check_verified(w, seed);
     CHECK(w->full_failures == 0, "seed %llu: %ld of %ld full collections left garbage", (unsigned long long)seed,
           w->full_failures, w->full_checks);
+    CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
+          (unsigned long long)live(h));
 }
 
 #endif

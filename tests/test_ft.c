@@ -28,22 +28,7 @@ static void count_finalize(mm_heap *h, mm_object *o) {
     finalized++;
 }
 
-typedef struct fnode {
-    mm_object ob;
-    mm_value slot[2];
-    mm_object *weaklist;
-} fnode;
-
-static const mm_type fin_type = {
-    .name = "FNode",
-    .size = sizeof(fnode),
-    .nslots = 2,
-    .is_container = true,
-    .traverse = mm_traverse_slots,
-    .clear = mm_clear_slots,
-    .finalize = count_finalize,
-    .weaklist_offset = offsetof(fnode, weaklist),
-};
+static const mm_type fin_type = FNODE_TYPE(count_finalize);
 
 static mm_heap *ft_heap(const char *knobs) { return test_heap("rc+ft", knobs); }
 
@@ -189,14 +174,7 @@ static void test_memgate(void) {
 /* Every gc.collect(g) scans the whole heap; the label moves the counts only. */
 static void test_full(void) {
     mm_heap *h = ft_heap(NULL);
-    mm_object *a = node(h, 2), *b = node(h, 1), *c = node(h, 1), *tail = node(h, 0);
-    link_slot(h, a, 0, b);
-    link_slot(h, b, 0, c);
-    link_slot(h, c, 0, a);
-    link_slot(h, a, 1, tail);
-    mm_decref(h, b);
-    mm_decref(h, c);
-    mm_decref(h, tail);
+    mm_object *a = cycle3_tail(h, node);
     CHECK(mm_collect(h, 0) == 0 && live(h) == 4, "a held cycle survives");
     mm_decref(h, a);
     CHECK(mm_collect(h, 0) == 4 && live(h) == 0, "gc.collect(0) is a whole-heap collection");
@@ -272,11 +250,7 @@ static void test_finalizers(void) {
  * (examined still counts every scanned object, alive ones included). */
 static void test_freeze_markalive(void) {
     mm_heap *h = ft_heap(NULL);
-    mm_object *a = node(h, 1), *b = node(h, 1);
-    link_slot(h, a, 0, b);
-    link_slot(h, b, 0, a);
-    mm_decref(h, b);
-    mm_decref(h, a);
+    garbage_pair(h, node);
     mm_freeze(h);
     mm_ft_info fi;
     mm_ft_get_info(h, &fi);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_util.h"
 #include "mm.h"
 #include "reclaim_gen.h"
 #include "strategy.h"
@@ -28,22 +29,6 @@
 #define PAIRS 500
 
 static const mm_type str_type = {.name = "str", .size = sizeof(mm_varobject), .itemsize = 1};
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
-
-static mm_heap *heap(const char *reclaim, const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap %s %s: %s\n", reclaim, knobs ? knobs : "", err);
-        exit(1);
-    }
-    return h;
-}
 
 /* A chain of PAIRS nodes, each in a 2-cycle with a partner holding a string;
  * returns the head (new reference). 3 objects per pair. */
@@ -64,7 +49,7 @@ static mm_object *build(mm_heap *h, mm_class *c, mm_attr next, mm_attr peer, mm_
 }
 
 static void test_strategy(const char *reclaim, bool collector) {
-    mm_heap *h = heap(reclaim, "immortal=1");
+    mm_heap *h = test_heap(reclaim, "immortal=1");
     static const char *const attrs[] = {"next", "peer", "name"};
     mm_class *c = mm_class_new(h, "Node", attrs, 3);
     mm_attr next = mm_intern(h, "next"), peer = mm_intern(h, "peer"), name = mm_intern(h, "name");
@@ -120,7 +105,7 @@ static void test_strategy(const char *reclaim, bool collector) {
 
 /* The default: the same program collects the rooted chain once it is dropped. */
 static void test_off(void) {
-    mm_heap *h = heap("rc+gen", NULL);
+    mm_heap *h = test_heap("rc+gen", NULL);
     static const char *const attrs[] = {"next", "peer", "name"};
     mm_class *c = mm_class_new(h, "Node", attrs, 3);
     mm_object *app = build(h, c, mm_intern(h, "next"), mm_intern(h, "peer"), mm_intern(h, "name"));

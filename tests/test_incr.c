@@ -33,22 +33,7 @@ static void count_finalize(mm_heap *h, mm_object *o) {
 }
 
 /* A node type with a finalizer and a weak-reference list (after its 2 slots). */
-typedef struct fnode {
-    mm_object ob;
-    mm_value slot[2];
-    mm_object *weaklist;
-} fnode;
-
-static const mm_type fin_type = {
-    .name = "FNode",
-    .size = sizeof(fnode),
-    .nslots = 2,
-    .is_container = true,
-    .traverse = mm_traverse_slots,
-    .clear = mm_clear_slots,
-    .finalize = count_finalize,
-    .weaklist_offset = offsetof(fnode, weaklist),
-};
+static const mm_type fin_type = FNODE_TYPE(count_finalize);
 
 static mm_heap *incr_heap(const char *knobs) { return test_heap("rc+incr", knobs); }
 
@@ -131,14 +116,7 @@ static void test_trigger(void) {
 /* gc.collect(): a full collection takes everything at once. */
 static void test_full(void) {
     mm_heap *h = incr_heap(NULL);
-    mm_object *a = node(h, 2), *b = node(h, 1), *c = node(h, 1), *tail = node(h, 0);
-    link_slot(h, a, 0, b);
-    link_slot(h, b, 0, c);
-    link_slot(h, c, 0, a);
-    link_slot(h, a, 1, tail);
-    mm_decref(h, b);
-    mm_decref(h, c);
-    mm_decref(h, tail);
+    mm_object *a = cycle3_tail(h, node);
     CHECK(mm_collect(h, 1) == 0 && live(h) == 4, "a held cycle survives an increment");
     mm_decref(h, a);
     uint64_t n = mm_collect(h, MM_COLLECT_FULL);
@@ -232,11 +210,7 @@ static void test_increments(void) {
  * generation relabels visited as pending instead of flipping (3.14). */
 static void test_freeze(void) {
     mm_heap *h = incr_heap(NULL);
-    mm_object *a = node(h, 1), *b = node(h, 1);
-    link_slot(h, a, 0, b);
-    link_slot(h, b, 0, a);
-    mm_decref(h, b);
-    mm_decref(h, a);
+    garbage_pair(h, node);
     mm_freeze(h);
     mm_incr_info ii;
     mm_incr_get_info(h, &ii);
@@ -376,18 +350,11 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
 #endif
     for (long op = 0; op < ops; op++)
         if (gp_step(w, h, &incr_mix) == GP_COLLECT) gp_collect_random(w, h); /* young, one increment, or full */
-    gp_verify(h, w);
-    gp_release_holds(w, h);
-    if (rooted) mm_root_pop(h, GP_HANDLES);
-    mm_collect(h, MM_COLLECT_FULL);
+    gp_finish(w, h, seed, rooted);
     mm_stats s;
     mm_get_stats(h, &s);
     mm_incr_info ii;
     mm_incr_get_info(h, &ii);
-    gp_check_verified(w, seed);
-    gp_check_full(w, seed);
-    CHECK(live(h) == 0, "seed %llu: %llu objects survive the final full collection", (unsigned long long)seed,
-          (unsigned long long)live(h));
     CHECK(b.violations == 0, "seed %llu: %ld of %ld increments over budget + closure", (unsigned long long)seed,
           b.violations, b.increments);
     CHECK(s.collections[1] > 100 && s.collected > 0, "seed %llu: the collector ran (%llu increments, %llu collected)",

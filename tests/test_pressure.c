@@ -16,42 +16,15 @@
 
 #include "alloc.h"
 #include "check.h"
+#include "test_util.h"
 #include "mm.h"
 #include "registry.h"
 
-static const mm_type node_type = {
-    .name = "PNode",
-    .size = sizeof(mm_varobject),
-    .itemsize = sizeof(mm_value),
-    .is_container = true,
-    .traverse = mm_traverse_var_items,
-    .clear = mm_clear_var_items,
-};
-
-static mm_heap *heap(const char *reclaim, const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap: %s\n", err);
-        exit(1);
-    }
-    return h;
-}
-
-/* A garbage 2-cycle: two allocations, both freed only by a collection. */
-static void garbage_pair(mm_heap *h) {
-    mm_object *a = mm_new(h, &node_type, 1), *b = mm_new(h, &node_type, 1);
-    mm_store(h, a, &mm_var_items(a)[0], mm_ref(b));
-    mm_store(h, b, &mm_var_items(b)[0], mm_ref(a));
-    mm_decref(h, a);
-    mm_decref(h, b);
-}
-
 /* 1: every 3rd allocation checks; each check is an event collecting what came before. */
 static void test_events_over_limit(const char *reclaim) {
-    mm_heap *h = heap(reclaim, "policy=pressure/rss_limit=1k/pressure_check=3");
-    mm_object *keep = mm_new(h, &node_type, 0); /* allocation 1 */
-    garbage_pair(h);                             /* allocations 2, 3: the check at 3 runs before 3 is tracked */
+    mm_heap *h = test_heap(reclaim, "policy=pressure/rss_limit=1k/pressure_check=3");
+    mm_object *keep = mm_new(h, &pnode_type, 0); /* allocation 1 */
+    garbage_pair(h, pnode);                      /* allocations 2, 3: the check at 3 runs before 3 is tracked */
     mm_stats s;
     mm_get_stats(h, &s);
     CHECK(s.pressure_checks == 1 && s.pressure_events == 1, "%s: one check, one event (%llu, %llu)", reclaim,
@@ -63,8 +36,8 @@ static void test_events_over_limit(const char *reclaim) {
     CHECK(n == 1 && ev[0].allocations == 2 && ev[0].collected == 0, "%s: event at 2 allocations, 0 collected (%llu, %llu)",
           reclaim, n ? (unsigned long long)ev[0].allocations : 0ull, n ? (unsigned long long)ev[0].collected : 0ull);
     CHECK(n == 1 && ev[0].rss_before > 1024 && ev[0].rss_after > 0, "%s: RSS read before and after", reclaim);
-    garbage_pair(h);   /* allocations 4, 5 */
-    garbage_pair(h);   /* allocation 6 checks: the first pair and a half-built one */
+    garbage_pair(h, pnode); /* allocations 4, 5 */
+    garbage_pair(h, pnode); /* allocation 6 checks: the first pair and a half-built one */
     ev = mm_pressure_events(h, &n);
     CHECK(n == 2 && ev[1].allocations == 5 && ev[1].collected == 4,
           "%s: second event at 5 allocations collects both complete pairs (%llu, %llu)", reclaim,
@@ -81,8 +54,8 @@ static void test_events_over_limit(const char *reclaim) {
 
 /* 2: a limit never reached: checks counted, no event, no collection. */
 static void test_below_limit(void) {
-    mm_heap *h = heap("rc+gen", "policy=pressure/rss_limit=1024g/pressure_check=10");
-    for (int i = 0; i < 50; i++) garbage_pair(h);
+    mm_heap *h = test_heap("rc+gen", "policy=pressure/rss_limit=1024g/pressure_check=10");
+    for (int i = 0; i < 50; i++) garbage_pair(h, pnode);
     mm_stats s;
     mm_get_stats(h, &s);
     size_t n;

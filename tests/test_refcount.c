@@ -15,29 +15,14 @@
 
 #include "cell.h"
 #include "check.h"
+#include "test_util.h"
 #include "mm.h"
 #include "strategy.h"
 #include "registry.h"
 #include "workload.h"
 
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
-
-static mm_heap *heap(const char *reclaim, const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap: %s\n", err);
-        exit(1);
-    }
-    return h;
-}
-
 static void test_freed_at_zero(void) {
-    mm_heap *h = heap("rc", NULL);
+    mm_heap *h = test_heap("rc", NULL);
     static const char *const attrs[] = {"a", "b"};
     mm_class *c = mm_class_new(h, "Pair", attrs, 2);
     mm_attr a = mm_intern(h, "a"), b = mm_intern(h, "b");
@@ -60,7 +45,7 @@ static void test_freed_at_zero(void) {
 }
 
 static void test_slots_refuse_undeclared(void) {
-    mm_heap *h = heap("rc", NULL);
+    mm_heap *h = test_heap("rc", NULL);
     static const char *const attrs[] = {"x"};
     mm_class *c = mm_class_new(h, "P", attrs, 1);
     mm_attr y = mm_intern(h, "y");
@@ -75,7 +60,7 @@ static void test_slots_refuse_undeclared(void) {
 
 /* Builds a chain by prepending; the head's release must walk all of it iteratively. */
 static void test_domino_free(long n) {
-    mm_heap *h = heap("rc", NULL);
+    mm_heap *h = test_heap("rc", NULL);
     static const char *const attrs[] = {"next"};
     mm_class *c = mm_class_new(h, "Node", attrs, 1);
     mm_attr next = mm_intern(h, "next");
@@ -97,7 +82,7 @@ static void test_domino_free(long n) {
 
 /* A binary tree frees breadth-wise through the work list too. */
 static void test_tree_free(void) {
-    mm_heap *h = heap("rc", NULL);
+    mm_heap *h = test_heap("rc", NULL);
     static const char *const attrs[] = {"left", "right"};
     mm_class *c = mm_class_new(h, "T", attrs, 2);
     mm_attr l = mm_intern(h, "left"), r = mm_intern(h, "right");
@@ -125,7 +110,7 @@ static void test_tree_free(void) {
 static uint64_t run_workload(const char *wl, const char *reclaim, const char *knobs) {
     const mm_workload *w = wl_find(wl);
     char err[256];
-    mm_heap *h = heap(reclaim, NULL);
+    mm_heap *h = test_heap(reclaim, NULL);
     mm_knobset ks = {0};
     const mm_knob_desc *const tables[] = {w->knobs};
     char buf[256];

@@ -15,26 +15,11 @@
 
 #include "mm.h"
 #include "check.h"
+#include "test_util.h"
 #include "weakdict.h"
 
 /* Keys for the bulk checks: enough to make the table grow several times. */
 #define T_MANY 5000
-
-static mm_heap *heap(const char *reclaim, const char *knobs) {
-    char err[256];
-    mm_heap *h = mm_heap_new_named(reclaim, "system", "slots", knobs, err, sizeof err);
-    if (h == NULL) {
-        fprintf(stderr, "heap %s: %s\n", reclaim, err);
-        exit(1);
-    }
-    return h;
-}
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
-}
 
 static uint64_t raw_live(mm_heap *h) {
     mm_alloc_stats as;
@@ -46,7 +31,7 @@ static const char *const attrs[] = {"value", "other", MM_WEAKREF_ATTR};
 
 /* Entries vanish with their values; get is borrowed; replace/del/refusal. */
 static void test_basic(const char *reclaim, const char *knobs) {
-    mm_heap *h = heap(reclaim, knobs);
+    mm_heap *h = test_heap(reclaim, knobs);
     mm_class *c = mm_class_new(h, "V", attrs, 3);
     static const char *const closed_attrs[] = {"value"};
     mm_class *closed = mm_class_new(h, "Closed", closed_attrs, 1);
@@ -127,7 +112,7 @@ static void test_basic(const char *reclaim, const char *knobs) {
 /* Under rc+gen with tiny thresholds, sets trigger collections whose callbacks
  * remove other entries mid-set; the dictionary must stay exact. */
 static void test_set_during_collection(void) {
-    mm_heap *h = heap("rc+gen", "gc=5,2,2");
+    mm_heap *h = test_heap("rc+gen", "gc=5,2,2");
     mm_class *c = mm_class_new(h, "V", attrs, 3);
     mm_attr a_other = mm_intern(h, "other");
     const uint64_t raw0 = raw_live(h);
