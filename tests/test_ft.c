@@ -21,15 +21,6 @@
 #define BURST_EVERY 10000
 #define BURST 3000
 
-static int finalized;
-static void count_finalize(mm_heap *h, mm_object *o) {
-    (void)h;
-    (void)o;
-    finalized++;
-}
-
-static const mm_type fin_type = FNODE_TYPE(count_finalize);
-
 static mm_heap *ft_heap(const char *knobs) { return test_heap("rc+ft", knobs); }
 
 static uint64_t collections(mm_heap *h) {
@@ -194,7 +185,7 @@ static void test_full(void) {
 static mm_object *resurrected;
 static void resurrect(mm_heap *h, mm_object *o) {
     (void)h;
-    finalized++;
+    fnode_finalized++;
     if (resurrected == NULL) {
         mm_incref(o);
         resurrected = o;
@@ -204,10 +195,10 @@ static void resurrect(mm_heap *h, mm_object *o) {
 static void test_finalizers(void) {
     mm_heap *h = ft_heap(NULL);
     enum { CYCLES = 1000 };
-    finalized = 0;
+    fnode_finalized = 0;
     mm_object *first = NULL, *wr = NULL;
     for (int i = 0; i < CYCLES; i++) {
-        mm_object *p = mm_new(h, &fin_type, 0), *q = mm_new(h, &fin_type, 0);
+        mm_object *p = mm_new(h, &fnode_type, 0), *q = mm_new(h, &fnode_type, 0);
         mm_store(h, p, &mm_slots(p)[0], mm_ref(q));
         mm_store(h, q, &mm_slots(q)[0], mm_ref(p));
         if (i == 0) {
@@ -219,8 +210,8 @@ static void test_finalizers(void) {
     }
     (void)first;
     mm_collect(h, MM_COLLECT_FULL);
-    CHECK(finalized == 2 * CYCLES && live(h) == 1, "each finalizer once, all cycles freed (%d, %llu live)", finalized,
-          (unsigned long long)live(h));
+    CHECK(fnode_finalized == 2 * CYCLES && live(h) == 1, "each finalizer once, all cycles freed (%d, %llu live)",
+          fnode_finalized, (unsigned long long)live(h));
     CHECK(mm_weakref_get(wr) == NULL, "the weakref reads empty");
     mm_decref(h, wr);
 
@@ -234,14 +225,14 @@ static void test_finalizers(void) {
     mm_setattr(h, y, a_other, mm_ref(x));
     mm_decref(h, x);
     mm_decref(h, y);
-    finalized = 0;
+    fnode_finalized = 0;
     resurrected = NULL;
-    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2 && finalized == 2,
-          "a resurrected cycle lives on (%llu live, %d finalized)", (unsigned long long)live(h), finalized);
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 0 && live(h) == 2 && fnode_finalized == 2,
+          "a resurrected cycle lives on (%llu live, %d finalized)", (unsigned long long)live(h), fnode_finalized);
     mm_object *r = resurrected;
     resurrected = (mm_object *)1; /* no second resurrection: finalizers do not run again anyway */
     mm_decref(h, r);
-    CHECK(mm_collect(h, MM_COLLECT_FULL) == 2 && live(h) == 0 && finalized == 2, "then goes, finalizers not rerun");
+    CHECK(mm_collect(h, MM_COLLECT_FULL) == 2 && live(h) == 0 && fnode_finalized == 2, "then goes, finalizers not rerun");
     mm_heap_free(h);
 }
 

@@ -25,16 +25,6 @@
 /* 3.14's default young threshold. */
 #define YOUNG_DEFAULT 2000
 
-static int finalized;
-static void count_finalize(mm_heap *h, mm_object *o) {
-    (void)h;
-    (void)o;
-    finalized++;
-}
-
-/* A node type with a finalizer and a weak-reference list (after its 2 slots). */
-static const mm_type fin_type = FNODE_TYPE(count_finalize);
-
 static mm_heap *incr_heap(const char *knobs) { return test_heap("rc+incr", knobs); }
 
 static mm_object *node(mm_heap *h, size_t k) { return mm_new(h, &pnode_type, k); }
@@ -148,7 +138,7 @@ static void test_increments(void) {
     }
     mm_object **cyc = malloc(CYCLES * sizeof *cyc);
     for (int i = 0; i < CYCLES; i++) {
-        mm_object *p = mm_new(h, &fin_type, 0), *q = mm_new(h, &fin_type, 0);
+        mm_object *p = mm_new(h, &fnode_type, 0), *q = mm_new(h, &fnode_type, 0);
         mm_store(h, p, &mm_slots(p)[0], mm_ref(q));
         mm_store(h, q, &mm_slots(q)[0], mm_ref(p));
         mm_decref(h, q);
@@ -159,7 +149,7 @@ static void test_increments(void) {
     mm_incr_info ii;
     mm_incr_get_info(h, &ii);
     CHECK(ii.young_size == 0, "increments moved young objects to the old spaces (%zu young)", ii.young_size);
-    finalized = 0;
+    fnode_finalized = 0;
     for (int i = 0; i < CYCLES; i++) mm_decref(h, cyc[i]);
     CHECK(live(h) == LIVE + 2 * CYCLES + 1, "old garbage cycles wait for the collector");
     uint64_t start = ii.passes;
@@ -173,7 +163,7 @@ static void test_increments(void) {
     mm_incr_get_info(h, &ii);
     CHECK(live(h) == LIVE + 1, "increments alone collect every old cycle within two passes (%llu live, %llu passes)",
           (unsigned long long)live(h), (unsigned long long)(ii.passes - start));
-    CHECK(finalized == 2 * CYCLES, "each finalizer once (%d of %d)", finalized, 2 * CYCLES);
+    CHECK(fnode_finalized == 2 * CYCLES, "each finalizer once (%d of %d)", fnode_finalized, 2 * CYCLES);
     CHECK(mm_weakref_get(wr) == NULL, "the weakref to collected garbage reads empty");
     printf("old cycles: %ld increments, %llu passes to collect %d cycles among %d live\n", steps,
            (unsigned long long)(ii.passes - start), CYCLES, LIVE);
