@@ -9,15 +9,18 @@
  * introspection table (gp_gc: thin wrappers over mm_<strategy>_is_tracked,
  * _for_each, _incoming_prepare/_incoming/_incoming_finish) and its node
  * constructor, seeds the rng with gp_seed, then calls gp_step in its loop and
- * handles GP_COLLECT itself (gp_collect_random is the common handling). The
- * same seed and mix give the same program, call for call.
+ * handles GP_COLLECT itself (gp_collect_random is the common handling; then
+ * gp_finish ends the seed). The same seed and mix give the same program, call
+ * for call; the strategy-specific checks (observers, presets, roots) stay in
+ * the test.
  *
  * Invariant the verifier checks (gp_verify, after collections): every object
- * the strategy tracks has refcount == references to it from tracked objects +
- * the program's holds (one object more while the allocating caller's
- * reference is the only extra one, when gc->newborn_ok), every referent of a
- * tracked object is tracked (nothing reachable was freed), and live == tracked.
- * After a full collection the live set is exactly what the holds reach.
+ * the strategy tracks is tracked before and after the incoming counts, and has
+ * refcount == references to it from tracked objects + the program's holds (one
+ * object may have one more while the allocating caller's reference is the only
+ * extra one, when gc->newborn_ok), every referent of a tracked object is
+ * tracked (nothing reachable was freed), gc->heap_ok holds, and live ==
+ * tracked. After a full collection the live set is exactly what the holds reach.
  */
 #ifndef MS_GRAPH_PROPERTY_H
 #define MS_GRAPH_PROPERTY_H
@@ -69,6 +72,11 @@ typedef struct gp_mix {
 } gp_mix;
 
 typedef enum { GP_NEW, GP_STORE, GP_CYCLE2, GP_DROP, GP_HOLD, GP_GARBAGE, GP_COLLECT } gp_op;
+
+/* The generational collectors' mix (rc+gen, rc+incr, rc+pep848): 35% new (0..4
+ * slots, as small as Python objects are), 40% store, 15% drop, 9% hold a
+ * referent, 1% collect. */
+__attribute__((unused)) static const gp_mix gp_mix_generational = {100, 35, 75, 75, 90, 99, 99, 4};
 
 /* A zeroed world on the heap (its holds may be registered as roots: it must not move). */
 static inline gp_world *gp_world_new(const gp_gc *gc, mm_object *(*make)(mm_heap *, size_t)) {

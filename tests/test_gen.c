@@ -342,17 +342,9 @@ static void test_safepoints(void) {
 /* ---- property test (the harness: graph_property.h) ------------------------------ */
 
 /* heap_ok: links both ways, no tags, gc_refs 0 (the next collection adds to it). */
-static const gp_gc gen_gc = {
-    .is_tracked = mm_gen_is_tracked,
-    .for_each = mm_gen_for_each,
-    .incoming_prepare = mm_gen_incoming_prepare,
-    .incoming = mm_gen_incoming,
-    .incoming_finish = mm_gen_incoming_finish,
-    .heap_ok = mm_gen_links_ok,
-};
-
-/* 35% new, 40% store, 15% drop, 9% hold a referent, 1% collect. */
-static const gp_mix gen_mix = {100, 35, 75, 75, 90, 99, 99, 4};
+static const gp_gc gen_gc = {.is_tracked = mm_gen_is_tracked, .for_each = mm_gen_for_each,
+                             .incoming_prepare = mm_gen_incoming_prepare, .incoming = mm_gen_incoming,
+                             .incoming_finish = mm_gen_incoming_finish, .heap_ok = mm_gen_links_ok};
 
 /* Runs the random program of `seed` and leaves its statistics in *out. */
 static void property_seed(uint64_t seed, long ops, const char *knobs, mm_stats *out) {
@@ -363,7 +355,8 @@ static void property_seed(uint64_t seed, long ops, const char *knobs, mm_stats *
     mm_gen_set_verifier(h, gp_verify, w);
 #endif
     for (long op = 0; op < ops; op++) {
-        if (gp_step(w, h, &gen_mix) == GP_COLLECT) gp_collect_random(w, h); /* verifies: release builds too */
+        if (gp_step(w, h, &gp_mix_generational) == GP_COLLECT)
+            gp_collect_random(w, h); /* verifies: release builds too */
         mm_safepoint(h); /* the presets with safe points collect here */
     }
     gp_finish(w, h, seed, false);

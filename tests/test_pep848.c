@@ -257,17 +257,9 @@ static intptr_t pep_incoming(mm_heap *h, mm_object *o) {
 
 /* newborn_ok: PEP 848 tracks before the trigger, so a collection inside node() may
  * see the new object tracked with only the caller's reference, not yet counted live. */
-static const gp_gc pep_gc = {
-    .is_tracked = mm_pep848_is_tracked,
-    .for_each = mm_pep848_for_each,
-    .incoming_prepare = mm_pep848_incoming_prepare,
-    .incoming = pep_incoming,
-    .incoming_finish = mm_pep848_incoming_finish,
-    .newborn_ok = true,
-};
-
-/* 35% new, 40% store, 15% drop, 9% hold a referent, 1% collect. */
-static const gp_mix pep_mix = {100, 35, 75, 75, 90, 99, 99, 4};
+static const gp_gc pep_gc = {.is_tracked = mm_pep848_is_tracked, .for_each = mm_pep848_for_each,
+                             .incoming_prepare = mm_pep848_incoming_prepare, .incoming = pep_incoming,
+                             .incoming_finish = mm_pep848_incoming_finish, .newborn_ok = true};
 
 static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_heap *h = pep_heap(knobs);
@@ -279,7 +271,8 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_pep848_set_verifier(h, gp_verify, w);
 #endif
     for (long op = 0; op < ops; op++)
-        if (gp_step(w, h, &pep_mix) == GP_COLLECT) gp_collect_random(w, h); /* young, one old increment, or full */
+        if (gp_step(w, h, &gp_mix_generational) == GP_COLLECT)
+            gp_collect_random(w, h); /* young, one old increment, or full */
     gp_finish(w, h, seed, rooted);
     mm_stats s;
     mm_get_stats(h, &s);
