@@ -15,12 +15,13 @@
  * the test.
  *
  * Invariant the verifier checks (gp_verify, after collections): every object
- * the strategy tracks is tracked before and after the incoming counts, and has
- * refcount == references to it from tracked objects + the program's holds (one
- * object may have one more while the allocating caller's reference is the only
- * extra one, when gc->newborn_ok), every referent of a tracked object is
- * tracked (nothing reachable was freed), gc->heap_ok holds, and live ==
- * tracked. After a full collection the live set is exactly what the holds reach.
+ * the strategy tracks answers is_tracked (before the incoming counts too, when
+ * gc->tracked_first) and has refcount == references to it from tracked objects
+ * + the program's holds (one object may have one more while the allocating
+ * caller's reference is the only extra one, when gc->newborn_ok); every
+ * referent of a tracked object is tracked (nothing reachable was freed);
+ * gc->heap_ok holds; live == tracked. After a full collection the live set is
+ * exactly what the holds reach.
  */
 #ifndef MS_GRAPH_PROPERTY_H
 #define MS_GRAPH_PROPERTY_H
@@ -49,6 +50,7 @@ typedef struct gp_gc {
     intptr_t (*incoming)(mm_heap *h, mm_object *o);
     void (*incoming_finish)(mm_heap *h);
     bool (*heap_ok)(mm_heap *h); /* optional: the strategy's own between-collections check */
+    bool tracked_first;          /* also check is_tracked before incoming_prepare borrows the heads */
     bool newborn_ok;             /* a collection inside mm_new may see the new object tracked */
 } gp_gc;
 
@@ -292,7 +294,7 @@ static inline void gp_verify(mm_heap *h, void *arg) {
     gp_world *w = arg;
     const gp_gc *gc = w->gc;
     gp_verify_ctx v = {.w = w, .h = h};
-    gc->for_each(h, gp_check_tracked, &v); /* before the incoming counts borrow any head field */
+    if (gc->tracked_first) gc->for_each(h, gp_check_tracked, &v);
     if (gc->heap_ok && !gc->heap_ok(h)) v.bad++;
     pm_init(&v.holds, 4 * GP_HANDLES);
     for (int i = 0; i < GP_HANDLES; i++)

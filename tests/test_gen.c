@@ -341,10 +341,13 @@ static void test_safepoints(void) {
 
 /* ---- property test (the harness: graph_property.h) ------------------------------ */
 
-/* heap_ok: links both ways, no tags, gc_refs 0 (the next collection adds to it). */
+/* Between collections every object is tracked with a clean head (tracked_first:
+ * checked before the incoming counts use gc_refs); heap_ok: links both ways, no
+ * tags, gc_refs 0 (the next collection adds to it). */
 static const gp_gc gen_gc = {.is_tracked = mm_gen_is_tracked, .for_each = mm_gen_for_each,
                              .incoming_prepare = mm_gen_incoming_prepare, .incoming = mm_gen_incoming,
-                             .incoming_finish = mm_gen_incoming_finish, .heap_ok = mm_gen_links_ok};
+                             .incoming_finish = mm_gen_incoming_finish, .heap_ok = mm_gen_links_ok,
+                             .tracked_first = true};
 
 /* Runs the random program of `seed` and leaves its statistics in *out. */
 static void property_seed(uint64_t seed, long ops, const char *knobs, mm_stats *out) {
