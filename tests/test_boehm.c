@@ -20,6 +20,7 @@
 #include <gc/gc.h>
 
 #include "check.h"
+#include "test_util.h"
 #include "mm.h"
 
 /* Fraction of garbage that must be reclaimed (libgc is conservative). */
@@ -66,12 +67,6 @@ static mm_heap *boehm_heap(void) {
         exit(strstr(err, "AddressSanitizer") ? 77 : 1); /* 77: skipped */
     }
     return h;
-}
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
 }
 
 static mm_object *node(mm_heap *h, size_t k, uint64_t id) {

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_util.h"
 #include "reclaim_gen.h"
 #include "reclaim_incr.h"
 #include "registry.h"
@@ -86,12 +87,6 @@ static mm_heap *heap(const char *reclaim) {
     }
     current = h;
     return h;
-}
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
 }
 
 static void reset(void) {

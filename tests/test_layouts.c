@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_util.h"
 #include "layout_dict.h"
 #include "mm.h"
 #include "reclaim_gen.h"
@@ -35,12 +36,6 @@ static mm_heap *heap(const char *reclaim, const char *layout, const char *knobs)
         exit(1);
     }
     return h;
-}
-
-static uint64_t live(mm_heap *h) {
-    mm_stats s;
-    mm_get_stats(h, &s);
-    return mm_stats_live_objects(&s);
 }
 
 static uint64_t live_bytes(mm_heap *h) {
