@@ -545,7 +545,10 @@ intptr_t mm_incr_incoming_prepare(mm_heap *h) {
     return n;
 }
 
-intptr_t mm_incr_incoming(mm_object *o) { return as_gc(o)->gc_refs; }
+intptr_t mm_incr_incoming(mm_heap *h, mm_object *o) {
+    (void)h;
+    return as_gc(o)->gc_refs;
+}
 
 void mm_incr_incoming_finish(mm_heap *h) { mm_incr_for_each(h, gc_region_zero_refs, NULL); }
 

@@ -47,7 +47,7 @@ void mm_incr_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *ctx
 /* Incoming references from tracked objects, in gc_refs (outside collections
  * only); see mm_gen_incoming_prepare. */
 intptr_t mm_incr_incoming_prepare(mm_heap *h);
-intptr_t mm_incr_incoming(mm_object *o);
+intptr_t mm_incr_incoming(mm_heap *h, mm_object *o);
 void mm_incr_incoming_finish(mm_heap *h);
 
 #endif

@@ -38,7 +38,7 @@ void mm_pep848_for_each(mm_heap *h, void (*fn)(mm_object *o, void *ctx), void *c
 /* Incoming references from tracked objects, in gc_refs (outside collections
  * only); see mm_gen_incoming_prepare. */
 intptr_t mm_pep848_incoming_prepare(mm_heap *h);
-intptr_t mm_pep848_incoming(mm_object *o);
+intptr_t mm_pep848_incoming(mm_heap *h, mm_object *o);
 void mm_pep848_incoming_finish(mm_heap *h);
 
 #endif

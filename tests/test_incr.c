@@ -308,15 +308,11 @@ static void test_variants(void) {
 
 /* ---- property test (the harness: graph_property.h) ------------------------------ */
 
-static intptr_t incr_incoming(mm_heap *h, mm_object *o) {
-    (void)h;
-    return mm_incr_incoming(o);
-}
 
 /* newborn_ok: 3.14.2 tracks before the trigger, so a collection inside node() may
  * see the new object tracked with only the caller's reference, not yet counted live. */
 static const gp_gc incr_gc = {.is_tracked = mm_incr_is_tracked, .for_each = mm_incr_for_each,
-                              .incoming_prepare = mm_incr_incoming_prepare, .incoming = incr_incoming,
+                              .incoming_prepare = mm_incr_incoming_prepare, .incoming = mm_incr_incoming,
                               .incoming_finish = mm_incr_incoming_finish, .newborn_ok = true};
 
 static void property_seed(uint64_t seed, long ops, const char *knobs) {

@@ -250,15 +250,10 @@ static void test_finalizers_full_freeze(void) {
 
 /* ---- property test (the harness: graph_property.h) ------------------------------ */
 
-static intptr_t pep_incoming(mm_heap *h, mm_object *o) {
-    (void)h;
-    return mm_pep848_incoming(o);
-}
-
 /* newborn_ok: PEP 848 tracks before the trigger, so a collection inside node() may
  * see the new object tracked with only the caller's reference, not yet counted live. */
 static const gp_gc pep_gc = {.is_tracked = mm_pep848_is_tracked, .for_each = mm_pep848_for_each,
-                             .incoming_prepare = mm_pep848_incoming_prepare, .incoming = pep_incoming,
+                             .incoming_prepare = mm_pep848_incoming_prepare, .incoming = mm_pep848_incoming,
                              .incoming_finish = mm_pep848_incoming_finish, .newborn_ok = true};
 
 static void property_seed(uint64_t seed, long ops, const char *knobs) {
