@@ -1,6 +1,7 @@
 """`python3 -m analysis CMD ARGS...`: the commands `memstrat` hands over (bench, compare,
 tune, merge, gcscan). Every failure ends as one line on stderr and the command's exit status."""
 import importlib
+import importlib.util
 import sys
 
 COMMANDS = ("bench", "compare", "tune", "merge", "system", "gcscan")
@@ -10,9 +11,12 @@ def main(argv):
         print(f"memstrat analysis: expected one of {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     cmd = argv[0]
+    # numpy is imported now; scipy is only looked for (importing scipy.stats costs ~1 s, paid by
+    # the code that uses it: core.bootstrap_ci, compare.u_test), so bad input is refused at once.
     try:
         import numpy  # noqa: F401  (Debian's python3-numpy / python3-scipy)
-        import scipy.stats  # noqa: F401
+        if importlib.util.find_spec("scipy") is None:
+            raise ImportError(name="scipy")
     except ImportError as e:
         print(f"memstrat {cmd}: {sys.executable} cannot import {e.name} (apt-get install python3-numpy "
               f"python3-scipy, or set MEMSTRAT_PYTHON to an interpreter that has them)", file=sys.stderr)

@@ -10,7 +10,6 @@ common cell, a --csv target that is not a regular or new file: refused before an
 import functools, math, os, warnings  # noqa: E401
 
 import numpy as np
-from scipy import stats
 
 from . import core, runs
 
@@ -36,6 +35,7 @@ def u_method(a, b):
 def u_test(a, b):
     """(p, 'exact' | 'normal') of the two-sided Mann–Whitney U test; a constant pooled sample
     (zero variance) is no evidence either way: p = 1, and no numpy warning on stderr."""
+    from scipy import stats  # here, not at the top: ~1 s that bad input should not wait for
     m = u_method(a, b)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")

@@ -12,7 +12,6 @@ import argparse, contextlib, ctypes, errno, functools, json, os, re, shutil, sta
 import subprocess, sys  # noqa: E401
 
 import numpy as np
-import scipy.stats
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Relative time CV (sample stddev / mean) above which a cell is noisy; pyperf warns at 10%,
@@ -115,6 +114,7 @@ def bootstrap_ci(values, level=0.95, seed=0, over=None):
         return m, m
     stat = (lambda x, axis: np.median(x, axis=axis)) if over is None else (
         lambda x, y, axis: np.median(x, axis=axis) / np.median(y, axis=axis))
+    import scipy.stats  # here, not at the top: ~1 s that only the commands drawing intervals pay
     with np.errstate(all="ignore"):
         ci = scipy.stats.bootstrap(samples, stat, confidence_level=level, n_resamples=BOOTSTRAP_RESAMPLES,
                                    method="percentile", vectorized=True, random_state=seed).confidence_interval
