@@ -2,15 +2,25 @@
 # test_fidelity.sh — rc+gen (gc=cpython311) against real python3.11 on generated traces.
 # For 5 traces of 200k+ ops (different shapes and seeds), the number of collections of each
 # generation and the total of objects collected must agree within 2%; a sixth, of 2M ops, reaches
-# full (gen2) collections and the long-lived rule. Prints the table.
+# full (gen2) collections and the long-lived rule (Release build only: MS_SANITIZED=1 skips it).
+# Prints the table.
 # usage: test_fidelity.sh path/to/memstrat source_dir
 set -u
 MS=$1 SRC=$2
-PY=$(command -v python3.11 || command -v python3)
+# Debian's python3.11 is the 3.11 the harness runs (PROTOCOL.md); pyenv's shim costs ~0.6 s a start.
+PY=$( { [ -x /usr/bin/python3.11 ] && echo /usr/bin/python3.11; } || command -v python3.11 || command -v python3)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 printf '%-22s %-24s %-24s %s\n' trace "python3.11 g0/g1/g2 coll" "rc+gen g0/g1/g2 coll" verdict
-for spec in "1 mix 200000" "2 mix 200000" "3 graph 200000" "4 tree-parent 200000" "5 ring 200000" "11 mix 2000000"; do
+specs=("1 mix 200000" "2 mix 200000" "3 graph 200000" "4 tree-parent 200000" "5 ring 200000" "11 mix 2000000")
+# The sanitizer build replays the five 200k traces (rc+gen's C under ASan, still compared): the 2M
+# one runs the same C paths ten times longer (~1 min under ASan) and is there for CPython's
+# full-collection rules, a fidelity question the Release build answers.
+if [ "${MS_SANITIZED:-0}" = 1 ]; then
+    unset 'specs[5]'
+    echo "note: sanitizer build: the 2M-op trace (gen2 and the long-lived rule) is left to Release"
+fi
+for spec in "${specs[@]}"; do
     set -- $spec
     f="$tmp/$2-$1.trace"
     "$PY" "$SRC/tools/tracegen.py" --seed "$1" --ops "$3" --shape "$2" -o "$f" || { fail=$((fail+1)); continue; }

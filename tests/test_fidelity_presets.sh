@@ -11,7 +11,7 @@
 set -u
 MS=$1 SRC=$2 VER=$3
 case "$VER" in
-    3.11) GC=cpython311 PY=$(command -v python3.11 || true) ;;
+    3.11) GC=cpython311 PY=$( { [ -x /usr/bin/python3.11 ] && echo /usr/bin/python3.11; } || command -v python3.11 || true) ;;
     3.12) GC=cpython312 ;;
     3.13) GC=cpython313 ;;
     *) echo "unknown version $VER"; exit 2 ;;
