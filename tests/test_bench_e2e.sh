@@ -162,7 +162,7 @@ cat > "$T/wrap.sh" <<EOF
 for a in "\$@"; do case \$a in --benchmark_list_tests=true) exec "$MS" "\$@";; esac; done
 case \$2 in
   */n=11) echo "simulated crash in workload" >&2; exit 3;;
-  */n=12) exec sleep 60;;
+  */n=12) [ -n "\${PIDFILE:-}" ] && echo \$\$ > "\$PIDFILE"; exec sleep 60;;
 esac
 exec "$MS" "\$@"
 EOF
@@ -184,10 +184,13 @@ check "latest points to f1" test "$(readlink "$R/latest")" = f1
 
 # --- SIGTERM mid-run: only the run's own .tmp dir goes -------------------------------------
 printf 'list/none/system/slots/n=12\n' > "$T/hang.txt"
-"$MS" bench --matrix "$T/hang.txt" --reps 1 --out "$R" --run-id int1 --memstrat "$T/wrap.sh" \
+PIDFILE=$T/int1.pid "$MS" bench --matrix "$T/hang.txt" --reps 1 --out "$R" --run-id int1 --memstrat "$T/wrap.sh" \
     --no-plots --gcscan-n 0 > /dev/null 2> "$T/erri" &
 bp=$!
-for _ in $(seq 100); do grep -q "rep 1/1" "$T/erri" 2> /dev/null && break; sleep 0.1; done
+# until the hanging cell runs (its pid written). Waiting for the "rep 1/1" line took the full 10 s
+# every time: the cell's warm-up, which comes first, is what hangs.
+for _ in $(seq 100); do [ -s "$T/int1.pid" ] && break; sleep 0.1; done
+check "the hanging cell started" test -s "$T/int1.pid"
 check ".tmp dir exists while running" test -d "$R/.tmp-int1"
 kill -TERM "$bp"
 wait "$bp"

@@ -190,8 +190,10 @@ class BadInput(unittest.TestCase):
     def test_workload_failure_exits_1(self):
         # Memory runs out (the address space is capped in the child): the twin
         # fails, one `error` line, exit 1 — not a traceback.
+        # 128 MB: a few times what the interpreter starts with, so the list runs out in ~1 s
+        # (400 MB took 7-17 s per interpreter for the same outcome).
         def cap():
-            resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+            resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))
         r = subprocess.run([PYTHON, PROBE, "--workload", "list", "--layout", "slots", "--gc", "default",
                             "--policy", "auto", "--result-fd", "1", "n=20000000"], capture_output=True, text=True,
                            env=child_env(), timeout=120, preexec_fn=cap)
