@@ -7,6 +7,7 @@
  * The reads are done outside the lock: only appends hold it.
  */
 #include "cow_sampler.h"
+#include "fork_gate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -96,11 +97,14 @@ static void sample_round(ms_cow_sampler *s) {
     pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < n; i++) {
         ms_cow_mem m;
-        if (!live[i] || !ms_cow_read(pids[i], &m)) continue;
-        uint64_t t = ms_now_ns();
-        pthread_mutex_lock(&s->mu);
-        if (s->live[i]) append_locked(s, t, i, &m); /* not after its final sample */
-        pthread_mutex_unlock(&s->mu);
+        ms_fork_gate_enter(); /* fopen and the append allocate: no fork meanwhile */
+        if (live[i] && ms_cow_read(pids[i], &m)) {
+            uint64_t t = ms_now_ns();
+            pthread_mutex_lock(&s->mu);
+            if (s->live[i]) append_locked(s, t, i, &m); /* not after its final sample */
+            pthread_mutex_unlock(&s->mu);
+        }
+        ms_fork_gate_leave();
     }
 }
 

@@ -19,6 +19,7 @@
 #include "rss_sampler.h"
 
 #include "atomic_file.h"
+#include "fork_gate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,9 +175,11 @@ static uint64_t ms_rss_sample_now(ms_rss_sampler *s, int even_if_stopping) {
     uint64_t t = ms_now_ns();
     uint64_t rss = ms_rss_read_statm(s->fd, s->page_size);
     if (rss == 0) return 0;
+    ms_fork_gate_enter(); /* the append may grow the buffer: no fork meanwhile */
     pthread_mutex_lock(&s->mu);
     if (even_if_stopping || !s->stopping) ms_rss_append_locked(s, t, rss);
     pthread_mutex_unlock(&s->mu);
+    ms_fork_gate_leave();
     return rss;
 }
 
