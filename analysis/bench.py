@@ -349,14 +349,14 @@ def run_shadows(run, reg, runner, timeout, quick=False):
         return (good and not reg.strategy(c.reclaim).get("interpreter")
                 and good[0].counters.get("objects_allocated", 1) > 0
                 and c.workload in SHADOW_WORKLOADS)
-    todo = [(i, c) for i, c in enumerate(run.cells) if wanted(i, c)]
-    for k, (i, c) in enumerate(todo):
+    shadows = [(i, c) for i, c in enumerate(run.cells) if wanted(i, c)]
+    for k, (i, c) in enumerate(shadows):
         if _sig:
             return
         every = floating_every(next(r for r in run.rep[i] if r.ok), quick)
         files = [runs.shadow_json(run.dir, c), os.path.join(run.dir, "timeline", f"{c.slug}.floating.csv")]
         parts = [f + ".part" for f in files]
-        sys.stderr.write(f"[shadow {k + 1}/{len(todo)}] {c.name} floating garbage every {every} allocations \u2026 ")
+        sys.stderr.write(f"[shadow {k + 1}/{len(shadows)}] {c.name} floating garbage every {every} allocations \u2026 ")
         sys.stderr.flush()
         with open(os.path.join(run.dir, "logs", f"{c.slug}.shadow.stderr"), "wb+") as fe:
             ch = spawn_wait([runner, "run", c.name, f"--ms_floating={every}", f"--ms_floating_timeline={parts[1]}",

@@ -172,22 +172,22 @@ int ms_gcscan_measure_main(int argc, char **argv) {
         }
     }
     if (optind < argc) return ms_usage_error(GCSCAN_CMD, "unexpected argument: %s", argv[optind]);
-    const char *todo[2];
+    const char *shapes_asked[2];
     int k = 0;
     char buf[64];
     snprintf(buf, sizeof buf, "%s", shapes);
     for (char *save = NULL, *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
         if (strcmp(s, "list") != 0 && strcmp(s, "tree") != 0)
             return ms_usage_error(GCSCAN_CMD, "unknown shape (list, tree): %s", s);
-        if (k == 1 && strcmp(todo[0], s) == 0) return ms_usage_error(GCSCAN_CMD, "shape given twice: %s", s);
-        todo[k++] = strcmp(s, "list") == 0 ? "list" : "tree";
+        if (k == 1 && strcmp(shapes_asked[0], s) == 0) return ms_usage_error(GCSCAN_CMD, "shape given twice: %s", s);
+        shapes_asked[k++] = strcmp(s, "list") == 0 ? "list" : "tree";
     }
     if (k == 0) return ms_usage_error(GCSCAN_CMD, "no shape given: %s", shapes);
 
     printf("shape,side,n,rep,ns_per_object\n");
     for (int i = 0; i < k; i++)
         for (int head = 0; head < (int)(sizeof gcscan_heads / sizeof gcscan_heads[0]); head++)
-            if (!scan_shape(todo[i], n, reps, alloc, head)) return MS_EXIT_FAILED;
+            if (!scan_shape(shapes_asked[i], n, reps, alloc, head)) return MS_EXIT_FAILED;
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "memstrat " GCSCAN_CMD ": cannot write the rows to stdout\n");
         return MS_EXIT_FAILED;

@@ -166,6 +166,16 @@ static inline size_t gc_weakref_batch_run(mm_heap *h, gc_weakref_batch *b, void 
     return freed;
 }
 
+/* tp_clear on one garbage object, the object held across the call so it cannot
+ * vanish mid-clear (CPython's delete_garbage step). The caller checks afterwards
+ * whether it survived its clear. */
+static inline void gc_clear_one(mm_heap *h, mm_object *o) {
+    if (!o->type->clear) return;
+    mm_incref(o);
+    o->type->clear(h, o);
+    mm_decref(h, o);
+}
+
 /* One object's finalizer, once in its life (PEP 442), the object held across the call;
  * true if it ran. */
 static inline bool gc_finalize_one(mm_heap *h, mm_object *o) {

@@ -180,11 +180,7 @@ static inline void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *to,
     while (!list_empty(unreachable)) {
         gc_head *g = unreachable->next;
         mm_object *o = from_gc(g);
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
+        gc_clear_one(h, o);
         if (unreachable->next == g) {
             gc_region_survive(g, survivor);
             list_move(g, to);

@@ -344,11 +344,7 @@ static void delete_garbage(mm_heap *h, ft_state *st, gc_head *unreachable) {
     while (!list_empty(unreachable)) {
         gc_head *g = unreachable->next;
         mm_object *o = from_gc(g);
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
+        gc_clear_one(h, o);
         if (unreachable->next == g) {
             g->flags = FT_TRACKED;
             g->gc_refs = 0;

@@ -587,11 +587,7 @@ static void delete_garbage(mm_heap *h, gc_head *unreachable, gc_head *old, unsig
     while (!list_empty(unreachable)) {
         gc_head *g = unreachable->next;
         mm_object *o = from_gc(g);
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
+        gc_clear_one(h, o);
         if (unreachable->next == g) {
             g->flags = (g->flags & ~(uintptr_t)(GC_UNREACHABLE | GC_GEN_MASK | GC_REACHABLE)) | old_gen;
             g->gc_refs = 0;
@@ -760,11 +756,7 @@ static void delete_garbage16(mm_heap *h, gc_head16 *collectable, gc_head16 *old)
     while (!g16_list_empty(collectable)) {
         gc_head16 *g = g16_next(collectable);
         mm_object *o = from_gc16(g);
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
+        gc_clear_one(h, o);
         if (g16_next(collectable) == g) {
             g16_clear_collecting(g);
             g16_list_move(g, old);

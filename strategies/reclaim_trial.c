@@ -381,11 +381,7 @@ static void collect_white_slow(mm_heap *h, trial_state *st) {
     for (size_t i = 0; i < st->white.len; i++) {
         mm_object *o = st->white.items[i];
         if (o == NULL || head_of(o)->color != TRIAL_WHITE) continue;
-        if (o->type->clear) {
-            mm_incref(o);
-            o->type->clear(h, o);
-            mm_decref(h, o);
-        }
+        gc_clear_one(h, o);
         if (st->white.items[i] != NULL) head_of(o)->color = TRIAL_BLACK; /* survived its clear */
     }
 }
