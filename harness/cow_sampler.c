@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +143,8 @@ ms_cow_sampler *ms_cow_new(uint64_t t0_ns) {
     return s;
 }
 
-/* The thread starts with the first worker, its signals blocked (as the RSS sampler's). */
+/* The thread starts with the first worker, its signals blocked, and has finished
+ * starting before the worker's next sibling is forked (fork_gate.h). */
 bool ms_cow_add(ms_cow_sampler *s, pid_t pid) {
     if (s == NULL) return false;
     pthread_mutex_lock(&s->mu);
@@ -154,13 +154,7 @@ bool ms_cow_add(ms_cow_sampler *s, pid_t pid) {
         s->live[s->nworkers++] = true;
     }
     bool start = ok && !s->thread_live;
-    if (start) {
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        s->thread_live = pthread_create(&s->thread, NULL, cow_thread, s) == 0;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    }
+    if (start) s->thread_live = ms_fork_gate_thread(&s->thread, cow_thread, s) == 0;
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

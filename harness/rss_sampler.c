@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +238,9 @@ fail_mu:
 }
 
 /* The thread is created with all signals blocked so that process-directed
- * signals (SIGINT, timers) keep going to the benchmark's own threads. */
+ * signals (SIGINT, timers) keep going to the benchmark's own threads, and has
+ * finished starting before this returns, so no fork meets its start-up
+ * (fork_gate.h). */
 ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns, int cpu) {
     ms_rss_sampler *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -260,11 +261,7 @@ ms_rss_sampler *ms_rss_start(pid_t pid, unsigned period_us, uint64_t t0_ns, int 
     ms_rss_sample_now(s, 0);
     if (period_us == 0) return s; /* marks only */
 
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&s->thread, NULL, ms_rss_thread, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = ms_fork_gate_thread(&s->thread, ms_rss_thread, s);
     if (rc != 0) {
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
