@@ -170,6 +170,7 @@ bool ms_cell_parse(const char *spec, ms_cell *cell, char *err, size_t errlen) {
     }
     const bool ok = mm_component_check(&cell->reclaim, &cell->knobs, kerr, sizeof kerr) &&
                     mm_component_check(&cell->allocator, &cell->knobs, kerr, sizeof kerr) &&
+                    mm_component_check(&cell->layout, &cell->knobs, kerr, sizeof kerr) &&
                     (cell->workload->check == NULL || cell->workload->check(&cell->knobs, kerr, sizeof kerr)) &&
                     (!cell->reclaim.interpreter || ms_cpython_cell_check(cell, kerr, sizeof kerr));
     if (!ok) {

@@ -133,6 +133,10 @@ mm_heap *mm_heap_new(const mm_config *cfg, char *err, size_t errlen) {
         free(h);
         return NULL;
     }
+    if (cfg->layout->init && !cfg->layout->init(h, cfg->knobs, err, errlen)) {
+        mm_heap_free(h);
+        return NULL;
+    }
     h->immortal = cfg->knobs && mm_knobset_get(cfg->knobs, "immortal") && mm_knob_int(cfg->knobs, "immortal") == 1;
     if (cfg->reclaim->has_collector) {
         if (!mm_policy_check(cfg->knobs, err, errlen)) {
@@ -237,6 +241,7 @@ void mm_heap_free(mm_heap *h) {
         next = c->next_in_heap;
         class_free(h, c);
     }
+    if (h->layout->fini) h->layout->fini(h);
     const mm_allocator_ops *ops = h->allocator->ops;
     ops->destroy(h->allocator);
     for (uint32_t i = 0; i < h->attr_count; i++) free(h->attr_names[i]);
@@ -748,6 +753,29 @@ mm_object *mm_instance_new(mm_heap *h, mm_class *c) {
 /* ---- raw memory ---------------------------------------------------------------- */
 
 /* A strategy that owns object memory may own raw memory too (see strategy.h). */
+/* Counted as an object's bytes are (live bytes and their peak), so a layout that
+ * splits an instance in two still reports its whole size per instance. */
+void *mm_block_alloc(mm_heap *h, size_t size) {
+    void *p = h->alloc_fn(h->allocator, size);
+    if (MM_UNLIKELY(p == NULL)) return NULL;
+    h->stats.bytes_allocated += size;
+    if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
+        h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    return p;
+}
+
+void mm_block_free(mm_heap *h, void *p, size_t size) {
+    h->stats.bytes_freed += size;
+#if MM_DEBUG
+    memset(p, MM_POISON_BYTE, size);
+#endif
+    h->free_fn(h->allocator, p, size);
+}
+
+/* A strategy that owns object memory frees objects without their type's on_free
+ * (libgc finds them dead), so nothing would free their blocks. */
+bool mm_blocks_supported(const mm_heap *h) { return h->alloc_object == NULL; }
+
 void *mm_raw_alloc(mm_heap *h, size_t size) {
     return h->reclaim->alloc_raw ? h->reclaim->alloc_raw(h, size) : h->alloc_fn(h->allocator, size);
 }

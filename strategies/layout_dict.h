@@ -35,6 +35,8 @@ bool mm_is_dict(const mm_object *o);
 /* `shared` layout, for tests: whether an instance fell back to its own dict,
  * and how many names the class's shared keys hold. */
 bool mm_shared_has_dict(const mm_object *o);
+/* Room left in a class's shared keys (CPython's dk_usable). */
+size_t mm_shared_usable(const mm_class *c);
 size_t mm_shared_keys_count(const mm_class *c);
 
 #endif

@@ -1,66 +1,126 @@
-/* layout_shared.c — `shared`: key-sharing (PEP 412) with per-instance values,
- * the plain-class layout of CPython 3.11+.
+/* layout_shared.c — `shared`: key-sharing (PEP 412), the plain-class instance
+ * of CPython 3.11, 3.12 or 3.13 (knob `instance`).
  *
- * Contract: each class keeps one shared key table (attribute id → index, names in
- * the order they were first set on any instance of the class). An instance is a
- * variable-size object: header with capacity (24 bytes), a dict reference (None
- * while the instance uses the shared keys), a weak-reference list head, the count
- * of values set (8), then `capacity` values: 48 + 8·capacity bytes, so 64 with 2
- * attributes. Capacity is fixed at creation from what the class knows then (its
- * declared attributes, the names its shared keys hold, at least 1), as CPython
- * sizes an instance's values from the class's cached keys. Only the instance is
- * a container (gen0 += 1 per instance): like 3.11's values array, the values are
- * not an object of their own. Every instance is weakly referenceable (a plain
- * class has __weakref__).
+ * Contract: each class keeps one shared key table (attribute id → index, names
+ * in the order they were first set on any instance) and CPython's `dk_usable`:
+ * the room left in it. It starts at MM_SHARED_KEYS_MAX; making an instance takes
+ * one from it while it is above 1, adding a name takes one. An instance's values
+ * have room for the table's names plus what is usable when it is made (CPython's
+ * shared_keys_usable_size), so the first instances of a class are large and the
+ * later ones hold k + 1 values for k names. Where they live is the version's:
+ *   3.11  a 40-byte object (header, the dict and values pointers apart, the
+ *         weak-reference list) + a values block apart (PyMem_Malloc'd: no object,
+ *         no GC head), round_up(cap + 2, 8) prefix bytes + 8·cap;
+ *   3.12  the same with one dict-or-values word: a 32-byte object + the block;
+ *   3.13  the values inline: a 40-byte object (header, the values' header word,
+ *         dict, weak-reference list) + round_up(n, 8) order bytes + 8·n, n the
+ *         size before this instance's decrement (its capacity is the size after).
+ * With rc+gen's 16-byte GC head a 2-attribute instance is 88, 80 and 88 bytes:
+ * what tracemalloc reports for python3.11.2, 3.12.1 and 3.13.0 (tests/test_layouts.c
+ * has the figures for 1 to 29 names and the first instances). `auto` (default)
+ * follows rc+gen's gc= preset (cpython311 → 3.11, 312 → 3.12, 313 and 315 → 3.13)
+ * and is 3.11 otherwise. Only the instance is a container (gen0 += 1 per
+ * instance). Every instance is weakly referenceable (a plain class has
+ * __weakref__).
  *
- * What is modelled of CPython's rule: an instance that uses the shared keys has
- * set exactly the first `used` names of the keys, in key order. Setting
- *   - one of those names overwrites its value;
- *   - the next name in key order appends a value;
- *   - a name the keys lack appends it to the shared keys, only when this
- *     instance has set every name they hold (its next index equals their count)
- *     and they hold fewer than MM_SHARED_KEYS_MAX names;
- * anything else (another order, a name the keys cannot take, no room left in the
- * values) moves the instance's attributes into its own dict (layout_dict.h), for
- * good. Not modelled: 3.11's per-instance insertion-order bytes, which let one
- * instance set shared names in another order without a dict (this is 3.10's
- * stricter split-table rule); deleting attributes.
+ * CPython's rule for setting an attribute: a name the keys hold is stored at its
+ * index, in any order (the values' insertion-order bytes make that possible); a
+ * new name is appended to the keys while they have room; otherwise the
+ * instance's attributes move into a dict of its own (layout_dict.h), for good,
+ * and a split block is freed. Room suffices by construction: a name's index is
+ * below the table's size + usable, which never grows, so below every older
+ * instance's capacity. Not modelled: deleting attributes; the order bytes' order
+ * (a fallback dict takes the names in key order).
  *
- * Invariant: dict == None ⇒ values[0..used-1] are the values of keys[0..used-1]
- * and values[used..] are None; dict != None ⇒ used == 0 and the dict holds every
- * attribute. traverse visits values[0..used-1] and the dict.
+ * Under a strategy that owns object memory (boehm: libgc frees objects without
+ * their type's on_free) no block can be freed, so 3.11 and 3.12 keep their
+ * values inline as 3.13 does.
+ *
+ * Invariant: an instance has either values (a split block, or inline) or a dict,
+ * never both; values[i] for i < cap is the value of keys[i], None when unset;
+ * traverse visits every value that is a reference and the dict.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "layout.h"
 #include "layout_dict.h"
 
-/* Most names a class's shared keys take (CPython's SHARED_KEYS_MAX_SIZE): past
- * this, new names force a dict, so one odd instance cannot bloat every other. */
+/* CPython's SHARED_KEYS_MAX_SIZE: a class's keys start with this much room, so
+ * past 30 names (fewer, when instances were made first) new names force a dict. */
 #define MM_SHARED_KEYS_MAX 30u
-/* Fewest values an instance has room for, so a class that declares nothing still shares one name. */
-#define MM_SHARED_MIN_VALUES 1u
+/* Bytes per value and the rounding of CPython's prefix (sizeof(PyObject *)). */
+#define MM_WORD 8u
+
+typedef enum { SHARED_311, SHARED_312, SHARED_313 } shared_version;
+
+/* The heap's choice (h->layout_data). */
+typedef struct shared_cfg {
+    shared_version version;
+} shared_cfg;
 
 typedef struct shared_keys {
-    mm_attr *keys;     /* names in first-set order */
+    mm_attr *keys; /* names in first-set order */
     uint32_t nkeys, keys_cap;
     int32_t *index_of; /* attribute id → index in keys, -1 if absent */
     uint32_t index_len;
+    uint32_t usable;          /* CPython's dk_usable */
+    shared_version version;   /* how this class's instances are laid out */
 } shared_keys;
 
-typedef struct shared_instance {
-    mm_varobject vo;      /* nitems = capacity of values */
-    mm_value dict;        /* None while the shared keys are used */
+/* 3.11 and 3.12: the values live in a block apart. */
+typedef struct split_instance {
+    mm_object ob;
+    mm_value dorv; /* the values block | 1 (not a reference), or the dict once made */
     mm_object *weaklist;
-    uint32_t used;        /* values set, in key order */
-    uint32_t pad_;
-} shared_instance;
+    mm_value spare; /* 3.11 only: its dict pointer, kept beside the values pointer */
+} split_instance;
 
-/* The values follow the fixed part; the class's keys hang off its type. */
-static mm_value *values(shared_instance *s) { return (mm_value *)(s + 1); }
+/* 3.13: the values follow the fixed part. vo.nitems counts the 8-byte words
+ * after it (order bytes and values), so mm_sizeof is the instance's size. */
+typedef struct inline_instance {
+    mm_varobject vo;
+    mm_value dict;
+    mm_object *weaklist;
+} inline_instance;
+
 static shared_keys *keys_of(const mm_object *o) { return o->type->cls->layout_data; }
+static bool is_split(const shared_keys *k) { return k->version != SHARED_313; }
+static uint32_t round_word(uint32_t n) { return (n + MM_WORD - 1) / MM_WORD * MM_WORD; }
+
+/* 3.11/3.12 block: byte 0 of the prefix is the capacity, the values follow it. */
+static uint32_t split_prefix(uint32_t cap) { return round_word(cap + 2); }
+static size_t split_block_bytes(uint32_t cap) { return split_prefix(cap) + (size_t)MM_WORD * cap; }
+static uint8_t *split_block(const split_instance *s) { return (s->dorv & 1u) ? (uint8_t *)(s->dorv & ~(mm_value)1) : NULL; }
+
+/* 3.13 inline region: byte 0 of the order bytes is the size allocated, byte 1 the capacity. */
+static uint8_t *inline_region(inline_instance *s) { return (uint8_t *)(s + 1); }
+
+/* The instance's values and their capacity, or NULL once it has a dict. */
+static mm_value *values_of(mm_object *o, uint32_t *cap) {
+    if (is_split(keys_of(o))) {
+        uint8_t *b = split_block((split_instance *)o);
+        if (b == NULL) return NULL;
+        *cap = b[0];
+        return (mm_value *)(b + split_prefix(b[0]));
+    }
+    inline_instance *s = (inline_instance *)o;
+    if (s->dict != MM_NONE) return NULL;
+    uint8_t *r = inline_region(s);
+    *cap = r[1];
+    return (mm_value *)(r + round_word(r[0]));
+}
+
+/* Where the dict reference lives (split: the dict-or-values word). */
+static mm_value *dict_slot(mm_object *o) {
+    return is_split(keys_of(o)) ? &((split_instance *)o)->dorv : &((inline_instance *)o)->dict;
+}
+static mm_value dict_of(mm_object *o) {
+    mm_value d = *dict_slot(o);
+    return mm_is_ref(d) ? d : MM_NONE;
+}
 
 /* Ids interned after the last append lie past index_of: absent. */
 static int32_t index_of(const shared_keys *k, mm_attr a) { return a < k->index_len ? k->index_of[a] : -1; }
@@ -85,41 +145,121 @@ static bool keys_append(shared_keys *k, mm_attr a) {
     }
     k->index_of[a] = (int32_t)k->nkeys;
     k->keys[k->nkeys++] = a;
+    k->usable--;
     return true;
 }
 
-/* Only the values set so far hold references, plus the dict after a fallback. */
+/* Every value that is a reference, then the dict. */
 static void instance_traverse(mm_object *o, mm_visit_fn visit, void *arg) {
-    shared_instance *s = (shared_instance *)o;
-    mm_value *v = values(s);
-    for (uint32_t i = 0; i < s->used; i++)
+    uint32_t cap = 0;
+    mm_value *v = values_of(o, &cap);
+    for (uint32_t i = 0; v != NULL && i < cap; i++)
         if (mm_is_ref(v[i])) visit((mm_object *)v[i], arg);
-    if (mm_is_ref(s->dict)) visit((mm_object *)s->dict, arg);
+    mm_value d = dict_of(o);
+    if (d != MM_NONE) visit((mm_object *)d, arg);
 }
 
-/* Breaks cycles through either representation. */
+/* Breaks cycles through either representation; a split block stays until on_free. */
 static void instance_clear(mm_heap *h, mm_object *o) {
-    shared_instance *s = (shared_instance *)o;
-    for (uint32_t i = 0; i < s->used; i++) mm_store(h, o, &values(s)[i], MM_NONE);
-    mm_store(h, o, &s->dict, MM_NONE);
+    uint32_t cap = 0;
+    mm_value *v = values_of(o, &cap);
+    for (uint32_t i = 0; v != NULL && i < cap; i++) mm_store(h, o, &v[i], MM_NONE);
+    if (dict_of(o) != MM_NONE) mm_store(h, o, dict_slot(o), MM_NONE);
 }
 
-/* The keys start empty: names enter them as instances first set them. */
+/* The block goes with its instance (mm_free_object calls this first). */
+static void split_on_free(mm_heap *h, mm_object *o) {
+    split_instance *s = (split_instance *)o;
+    uint8_t *b = split_block(s);
+    if (b != NULL) mm_block_free(h, b, split_block_bytes(b[0]));
+    s->dorv = MM_NONE;
+}
+
+/* ---- the knob ------------------------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    shared_version version;
+} shared_versions[] = {{"3.11", SHARED_311}, {"3.12", SHARED_312}, {"3.13", SHARED_313}};
+
+/* `auto`: the version of rc+gen's preset; thresholds, `off` and other strategies: 3.11. */
+static shared_version version_of_preset(const mm_knobset *ks) {
+    const char *g = ks ? mm_knobset_get(ks, "gc") : NULL;
+    if (g == NULL) return SHARED_311;
+    if (strcmp(g, "cpython312") == 0) return SHARED_312;
+    if (strcmp(g, "cpython313") == 0 || strcmp(g, "cpython315") == 0) return SHARED_313;
+    return SHARED_311;
+}
+
+static bool shared_parse(const mm_knobset *ks, shared_version *out, char *err, size_t errlen) {
+    const char *v = ks ? mm_knobset_get(ks, "instance") : NULL;
+    if (v == NULL || strcmp(v, "auto") == 0) {
+        *out = version_of_preset(ks);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof shared_versions / sizeof shared_versions[0]; i++)
+        if (strcmp(v, shared_versions[i].name) == 0) {
+            *out = shared_versions[i].version;
+            return true;
+        }
+    char q[MM_KNOB_QUOTE * 4 + 8];
+    snprintf(err, errlen, "knob 'instance': '%s' is not 3.11 | 3.12 | 3.13 | auto",
+             mm_escape(q, sizeof q, v, MM_KNOB_QUOTE));
+    return false;
+}
+
+static bool shared_check(const mm_knobset *ks, char *err, size_t errlen) {
+    shared_version v;
+    return shared_parse(ks, &v, err, errlen);
+}
+
+static bool shared_init(mm_heap *h, const mm_knobset *ks, char *err, size_t errlen) {
+    shared_cfg *cfg = calloc(1, sizeof *cfg);
+    if (cfg == NULL) {
+        snprintf(err, errlen, "out of memory for the shared layout");
+        return false;
+    }
+    if (!shared_parse(ks, &cfg->version, err, errlen)) {
+        free(cfg);
+        return false;
+    }
+    h->layout_data = cfg;
+    return true;
+}
+
+static void shared_fini(mm_heap *h) {
+    free(h->layout_data);
+    h->layout_data = NULL;
+}
+
+/* ---- classes and instances ------------------------------------------------------ */
+
+/* The keys start empty with all their room: names enter as instances first set them. */
 static bool shared_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen) {
-    (void)h;
     shared_keys *k = calloc(1, sizeof *k);
     if (k == NULL) {
         snprintf(err, errlen, "out of memory for the shared keys of %s", c->name);
         return false;
     }
+    const shared_cfg *cfg = h->layout_data;
+    k->usable = MM_SHARED_KEYS_MAX;
+    k->version = cfg ? cfg->version : SHARED_311;
+    if (is_split(k) && !mm_blocks_supported(h)) k->version = SHARED_313;
     c->layout_data = k;
     c->weakrefable = true;
-    c->type.size = sizeof(shared_instance);
-    c->type.itemsize = sizeof(mm_value);
-    c->type.weaklist_offset = (uint32_t)offsetof(shared_instance, weaklist);
     c->type.is_container = true;
     c->type.traverse = instance_traverse;
     c->type.clear = instance_clear;
+    if (is_split(k)) {
+        c->type.size = k->version == SHARED_311 ? sizeof(split_instance) : offsetof(split_instance, spare);
+        c->type.itemsize = 0;
+        c->type.weaklist_offset = (uint32_t)offsetof(split_instance, weaklist);
+        c->type.on_free = split_on_free;
+    } else {
+        c->type.size = sizeof(inline_instance);
+        c->type.itemsize = MM_WORD;
+        c->type.weaklist_offset = (uint32_t)offsetof(inline_instance, weaklist);
+    }
     return true;
 }
 
@@ -133,76 +273,116 @@ static void shared_class_fini(mm_heap *h, mm_class *c) {
     free(k);
 }
 
-/* Capacity is fixed now, from what the class knows; outgrowing it means a dict. */
+/* CPython's init_inline_values / _PyObject_InitInlineValues: one less usable,
+ * then the values sized from the keys (3.13 allocates before the decrement). */
 static mm_object *shared_instantiate(mm_heap *h, mm_class *c) {
-    const shared_keys *k = c->layout_data;
-    uint32_t cap = k->nkeys > c->nattrs ? k->nkeys : c->nattrs;
-    if (cap < MM_SHARED_MIN_VALUES) cap = MM_SHARED_MIN_VALUES;
-    return mm_new(h, &c->type, cap);
+    shared_keys *k = c->layout_data;
+    const uint32_t before = k->nkeys + k->usable;
+    if (k->usable > 1) k->usable--;
+    const uint32_t cap = k->nkeys + k->usable;
+    if (!is_split(k)) {
+        mm_object *o = mm_new(h, &c->type, round_word(before) / MM_WORD + before);
+        if (o == NULL) return NULL;
+        uint8_t *r = inline_region((inline_instance *)o);
+        r[0] = (uint8_t)before;
+        r[1] = (uint8_t)cap;
+        return o;
+    }
+    mm_object *o = mm_new(h, &c->type, 0);
+    if (o == NULL) return NULL;
+    uint8_t *b = mm_block_alloc(h, split_block_bytes(cap));
+    if (b == NULL) {
+        mm_decref(h, o);
+        return NULL;
+    }
+    memset(b, 0, split_block_bytes(cap));
+    b[0] = (uint8_t)cap;
+    ((split_instance *)o)->dorv = (mm_value)b | 1u;
+    return o;
 }
 
-/* Fast path: one index lookup in the class's keys, one load from the instance. */
+/* Fast path: one index lookup in the class's keys, one load from the values. */
 static mm_value shared_get(mm_heap *h, mm_object *o, mm_attr a) {
     (void)h;
-    shared_instance *s = (shared_instance *)o;
-    if (MM_UNLIKELY(s->dict != MM_NONE)) return mm_dict_get((mm_object *)s->dict, a);
+    uint32_t cap = 0;
+    mm_value *v = values_of(o, &cap);
+    if (MM_UNLIKELY(v == NULL)) {
+        mm_value d = dict_of(o);
+        return d != MM_NONE ? mm_dict_get((mm_object *)d, a) : MM_NONE;
+    }
     int32_t i = index_of(keys_of(o), a);
-    return i >= 0 && (uint32_t)i < s->used ? values(s)[i] : MM_NONE;
+    return i >= 0 && (uint32_t)i < cap ? v[i] : MM_NONE;
 }
 
 /* The slow path: the attributes move into a dict of the instance's own, sized to
  * take the one being set, and stay there (CPython never re-splits a dict). */
-static int to_dict(mm_heap *h, shared_instance *s) {
-    mm_object *d = mm_dict_new(h, (size_t)s->used + 1);
+static int to_dict(mm_heap *h, mm_object *o) {
+    uint32_t cap = 0, set = 0;
+    mm_value *v = values_of(o, &cap);
+    for (uint32_t i = 0; i < cap; i++) set += v[i] != MM_NONE;
+    mm_object *d = mm_dict_new(h, (size_t)set + 1);
     if (d == NULL) return MM_ENOMEM;
     /* The allocation may have collected; read the values only now. */
-    const shared_keys *k = keys_of(&s->vo.ob);
+    v = values_of(o, &cap);
+    const shared_keys *k = keys_of(o);
     mm_value slot = mm_ref(d); /* owns mm_new's reference */
-    for (uint32_t i = 0; i < s->used; i++)
-        if (mm_dict_set(h, d, &slot, k->keys[i], values(s)[i]) != MM_OK) {
+    for (uint32_t i = 0; i < cap; i++)
+        if (v[i] != MM_NONE && mm_dict_set(h, d, &slot, k->keys[i], v[i]) != MM_OK) {
             mm_decref(h, mm_as_ref(slot));
             return MM_ENOMEM;
         }
-    mm_store(h, &s->vo.ob, &s->dict, slot);
+    for (uint32_t i = 0; i < cap; i++) mm_store(h, o, &v[i], MM_NONE);
+    if (is_split(k)) { /* 3.11/3.12 free the values once the dict has them */
+        split_instance *s = (split_instance *)o;
+        mm_block_free(h, split_block(s), split_block_bytes(cap));
+        s->dorv = MM_NONE;
+    }
+    mm_store(h, o, dict_slot(o), slot);
     mm_decref(h, mm_as_ref(slot));
-    uint32_t used = s->used;
-    s->used = 0;
-    for (uint32_t i = 0; i < used; i++) mm_store(h, &s->vo.ob, &values(s)[i], MM_NONE);
     return MM_OK;
 }
 
-/* Fast path overwrites or appends in key order; everything else is to_dict. */
+/* Fast path: a name the keys hold, or one they take; everything else is to_dict. */
 static int shared_set(mm_heap *h, mm_object *o, mm_attr a, mm_value v) {
-    shared_instance *s = (shared_instance *)o;
-    if (MM_LIKELY(s->dict == MM_NONE)) {
+    if (MM_LIKELY(dict_of(o) == MM_NONE)) {
         shared_keys *k = keys_of(o);
         int32_t i = index_of(k, a);
-        if (i >= 0 && (uint32_t)i < s->used) {
-            mm_store(h, o, &values(s)[i], v);
+        if (i < 0 && k->usable > 0) {
+            if (!keys_append(k, a)) return MM_ENOMEM;
+            i = (int32_t)k->nkeys - 1;
+        }
+        uint32_t cap = 0;
+        mm_value *vals = values_of(o, &cap);
+        if (MM_LIKELY(i >= 0 && (uint32_t)i < cap)) {
+            mm_store(h, o, &vals[i], v);
             return MM_OK;
         }
-        bool next_in_order = (uint32_t)i == s->used;
-        bool can_extend = i < 0 && s->used == k->nkeys && k->nkeys < MM_SHARED_KEYS_MAX;
-        if ((next_in_order || can_extend) && s->used < s->vo.nitems) {
-            if (can_extend && !keys_append(k, a)) return MM_ENOMEM;
-            mm_store(h, o, &values(s)[s->used], v);
-            s->used++;
-            return MM_OK;
-        }
-        int rc = to_dict(h, s);
+        int rc = to_dict(h, o);
         if (rc != MM_OK) return rc;
     }
-    return mm_dict_set(h, o, &s->dict, a, v);
+    return mm_dict_set(h, o, dict_slot(o), a, v);
 }
 
 /* Views for tests. */
-bool mm_shared_has_dict(const mm_object *o) { return ((const shared_instance *)o)->dict != MM_NONE; }
+bool mm_shared_has_dict(const mm_object *o) { return dict_of((mm_object *)o) != MM_NONE; }
 size_t mm_shared_keys_count(const mm_class *c) { return ((const shared_keys *)c->layout_data)->nkeys; }
+size_t mm_shared_usable(const mm_class *c) { return ((const shared_keys *)c->layout_data)->usable; }
+
+static const mm_knob_desc shared_knobs[] = {
+    {"instance", MM_KNOB_STRING, "auto", 0, 0,
+     "CPython's plain instance: 3.11 (40-byte object + values apart) | 3.12 (32 + values apart) | 3.13 (values "
+     "inline) | auto (rc+gen's gc= preset's version, else 3.11)"},
+    {0},
+};
 
 const mm_layout mm_layout_shared = {
     .name = "shared",
-    .summary = "key-sharing: shared keys per class + values per instance, dict fallback (PEP 412, CPython 3.11)",
-    .knobs = NULL,
+    .summary = "key-sharing: shared keys per class + values per instance, dict fallback (PEP 412; CPython 3.11, 3.12 "
+               "or 3.13's instance)",
+    .knobs = shared_knobs,
+    .check = shared_check,
+    .init = shared_init,
+    .fini = shared_fini,
     .class_init = shared_class_init,
     .class_fini = shared_class_fini,
     .instantiate = shared_instantiate,

@@ -121,9 +121,10 @@ bool mm_component_find(mm_axis axis, const char *name, mm_component *out) {
     return false;
 }
 
-/* Layouts have no rules across knobs; strategies and allocators may. */
+/* Rules a knob's type cannot state, per component (a threshold list, a version name). */
 bool mm_component_check(const mm_component *c, const mm_knobset *ks, char *err, size_t errlen) {
     if (c->axis == MM_AXIS_RECLAIM && c->desc.reclaim->check) return c->desc.reclaim->check(ks, err, errlen);
     if (c->axis == MM_AXIS_ALLOCATOR && c->desc.allocator->check) return c->desc.allocator->check(ks, err, errlen);
+    if (c->axis == MM_AXIS_LAYOUT && c->desc.layout->check) return c->desc.layout->check(ks, err, errlen);
     return true;
 }
