@@ -1,5 +1,5 @@
 /* layout_shared.c — `shared`: key-sharing (PEP 412), the plain-class instance
- * of CPython 3.11, 3.12 or 3.13 (knob `instance`).
+ * of CPython 3.11 (default), 3.12 or 3.13 (knob `instance`).
  *
  * Contract: each class keeps one shared key table (attribute id → index, names
  * in the order they were first set on any instance) and CPython's `dk_usable`:
@@ -17,9 +17,10 @@
  *         size before this instance's decrement (its capacity is the size after).
  * With rc+gen's 16-byte GC head a 2-attribute instance is 88, 80 and 88 bytes:
  * what tracemalloc reports for python3.11.2, 3.12.1 and 3.13.0 (tests/test_layouts.c
- * has the figures for 1 to 29 names and the first instances). `auto` (default)
- * follows rc+gen's gc= preset (cpython311 → 3.11, 312 → 3.12, 313 and 315 → 3.13)
- * and is 3.11 otherwise. Only the instance is a container (gen0 += 1 per
+ * has the figures for 1 to 29 names and the first instances). 3.11 is the default
+ * under every strategy and `gc=` preset: a cell that changes only its collector
+ * keeps its layout, so `none` stays its baseline.
+ * Only the instance is a container (gen0 += 1 per
  * instance). Every instance is weakly referenceable (a plain class has
  * __weakref__).
  *
@@ -167,6 +168,12 @@ static void instance_clear(mm_heap *h, mm_object *o) {
     if (dict_of(o) != MM_NONE) mm_store(h, o, dict_slot(o), MM_NONE);
 }
 
+/* The block's bytes, for figures taken per object (floating garbage). */
+static size_t split_owned_bytes(const mm_object *o) {
+    const uint8_t *b = split_block((const split_instance *)o);
+    return b != NULL ? split_block_bytes(b[0]) : 0;
+}
+
 /* The block goes with its instance (mm_free_object calls this first). */
 static void split_on_free(mm_heap *h, mm_object *o) {
     split_instance *s = (split_instance *)o;
@@ -182,19 +189,11 @@ static const struct {
     shared_version version;
 } shared_versions[] = {{"3.11", SHARED_311}, {"3.12", SHARED_312}, {"3.13", SHARED_313}};
 
-/* `auto`: the version of rc+gen's preset; thresholds, `off` and other strategies: 3.11. */
-static shared_version version_of_preset(const mm_knobset *ks) {
-    const char *g = ks ? mm_knobset_get(ks, "gc") : NULL;
-    if (g == NULL) return SHARED_311;
-    if (strcmp(g, "cpython312") == 0) return SHARED_312;
-    if (strcmp(g, "cpython313") == 0 || strcmp(g, "cpython315") == 0) return SHARED_313;
-    return SHARED_311;
-}
-
+/* The version a cell names; 3.11 when it names none (the knob's default). */
 static bool shared_parse(const mm_knobset *ks, shared_version *out, char *err, size_t errlen) {
     const char *v = ks ? mm_knobset_get(ks, "instance") : NULL;
-    if (v == NULL || strcmp(v, "auto") == 0) {
-        *out = version_of_preset(ks);
+    if (v == NULL) {
+        *out = SHARED_311;
         return true;
     }
     for (size_t i = 0; i < sizeof shared_versions / sizeof shared_versions[0]; i++)
@@ -203,7 +202,7 @@ static bool shared_parse(const mm_knobset *ks, shared_version *out, char *err, s
             return true;
         }
     char q[MM_KNOB_QUOTE * 4 + 8];
-    snprintf(err, errlen, "knob 'instance': '%s' is not 3.11 | 3.12 | 3.13 | auto",
+    snprintf(err, errlen, "knob 'instance': '%s' is not 3.11 | 3.12 | 3.13",
              mm_escape(q, sizeof q, v, MM_KNOB_QUOTE));
     return false;
 }
@@ -255,6 +254,7 @@ static bool shared_class_init(mm_heap *h, mm_class *c, char *err, size_t errlen)
         c->type.itemsize = 0;
         c->type.weaklist_offset = (uint32_t)offsetof(split_instance, weaklist);
         c->type.on_free = split_on_free;
+        c->type.owned_bytes = split_owned_bytes;
     } else {
         c->type.size = sizeof(inline_instance);
         c->type.itemsize = MM_WORD;
@@ -369,9 +369,9 @@ size_t mm_shared_keys_count(const mm_class *c) { return ((const shared_keys *)c-
 size_t mm_shared_usable(const mm_class *c) { return ((const shared_keys *)c->layout_data)->usable; }
 
 static const mm_knob_desc shared_knobs[] = {
-    {"instance", MM_KNOB_STRING, "auto", 0, 0,
+    {"instance", MM_KNOB_STRING, "3.11", 0, 0,
      "CPython's plain instance: 3.11 (40-byte object + values apart) | 3.12 (32 + values apart) | 3.13 (values "
-     "inline) | auto (rc+gen's gc= preset's version, else 3.11)"},
+     "inline); the same under every strategy and preset, so cells that differ in reclaim compare one layout"},
     {0},
 };
 

@@ -118,6 +118,7 @@ typedef struct pep848_state {
     int aging_first; /* ring index of the youngest aging space */
     long threshold0_kb;
     uint64_t trigger_bytes, bytes_since;
+    uint64_t bytes_seen; /* the heap's bytes_allocated as of the last count (blocks caught up) */
     long work_to_do;
     bool young_next;
     int visited_space;
@@ -399,7 +400,9 @@ static void auto_collect(mm_heap *h) {
 /* ---- hooks ------------------------------------------------------------------------ */
 
 /* Allocation: a container is tracked in the nursery; every object's bytes
- * count; at threshold0 kB a collection runs. */
+ * count, and blocks allocated apart since the last object (mm_block_alloc: the
+ * `shared` layout's 3.11/3.12 values, counted one allocation late); at
+ * threshold0 kB a collection runs. */
 static void pep848_on_new(mm_heap *h, mm_object *o) {
     pep848_state *st = state_of(h);
     if (o->type->is_container) {
@@ -408,7 +411,9 @@ static void pep848_on_new(mm_heap *h, mm_object *o) {
         g->gc_refs = 0;
         list_append(g, &st->nursery);
     }
-    st->bytes_since += mm_sizeof(o) + mm_preheader_of(h, o->type);
+    const uint64_t size = mm_sizeof(o) + mm_preheader_of(h, o->type);
+    st->bytes_since += h->stats.bytes_allocated - st->bytes_seen + size; /* mm_new adds o after on_new */
+    st->bytes_seen = h->stats.bytes_allocated + size;
     if (MM_UNLIKELY(st->bytes_since >= st->trigger_bytes) && st->trigger_bytes && st->enabled && !st->collecting)
         auto_collect(h);
 }

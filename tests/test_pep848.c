@@ -284,11 +284,41 @@ static void property_seed(uint64_t seed, long ops, const char *knobs) {
     mm_heap_free(h);
 }
 
+/* Blocks an instance owns apart (the `shared` layout's 3.11 values) count toward
+ * the byte trigger as objects do, one allocation late: after 100 instances and
+ * one more object, every byte the heap allocated is counted. */
+static void test_blocks_count(void) {
+    char err[256];
+    mm_heap *h = mm_heap_new_named("rc+pep848", "system", "shared", NULL, err, sizeof err);
+    CHECK(h != NULL, "heap: %s", err);
+    if (h == NULL) return;
+    mm_gc_disable(h);
+    mm_class *c = mm_class_new(h, "C", NULL, 0);
+    mm_attr a = mm_intern(h, "a");
+    mm_object *objs[100];
+    for (int i = 0; i < 100; i++) {
+        objs[i] = mm_instance_new(h, c);
+        mm_setattr(h, objs[i], a, mm_int(i));
+    }
+    mm_object *last = mm_instance_new(h, c); /* catches the 100th block up */
+    mm_stats s;
+    mm_get_stats(h, &s);
+    mm_pep848_info info;
+    mm_pep848_get_info(h, &info);
+    uint64_t last_block = s.bytes_allocated - info.bytes_since;
+    CHECK(last_block > 0 && last_block < 64, "counted %llu of %llu bytes: all but the last instance's block",
+          (unsigned long long)info.bytes_since, (unsigned long long)s.bytes_allocated);
+    mm_decref(h, last);
+    for (int i = 0; i < 100; i++) mm_decref(h, objs[i]);
+    mm_heap_free(h);
+}
+
 int main(void) {
     test_trigger();
     test_aging();
     test_old();
     test_finalizers_full_freeze();
+    test_blocks_count();
     int seeds = gp_env_seeds(4);
     long ops = gp_env_ops(300000);
     static const char *const knobs[] = {"threshold0=1/debt=50", "threshold0=2/threshold1=2/debt=0",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_shared_sizes.sh — the `shared` layout's bytes per instance equal the interpreter's:
 # for k = 2, 4, 8 names set in __init__, the mean bytes of 20,000 instances of a fresh class
-# (tracemalloc in the interpreter; `instances/rc+gen/pool/shared/attrs=k/n=20000/gc=cpython3XY`
-# here, whose preset picks the version's instance) agree to 0.001 B. The mean includes a class's
+# (tracemalloc in the interpreter; `instances/rc+gen/pool/shared/attrs=k/n=20000/gc=cpython3XY/
+# instance=3.XY` here) agree to 0.001 B. The mean includes a class's
 # large first instances (the usable countdown), so it checks the whole sizing rule, not only the
 # steady k + 1 values. python3.11 is Debian's (make deps); 3.12 and 3.13 are checked where
 # installed (PATH, then pyenv's versions directory) and skipped with a line where not.
@@ -44,7 +44,7 @@ for v in 3.11 3.12 3.13; do
     checked=$((checked + 1))
     for k in 2 4 8; do
         real=$("$py" "$T/sizes.py" $k $N) || { bad "python$v k=$k: the measurement failed"; continue; }
-        cell=instances/rc+gen/pool/shared/attrs=$k/n=$N/gc=cpython${v/./}
+        cell=instances/rc+gen/pool/shared/attrs=$k/n=$N/gc=cpython${v/./}/instance=$v
         model=$("$MS" run "$cell" 2>&1 | grep -o 'bytes_per_instance_alloc=[0-9.]*' | cut -d= -f2)
         if [ -z "$model" ]; then bad "$cell: no bytes_per_instance_alloc"; continue; fi
         if /usr/bin/python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - float(sys.argv[2])) > 1e-3)" "$real" "$model"; then

@@ -115,6 +115,10 @@ struct mm_type {
     /* CPython's built-in this type is (dict, list, tuple), for free-list
      * accounting; MM_BUILTIN_NONE for every other type. */
     mm_builtin builtin;
+    /* Bytes the object owns apart from itself (a block from mm_block_alloc, which
+     * live bytes count already), for figures taken per object (floating garbage).
+     * NULL: none. */
+    size_t (*owned_bytes)(const mm_object *o);
 };
 
 /* ---- Observer: the harness turns these into pause records ---------------- */
