@@ -216,7 +216,8 @@ bool mm_floating_measure(mm_heap *h, mm_floating *out) {
     out->live_objects = n;
     for (size_t i = 0; i < n; i++) {
         mm_object *o = c->objs[i];
-        uint64_t bytes = mm_preheader_of(h, o->type) + mm_sizeof(o) + (o->type->owned_bytes ? o->type->owned_bytes(o) : 0);
+        uint64_t bytes = mm_preheader_of(h, o->type) + mm_sizeof(o);
+        if (o->type->owned_bytes) bytes += o->type->owned_bytes(o); /* a block apart (layout.h) */
         out->live_bytes += bytes;
         if (!c->reached[i]) {
             out->objects++;

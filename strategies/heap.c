@@ -252,6 +252,13 @@ void mm_heap_free(mm_heap *h) {
     free(h);
 }
 
+/* Live bytes grow here only (objects and blocks), so their peak is kept here. */
+static inline void count_bytes(mm_heap *h, size_t n) {
+    h->stats.bytes_allocated += n;
+    if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
+        h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+}
+
 /* Allocation: the one place objects enter the heap. Zeroing the body makes every
  * slot None, so traverse is safe from the first moment. */
 mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
@@ -269,12 +276,10 @@ mm_object *mm_new(mm_heap *h, const mm_type *t, size_t nitems) {
      * tracked. */
     if (h->on_new) h->on_new(h, o);
     h->stats.objects_allocated++;
-    h->stats.bytes_allocated += total;
     /* Peaks are updated on allocation only: live counts cannot rise anywhere else. */
     if (MM_UNLIKELY(h->stats.objects_allocated - h->stats.objects_freed > h->stats.live_objects_peak))
         h->stats.live_objects_peak = h->stats.objects_allocated - h->stats.objects_freed;
-    if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
-        h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    count_bytes(h, total);
     if (MM_UNLIKELY(h->census != NULL)) mm_census_on_new(h, o); /* a shadow run only (floating.c) */
     return o;
 }
@@ -752,15 +757,12 @@ mm_object *mm_instance_new(mm_heap *h, mm_class *c) {
 
 /* ---- raw memory ---------------------------------------------------------------- */
 
-/* A strategy that owns object memory may own raw memory too (see strategy.h). */
 /* Counted as an object's bytes are (live bytes and their peak), so a layout that
  * splits an instance in two still reports its whole size per instance. */
 void *mm_block_alloc(mm_heap *h, size_t size) {
     void *p = h->alloc_fn(h->allocator, size);
     if (MM_UNLIKELY(p == NULL)) return NULL;
-    h->stats.bytes_allocated += size;
-    if (MM_UNLIKELY(h->stats.bytes_allocated - h->stats.bytes_freed > h->stats.live_bytes_peak))
-        h->stats.live_bytes_peak = h->stats.bytes_allocated - h->stats.bytes_freed;
+    count_bytes(h, size);
     return p;
 }
 
@@ -776,6 +778,7 @@ void mm_block_free(mm_heap *h, void *p, size_t size) {
  * (libgc finds them dead), so nothing would free their blocks. */
 bool mm_blocks_supported(const mm_heap *h) { return h->alloc_object == NULL; }
 
+/* A strategy that owns object memory may own raw memory too (see strategy.h). */
 void *mm_raw_alloc(mm_heap *h, size_t size) {
     return h->reclaim->alloc_raw ? h->reclaim->alloc_raw(h, size) : h->alloc_fn(h->allocator, size);
 }

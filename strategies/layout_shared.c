@@ -94,7 +94,9 @@ static uint32_t round_word(uint32_t n) { return (n + MM_WORD - 1) / MM_WORD * MM
 /* 3.11/3.12 block: byte 0 of the prefix is the capacity, the values follow it. */
 static uint32_t split_prefix(uint32_t cap) { return round_word(cap + 2); }
 static size_t split_block_bytes(uint32_t cap) { return split_prefix(cap) + (size_t)MM_WORD * cap; }
-static uint8_t *split_block(const split_instance *s) { return (s->dorv & 1u) ? (uint8_t *)(s->dorv & ~(mm_value)1) : NULL; }
+static uint8_t *split_block(const split_instance *s) {
+    return (s->dorv & 1u) ? (uint8_t *)(s->dorv & ~(mm_value)1) : NULL;
+}
 
 /* 3.13 inline region: byte 0 of the order bytes is the size allocated, byte 1 the capacity. */
 static uint8_t *inline_region(inline_instance *s) { return (uint8_t *)(s + 1); }
@@ -315,7 +317,8 @@ static mm_value shared_get(mm_heap *h, mm_object *o, mm_attr a) {
 }
 
 /* The slow path: the attributes move into a dict of the instance's own, sized to
- * take the one being set, and stay there (CPython never re-splits a dict). */
+ * take the one being set, and stay there (CPython never re-splits a dict). Only
+ * for an instance that has values. */
 static int to_dict(mm_heap *h, mm_object *o) {
     uint32_t cap = 0, set = 0;
     mm_value *v = values_of(o, &cap);
@@ -342,17 +345,19 @@ static int to_dict(mm_heap *h, mm_object *o) {
     return MM_OK;
 }
 
-/* Fast path: a name the keys hold, or one they take; everything else is to_dict. */
+/* Fast path: a name the keys hold, or one they take; everything else is to_dict.
+ * No values means the attributes live in the dict (or, cleared by the collector,
+ * in none yet: mm_dict_set makes one). */
 static int shared_set(mm_heap *h, mm_object *o, mm_attr a, mm_value v) {
-    if (MM_LIKELY(dict_of(o) == MM_NONE)) {
+    uint32_t cap = 0;
+    mm_value *vals = values_of(o, &cap);
+    if (MM_LIKELY(vals != NULL)) {
         shared_keys *k = keys_of(o);
         int32_t i = index_of(k, a);
         if (i < 0 && k->usable > 0) {
             if (!keys_append(k, a)) return MM_ENOMEM;
             i = (int32_t)k->nkeys - 1;
         }
-        uint32_t cap = 0;
-        mm_value *vals = values_of(o, &cap);
         if (MM_LIKELY(i >= 0 && (uint32_t)i < cap)) {
             mm_store(h, o, &vals[i], v);
             return MM_OK;

@@ -554,11 +554,6 @@ static size_t split_resurrected(gc_state *st, gc_head *unreachable, gc_head *old
     return resurrected;
 }
 
-/* CPython's handle_weakrefs: every weak reference to an unreachable object is
- * cleared before any finalizer runs (so no finalizer can reach garbage through
- * one); then the callbacks of weakrefs that are not garbage themselves run. A
- * weakref freed right after its callback counts as collected, as in 3.11; one
- * still alive moves to `old`. Returns that count. */
 /* Where a weakref alive after its callback goes (header=32): the older generation. */
 typedef struct gc_dest {
     gc_head *old;
@@ -573,6 +568,11 @@ static void weakref_to_old(mm_object *wr, void *ctx) {
     list_append(g, d->old);
 }
 
+/* CPython's handle_weakrefs: every weak reference to an unreachable object is
+ * cleared before any finalizer runs (so no finalizer can reach garbage through
+ * one); then the callbacks of weakrefs that are not garbage themselves run. A
+ * weakref freed right after its callback counts as collected, as in 3.11; one
+ * still alive moves to `old`. Returns that count. */
 static size_t handle_weakrefs(mm_heap *h, gc_head *unreachable, gc_head *old, unsigned old_gen) {
     gc_weakref_batch b = {.garbage_flag = GC_UNREACHABLE};
     gc_clear_weakrefs(h, unreachable, &b);
@@ -729,11 +729,12 @@ static void clear_unreachable_mask16(gc_head16 *unreachable) {
         g->next &= ~(uintptr_t)G16_NEXT_UNREACHABLE;
 }
 
+/* Where a weakref alive after its callback goes (header=16): `old`. */
+static void weakref_to_old16(mm_object *wr, void *old) { g16_list_move(as_gc16(wr), old); }
+
 /* handle_weakrefs with the packed head: a weakref that is garbage carries
  * COLLECTING; one alive after its callback moves to `old`. Returns the weakrefs
  * freed right after their callback (they count as collected, as in 3.11). */
-static void weakref_to_old16(mm_object *wr, void *old) { g16_list_move(as_gc16(wr), old); }
-
 static size_t handle_weakrefs16(mm_heap *h, gc_head16 *unreachable, gc_head16 *old) {
     gc_weakref_batch b = {.packed = true};
     gc16_clear_weakrefs(h, unreachable, &b);
